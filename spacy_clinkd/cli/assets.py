@@ -1,0 +1,53 @@
+"""`python -m spacy_clinkd fetch-assets`: copy the corpora from a local mirror."""
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..assets import SKIPPED, AssetResult, fetch_assets
+from ._app import app
+
+
+def _print_result(result: AssetResult) -> None:
+    # One unwrapped line per asset, so logs stay greppable.
+    if result.status == SKIPPED:
+        mark = "ℹ"
+    elif result.checksum is None:
+        mark = "⚠"  # only checked against the mirror's own bytes
+    else:
+        mark = "✔"
+    typer.echo(f"{mark} {result.describe()}")
+
+
+@app.command("fetch-assets")
+def fetch_assets_cli(
+    project_dir: Annotated[
+        Path,
+        typer.Argument(help="Project directory (holds project.yml).", file_okay=False),
+    ] = Path(),
+    *,
+    mirror: Annotated[
+        Path | None,
+        typer.Option(
+            "--mirror",
+            "-m",
+            help="Local mirror of the corpora, laid out like assets/. Relative paths are "
+            "relative to PROJECT_DIR. Default: the project's vars.data_mirror.",
+        ),
+    ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            help="Only assets whose dest starts with assets/PREFIX, e.g. --only maccrobat "
+            "(repeatable).",
+        ),
+    ] = None,
+) -> None:
+    """Copy the project.yml assets from a local mirror and verify their MD5s.
+
+    The offline alternative to `spacy project assets`: nothing is downloaded.
+    Assets already in place with the same content are left alone.
+    """
+    report = fetch_assets(project_dir, mirror=mirror, only=only or (), on_result=_print_result)
+    typer.echo(f"✔ {report.summary()}")

@@ -1,0 +1,88 @@
+"""`convert-brat`, `convert-conll`, `convert-pubtator`: corpora → .spacy files.
+
+Each command writes DocBins (entities plus `user_data["doc_id"]`), a JSON
+conversion report where asked, and prints the report as a table.
+"""
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..corpora.brat import convert_brat
+from ..corpora.conll import convert_conll
+from ..corpora.pubtator import convert_pubtator
+from ..corpora.report import ConversionReport
+from ._app import app
+
+InputFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Input file")]
+OutputFile = Annotated[Path, typer.Argument(help="The .spacy file to write")]
+Labels = Annotated[
+    Path,
+    typer.Option("--labels", exists=True, dir_okay=False, help="JSON label map: corpus type → label"),
+]
+ReportPath = Annotated[
+    Path | None, typer.Option("--report", help="Write the conversion report JSON here")
+]
+Limit = Annotated[
+    int | None, typer.Option("--limit", min=1, help="Keep only the first N docs (of each split)")
+]
+
+
+def _print_report(report: ConversionReport, written: str) -> None:
+    typer.echo(report.table())
+    typer.echo(f"\n✔ Wrote {written}")
+
+
+@app.command("convert-brat")
+def convert_brat_cli(
+    brat_dir: Annotated[
+        Path, typer.Argument(exists=True, file_okay=False, help="Folder of ID.txt / ID.ann pairs")
+    ],
+    output_dir: Annotated[Path, typer.Argument(help="Folder for SPLIT.spacy and report.json")],
+    split: Annotated[
+        Path,
+        typer.Option("--split", exists=True, dir_okay=False, help="JSON split file: name → doc ids"),
+    ],
+    labels: Labels,
+    limit: Limit = None,
+) -> None:
+    """Convert a brat corpus, split by document id, to one .spacy file per split."""
+    report = convert_brat(brat_dir, output_dir, split_path=split, labels_path=labels, limit=limit)
+    files = ", ".join(f"{name}.spacy" for name in report.docs)
+    _print_report(report, f"{files} and report.json to {output_dir}")
+
+
+@app.command("convert-conll")
+def convert_conll_cli(
+    input_file: InputFile,
+    output_file: OutputFile,
+    labels: Labels,
+    n_sents: Annotated[int, typer.Option("--n-sents", min=1, help="Sentences per Doc")] = 1,
+    report: ReportPath = None,
+    limit: Limit = None,
+) -> None:
+    """Convert a pre-tokenized CoNLL/BIO file (token<TAB>tag) to a .spacy file."""
+    result = convert_conll(
+        input_file,
+        output_file,
+        labels_path=labels,
+        n_sents=n_sents,
+        report_path=report,
+        limit=limit,
+    )
+    _print_report(result, str(output_file) + (f" and {report}" if report else ""))
+
+
+@app.command("convert-pubtator")
+def convert_pubtator_cli(
+    input_file: InputFile,
+    output_file: OutputFile,
+    labels: Labels,
+    report: ReportPath = None,
+    limit: Limit = None,
+) -> None:
+    """Convert a PubTator file (title, abstract, mentions) to a .spacy file."""
+    result = convert_pubtator(
+        input_file, output_file, labels_path=labels, report_path=report, limit=limit
+    )
+    _print_report(result, str(output_file) + (f" and {report}" if report else ""))

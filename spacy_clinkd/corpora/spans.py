@@ -1,0 +1,165 @@
+"""Character spans → `doc.ents`: label mapping, alignment, overlap resolution.
+
+The brat and PubTator readers parse offsets into `CharSpan`s and hand them to
+`set_entities`, which applies the same policy to both, in this order:
+
+1. Label mapping. A span whose corpus type is not in the label map is
+   dropped and counted as `unmapped_label` (per corpus type). This is
+   expected (MACCROBAT has 41 types), not an error.
+2. Alignment to the Doc's tokens (the clinical tokenizer already splits
+   "5mg", "mg/dL", zero-width spaces, ...):
+   a. whitespace (`str.isspace`, plus U+200B, U+2060, U+FEFF) at the span's
+      edges is trimmed; a change counts as `trimmed_whitespace`. A span of
+      only whitespace is dropped as `unalignable`.
+   b. `doc.char_span(start, end, alignment_mode="strict")`;
+   c. if that is None, `alignment_mode="expand"` (the smallest token span
+      covering the characters), counted as `expanded_to_token_boundaries`;
+   d. if there is still no non-empty span, drop, counted as `unalignable`.
+3. Overlap resolution, after alignment because expansion can create
+   overlaps: spans are ranked longest first (in characters, after
+   alignment), ties broken by the earlier start, then by the order in the
+   input file; each span is kept unless it shares a token with a span
+   already kept. Every span lost counts as `overlap` (per corpus type);
+   this includes exact duplicates.
+
+Discontinuous spans are joined to their outer bounds by the readers before
+this step (counted there as `discontinuous_joined`).
+"""
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span
+
+from .report import ConversionReport
+
+# Characters trimmed at entity edges besides str.isspace() ones: zero-width
+# characters are not whitespace to Python but are invisible in the text.
+ZERO_WIDTH = "\u200b\u2060\ufeff"
+
+
+@dataclass(frozen=True)
+class CharSpan:
+    """An entity as read from a corpus file.
+
+    start (int): start character offset into the document text.
+    end (int): end character offset (exclusive).
+    corpus_type (str): the entity type as written in the corpus.
+    order (int): position in the input file, the last overlap tie-breaker.
+    """
+
+    start: int
+    end: int
+    corpus_type: str
+    order: int
+
+
+def _is_blank(char: str) -> bool:
+    return char.isspace() or char in ZERO_WIDTH
+
+
+def trim_whitespace(text: str, start: int, end: int) -> tuple[int, int]:
+    """Move `start` and `end` inwards past whitespace and zero-width characters.
+
+    text (str): the document text.
+    start (int): start character offset.
+    end (int): end character offset (exclusive).
+    RETURNS (Tuple[int, int]): the trimmed offsets; start == end if the span
+        held only whitespace.
+    """
+    while start < end and _is_blank(text[start]):
+        start += 1
+    while end > start and _is_blank(text[end - 1]):
+        end -= 1
+    return start, end
+
+
+def align_span(doc: Doc, start: int, end: int, label: str) -> tuple[Span | None, list[str]]:
+    """Align a character span to tokens (steps 2a-2d of the module docstring).
+
+    doc (Doc): the tokenized document.
+    start (int): start character offset.
+    end (int): end character offset (exclusive).
+    label (str): the label for the returned span.
+    RETURNS (Tuple[Optional[Span], List[str]]): the span, or None if it is
+        unalignable; and the adjustment reasons that applied
+        (`trimmed_whitespace`, `expanded_to_token_boundaries`).
+    """
+    reasons: list[str] = []
+    trimmed = trim_whitespace(doc.text, start, end)
+    if trimmed[0] >= trimmed[1]:
+        return None, reasons
+    if trimmed != (start, end):
+        reasons.append("trimmed_whitespace")
+    start, end = trimmed
+    span = doc.char_span(start, end, label=label, alignment_mode="strict")
+    if span is None:
+        span = doc.char_span(start, end, label=label, alignment_mode="expand")
+        if span is None or len(span) == 0:
+            return None, reasons
+        reasons.append("expanded_to_token_boundaries")
+    return span, reasons
+
+
+def resolve_overlaps(
+    candidates: Iterable[tuple[Span, CharSpan]],
+) -> tuple[list[tuple[Span, CharSpan]], list[tuple[Span, CharSpan]]]:
+    """Keep the longest of overlapping spans (step 3 of the module docstring).
+
+    candidates (Iterable[Tuple[Span, CharSpan]]): aligned spans with their source.
+    RETURNS (Tuple[List, List]): (kept, dropped); kept is sorted by position.
+    """
+    ranked = sorted(
+        candidates,
+        key=lambda c: (-(c[0].end_char - c[0].start_char), c[0].start_char, c[1].order),
+    )
+    taken: set = set()
+    kept: list[tuple[Span, CharSpan]] = []
+    dropped: list[tuple[Span, CharSpan]] = []
+    for span, source in ranked:
+        tokens = range(span.start, span.end)
+        if any(i in taken for i in tokens):
+            dropped.append((span, source))
+        else:
+            taken.update(tokens)
+            kept.append((span, source))
+    kept.sort(key=lambda c: c[0].start)
+    return kept, dropped
+
+
+def set_entities(
+    doc: Doc,
+    spans: Iterable[CharSpan],
+    *,
+    label_map: dict[str, str],
+    report: ConversionReport,
+    split: str,
+) -> Doc:
+    """Map, align and de-overlap `spans`, set them as `doc.ents` and count.
+
+    doc (Doc): the tokenized document; its `ents` are replaced.
+    spans (Iterable[CharSpan]): the entities read from the corpus.
+    label_map (Dict[str, str]): corpus type → pipeline label.
+    report (ConversionReport): receives kept / dropped / adjusted counts.
+    split (str): the split the Doc belongs to (for the kept counts).
+    RETURNS (Doc): `doc`, with entities set.
+    """
+    candidates: list[tuple[Span, CharSpan]] = []
+    for source in spans:
+        label = label_map.get(source.corpus_type)
+        if label is None:
+            report.count_dropped("unmapped_label", source.corpus_type)
+            continue
+        span, reasons = align_span(doc, source.start, source.end, label)
+        for reason in reasons:
+            report.count_adjusted(reason, source.corpus_type)
+        if span is None:
+            report.count_dropped("unalignable", source.corpus_type)
+            continue
+        candidates.append((span, source))
+    kept, dropped = resolve_overlaps(candidates)
+    for _, source in dropped:
+        report.count_dropped("overlap", source.corpus_type)
+    doc.ents = [span for span, _ in kept]
+    for span, _ in kept:
+        report.count_kept(split, span.label_)
+    return doc

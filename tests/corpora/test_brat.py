@@ -1,0 +1,161 @@
+"""brat reader: alignment, overlap, discontinuous, unmapped, malformed input."""
+from pathlib import Path
+
+import pytest
+
+from spacy_clinkd.corpora.brat import (
+    load_split,
+    parse_ann,
+    read_brat_document,
+    read_brat_split,
+)
+from spacy_clinkd.corpora.labels import load_label_map
+from spacy_clinkd.corpora.report import ConversionReport
+from spacy_clinkd.errors import ClinkdError, InputFileError
+from spacy_clinkd.tokenizer import clinical_blank
+
+DATA = Path(__file__).parent.parent / "data" / "corpora"
+BRAT = DATA / "brat"
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return clinical_blank()
+
+
+@pytest.fixture(scope="module")
+def label_map():
+    return load_label_map(DATA / "brat_labels.json")
+
+
+def ents(doc):
+    return [(e.text, e.label_) for e in doc.ents]
+
+
+def read(nlp, label_map, name, split="train"):
+    report = ConversionReport()
+    doc = read_brat_document(
+        BRAT / f"{name}.txt", BRAT / f"{name}.ann", nlp=nlp, label_map=label_map, report=report, split=split
+    )
+    return doc, report
+
+
+def test_units_slashes_overlap_and_expansion(nlp, label_map):
+    doc, report = read(nlp, label_map, "doc1")
+    assert doc.user_data["doc_id"] == "doc1"
+    # "5" of "5mg" and the two drugs of "aspirin/clopidogrel" align strictly
+    # thanks to the clinical tokenizer; "feve" expands to "fever".
+    assert ents(doc) == [
+        ("5", "DOSAGE"),
+        ("aspirin", "MEDICATION"),
+        ("clopidogrel", "MEDICATION"),
+        ("chest pain", "SYMPTOM"),
+        ("fever", "SYMPTOM"),
+    ]
+    assert report.dropped == {"overlap": {"Sign_symptom": 1}, "unmapped_label": {"Age": 1}}
+    assert report.adjusted == {"expanded_to_token_boundaries": {"Sign_symptom": 1}}
+    assert report.skipped == {"E": 1, "R": 1, "A": 1, "*": 1, "#": 1}
+    assert report.kept == {"train": {"DOSAGE": 1, "MEDICATION": 2, "SYMPTOM": 2}}
+    assert report.docs == {"train": 1}
+
+
+def test_trim_discontinuous_ties_unalignable(nlp, label_map):
+    doc, report = read(nlp, label_map, "doc2")
+    # "renal failure" twice with the same extent: the first in the file wins;
+    # "neck pain" vs "sore neck" (same length): the earlier start wins.
+    assert ents(doc) == [("anemia", "DISEASE"), ("renal failure", "DISEASE"), ("sore neck", "SYMPTOM")]
+    assert report.dropped == {"overlap": {"Sign_symptom": 2}, "unalignable": {"Sign_symptom": 1}}
+    assert report.adjusted == {
+        "trimmed_whitespace": {"Disease_disorder": 1},
+        "discontinuous_joined": {"Disease_disorder": 1},
+    }
+
+
+def test_stray_tab_in_surface_is_ignored(nlp, label_map):
+    doc, report = read(nlp, label_map, "doc3", split="dev")
+    assert ents(doc) == [("fever", "SYMPTOM")]
+    assert report.kept == {"dev": {"SYMPTOM": 1}}
+
+
+def test_read_split(nlp, label_map):
+    report = ConversionReport()
+    split = load_split(DATA / "brat_split.json")
+    docs = read_brat_split(BRAT, split, nlp=nlp, label_map=label_map, report=report)
+    assert {name: [d.user_data["doc_id"] for d in ds] for name, ds in docs.items()} == {
+        "train": ["doc1", "doc2"],
+        "dev": ["doc3"],
+        "test": ["doc4"],
+    }
+    assert ents(docs["test"][0]) == [("10", "DOSAGE"), ("heparin", "MEDICATION"), ("thrombosis", "DISEASE")]
+    assert report.docs == {"train": 2, "dev": 1, "test": 1}
+    assert report.n_kept("train") == 8
+    limited = read_brat_split(BRAT, split, nlp=nlp, label_map=label_map, report=ConversionReport(), limit=1)
+    assert [len(ds) for ds in limited.values()] == [1, 1, 1]
+
+
+def write_pair(tmp_path, text, ann, name="bad"):
+    (tmp_path / f"{name}.txt").write_text(text, encoding="utf8")
+    (tmp_path / f"{name}.ann").write_text(ann, encoding="utf8")
+    return tmp_path / f"{name}.txt", tmp_path / f"{name}.ann"
+
+
+@pytest.mark.parametrize(
+    "ann,line,fragment",
+    [
+        ("T1\tSign_symptom 0 5\tfever\nT2\tSign_symptom 6 99\tx\n", 2, "beyond the end of the text (11"),
+        ("T1\tSign_symptom 0 5\tfever\n\nT2\tSign_symptom 6 9\n", 3, "expected 3 tab-separated fields, found 2"),
+        ("T1\tSign_symptom 0 five\tfever\n", 1, "non-integer offset"),
+        ("T1\tSign_symptom 5 0\tfever\n", 1, "start 5 > end 0"),
+        ("T1\tSign_symptom 0 5;7\tfever\n", 1, "is not 'START END'"),
+        ("T1\tSign_symptom\tfever\n", 1, "expected 'TYPE START END'"),
+        ("T1\tSign_symptom 0 5\tfever\nX1\tfoo\n", 2, "Unknown brat annotation line kind 'X'"),
+    ],
+)
+def test_bad_ann_lines(tmp_path, nlp, label_map, ann, line, fragment):
+    txt, ann_path = write_pair(tmp_path, "fever today", ann)
+    with pytest.raises(InputFileError) as exc:
+        read_brat_document(txt, ann_path, nlp=nlp, label_map=label_map, report=ConversionReport(), split="x")
+    assert exc.value.path == str(ann_path)
+    assert exc.value.line == line
+    assert f"bad.ann:{line}: " in str(exc.value)
+    assert fragment in str(exc.value)
+
+
+def test_missing_files(tmp_path, nlp, label_map):
+    txt, ann = write_pair(tmp_path, "fever", "T1\tSign_symptom 0 5\tfever\n")
+    txt.unlink()
+    with pytest.raises(InputFileError, match=r"bad\.ann: .*bad\.txt is missing"):
+        read_brat_split(tmp_path, {"train": ["bad"]}, nlp=nlp, label_map=label_map, report=ConversionReport())
+    txt.write_text("fever", encoding="utf8")
+    ann.unlink()
+    with pytest.raises(InputFileError, match=r"bad\.txt: .*bad\.ann is missing"):
+        read_brat_split(tmp_path, {"train": ["bad"]}, nlp=nlp, label_map=label_map, report=ConversionReport())
+    with pytest.raises(ClinkdError, match="'nope' \\(split 'dev'\\) has neither"):
+        read_brat_split(tmp_path, {"dev": ["nope"]}, nlp=nlp, label_map=label_map, report=ConversionReport())
+
+
+def test_non_utf8_text(tmp_path, nlp, label_map):
+    txt, ann = write_pair(tmp_path, "", "")
+    txt.write_bytes(b"line one\nline two\nfe\xffver\n")
+    with pytest.raises(InputFileError) as exc:
+        read_brat_document(txt, ann, nlp=nlp, label_map=label_map, report=ConversionReport(), split="x")
+    assert exc.value.line == 3
+    assert str(exc.value).startswith(f"{txt}:3: Not valid UTF-8 (byte 0xff at column 3)")
+
+
+def test_parse_ann_counts_discontinuous_for_all_types(tmp_path):
+    _, ann = write_pair(tmp_path, "", "T1\tLab_value 0 2;4 6\tab ef\n")
+    report = ConversionReport()
+    spans = parse_ann(ann, "ab cd ef", report=report)
+    assert [(s.start, s.end, s.corpus_type, s.order) for s in spans] == [(0, 6, "Lab_value", 0)]
+    assert report.adjusted == {"discontinuous_joined": {"Lab_value": 1}}
+
+
+def test_load_split_errors(tmp_path):
+    path = tmp_path / "split.json"
+    path.write_text('{"train": ["a"], "dev": ["a"]}', encoding="utf8")
+    with pytest.raises(ClinkdError, match="'a' appears in more than one split"):
+        load_split(path)
+    path.write_text('{"train": "a"}', encoding="utf8")
+    with pytest.raises(ClinkdError, match="split 'train' is not a list"):
+        load_split(path)

@@ -1,0 +1,93 @@
+"""CoNLL/BIO reader."""
+from pathlib import Path
+
+import pytest
+
+from spacy_clinkd.corpora.conll import read_conll
+from spacy_clinkd.corpora.labels import load_label_map
+from spacy_clinkd.corpora.report import ConversionReport
+from spacy_clinkd.errors import InputFileError
+from spacy_clinkd.tokenizer import clinical_blank
+
+DATA = Path(__file__).parent.parent / "data" / "corpora"
+SAMPLE = DATA / "conll" / "sample.tsv"
+LABELS = Path(__file__).parents[2] / "configs" / "labels" / "bc5cdr.json"
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return clinical_blank()
+
+
+def read(nlp, path=SAMPLE, **kwargs):
+    report = ConversionReport()
+    docs = read_conll(path, nlp=nlp, label_map=load_label_map(LABELS), report=report, split="test", **kwargs)
+    return docs, report
+
+
+def test_one_doc_per_sentence(nlp):
+    docs, report = read(nlp)
+    assert [d.text for d in docs] == [
+        "Aspirin caused severe renal failure .",
+        "No fever .",
+        "Heparin was stopped early .",
+    ]
+    assert [d.user_data["doc_id"] for d in docs] == ["sample.tsv:1", "sample.tsv:8", "sample.tsv:14"]
+    assert [[(e.text, e.label_) for e in d.ents] for d in docs] == [
+        [("Aspirin", "CHEMICAL"), ("renal failure", "DISEASE")],
+        [("fever", "DISEASE")],
+        [("Heparin", "CHEMICAL")],
+    ]
+    assert report.docs == {"test": 3}
+    assert report.kept == {"test": {"CHEMICAL": 2, "DISEASE": 2}}
+    assert report.dropped == {"unmapped_label": {"Other": 1}}
+
+
+def test_group_sentences_not_across_docstart(nlp):
+    docs, report = read(nlp, n_sents=5)
+    assert [d.text for d in docs] == [
+        "Aspirin caused severe renal failure . No fever .",
+        "Heparin was stopped early .",
+    ]
+    assert [s.text for s in docs[0].sents] == ["Aspirin caused severe renal failure .", "No fever ."]
+    assert [(e.text, e.start, e.end) for e in docs[0].ents] == [
+        ("Aspirin", 0, 1),
+        ("renal failure", 3, 5),
+        ("fever", 7, 8),
+    ]
+    assert report.docs == {"test": 2}
+
+
+def test_limit(nlp):
+    docs, report = read(nlp, limit=2)
+    assert len(docs) == 2
+    assert report.docs == {"test": 2}
+
+
+@pytest.mark.parametrize(
+    "content,line,fragment",
+    [
+        ("A\tO\nfever\tI-Disease\n", 2, "'I-Disease' does not continue a span of type 'Disease' (previous tag 'O')"),
+        ("A\tB-Chemical\nfever\tI-Disease\n", 2, "previous tag 'B-Chemical'"),
+        ("A\tB-Disease\n\nfever\tI-Disease\n", 3, "previous tag 'O'"),
+        ("A\tO\nfever B-Disease\n", 2, "Expected 2 tab-separated columns (token, tag), found 1"),
+        ("A\tO\n\nfever\tB-Disease\textra\n", 3, "found 3"),
+        ("A\tO\nfever\tE-Disease\n", 2, "Unknown tag 'E-Disease'"),
+        ("A\tO\n\tO\n", 2, "Empty token"),
+    ],
+)
+def test_malformed(tmp_path, nlp, content, line, fragment):
+    path = tmp_path / "bad.tsv"
+    path.write_text(content, encoding="utf8")
+    with pytest.raises(InputFileError) as exc:
+        read(nlp, path)
+    assert exc.value.line == line
+    assert str(exc.value).startswith(f"{path}:{line}: ")
+    assert fragment in str(exc.value)
+
+
+def test_non_utf8(tmp_path, nlp):
+    path = tmp_path / "bad.tsv"
+    path.write_bytes(b"A\tO\n\nB\tO\n\xe9\tO\n")
+    with pytest.raises(InputFileError, match=r"bad\.tsv:4: Not valid UTF-8"):
+        read(nlp, path)

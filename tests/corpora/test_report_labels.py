@@ -1,0 +1,86 @@
+"""ConversionReport, label maps and text I/O."""
+import json
+from pathlib import Path
+
+import pytest
+
+from spacy_clinkd.corpora.labels import load_label_map
+from spacy_clinkd.corpora.report import ConversionReport
+from spacy_clinkd.corpora.textio import read_lines
+from spacy_clinkd.errors import ClinkdError
+
+CONFIGS = Path(__file__).parents[2] / "configs" / "labels"
+
+
+def make_report() -> ConversionReport:
+    report = ConversionReport(source="toy")
+    report.count_doc("train", 2)
+    report.count_doc("dev")
+    report.count_kept("train", "DISEASE", 3)
+    report.count_kept("dev", "SYMPTOM")
+    report.count_dropped("unmapped_label", "Lab_value", 4)
+    report.count_dropped("unmapped_label", "Age")
+    report.count_dropped("overlap", "Sign_symptom")
+    report.count_adjusted("expanded_to_token_boundaries", "Disease_disorder", 2)
+    report.count_skipped("R", 7)
+    return report
+
+
+def test_report_json(tmp_path):
+    path = tmp_path / "out" / "report.json"
+    make_report().write_json(path)
+    assert json.loads(path.read_text(encoding="utf8")) == {
+        "source": "toy",
+        "docs": {"train": 2, "dev": 1},
+        "kept": {"train": {"DISEASE": 3}, "dev": {"SYMPTOM": 1}},
+        "dropped": {"overlap": {"Sign_symptom": 1}, "unmapped_label": {"Age": 1, "Lab_value": 4}},
+        "adjusted": {"expanded_to_token_boundaries": {"Disease_disorder": 2}},
+        "skipped": {"R": 7},
+    }
+
+
+def test_report_table():
+    table = make_report().table()
+    lines = table.splitlines()
+    assert lines[0] == "Conversion report: toy"
+    assert "docs          2    1" in table
+    assert "DISEASE       3    0" in table
+    assert "entities      3    1" in table
+    assert any(line.split()[:3] == ["dropped", "unmapped_label", "5"] and "Lab_value 4, Age 1" in line for line in lines)
+    assert any(line.split() == ["skipped", "lines", "R", "7"] for line in lines)
+    report = make_report()
+    assert report.n_dropped("unmapped_label") == 5
+    assert report.n_adjusted("expanded_to_token_boundaries") == 2
+
+
+def test_shipped_label_maps():
+    assert load_label_map(CONFIGS / "maccrobat.json") == {
+        "Disease_disorder": "DISEASE",
+        "Medication": "MEDICATION",
+        "Sign_symptom": "SYMPTOM",
+    }
+    assert load_label_map(CONFIGS / "bc5cdr.json") == {"Disease": "DISEASE", "Chemical": "CHEMICAL"}
+    assert load_label_map(CONFIGS / "ncbi.json") == {"Disease": "DISEASE"}
+
+
+@pytest.mark.parametrize(
+    "content,fragment",
+    [('["Disease"]', "found list"), ('{"Disease": 1}', "the value for 'Disease' is 1"), ("{oops", "")],
+)
+def test_bad_label_map(tmp_path, content, fragment):
+    path = tmp_path / "labels.json"
+    path.write_text(content, encoding="utf8")
+    with pytest.raises(ClinkdError, match="labels.json must be a JSON object") as exc:
+        load_label_map(path)
+    assert fragment in str(exc.value)
+
+
+def test_missing_label_map(tmp_path):
+    with pytest.raises(ClinkdError, match="nope.json"):
+        load_label_map(tmp_path / "nope.json")
+
+
+def test_read_lines_keeps_unicode_line_separators(tmp_path):
+    path = tmp_path / "x.txt"
+    path.write_bytes("a\u2028b\r\nc\n\nd".encode("utf8"))
+    assert read_lines(path) == ["a\u2028b", "c", "", "d"]

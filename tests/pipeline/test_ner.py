@@ -1,0 +1,174 @@
+"""clinkd_ner on tiny random-weight BERT and DistilBERT models."""
+import numpy
+import pytest
+import spacy
+from spacy.tokens import Doc
+from spacy.training import Example
+from thinc.api import Adam
+
+from spacy_clinkd.errors import ClinkdError
+from spacy_clinkd.pipeline.ner import ClinkdNER
+
+TRAIN_DATA = [
+    ("the patient has fever and cough", [(16, 21, "SYMPTOM"), (26, 31, "SYMPTOM")]),
+    ("took aspirin 5mg with insulin", [(5, 12, "MEDICATION"), (22, 29, "MEDICATION")]),
+    ("no chest pain, has diabetes", [(3, 13, "SYMPTOM"), (19, 27, "DISEASE")]),
+]
+
+
+def make_nlp(encoder_dir) -> spacy.Language:
+    config = {"nlp": {"tokenizer": {"@tokenizers": "clinkd.clinical_tokenizer.v1"}}}
+    nlp = spacy.blank("en", config=config)
+    nlp.add_pipe("clinkd_ner", config={"model": {"tok2vec": {"name": str(encoder_dir)}}})
+    return nlp
+
+
+def examples(nlp):
+    return [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in TRAIN_DATA]
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_encoder):
+    """A pipeline overfit on three docs."""
+    nlp = make_nlp(tiny_encoder)
+    train = examples(nlp)
+    nlp.initialize(lambda: train)
+    optimizer = Adam(0.01)
+    losses_seen = []
+    for _ in range(120):
+        losses = {}
+        nlp.update(train, sgd=optimizer, losses=losses)
+        losses_seen.append(losses["clinkd_ner"])
+    return nlp, losses_seen
+
+
+def ents(doc):
+    return [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+
+
+def test_overfit_to_near_zero_loss(trained):
+    nlp, losses = trained
+    assert losses[0] > 1.0
+    assert losses[-1] < 0.05
+    for text, gold in TRAIN_DATA:
+        assert ents(nlp(text)) == gold
+
+
+def test_labels_and_tags(trained):
+    ner = trained[0].get_pipe("clinkd_ner")
+    assert ner.labels == ("DISEASE", "MEDICATION", "SYMPTOM")
+    assert len(ner.tags) == 7
+    assert ner.is_distillable
+
+
+def test_confidences_stored(trained):
+    nlp, _ = trained
+    doc = nlp(TRAIN_DATA[0][0])
+    group = doc.spans["clinkd_ner"]
+    assert [(s.start, s.end, s.label_) for s in group] == [(e.start, e.end, e.label_) for e in doc.ents]
+    scores = group.attrs["scores"]
+    assert len(scores) == len(doc.ents) == 2
+    assert all(0.5 < s <= 1.0 for s in scores)
+
+
+def test_predict_does_not_mutate(trained):
+    nlp, _ = trained
+    ner = nlp.get_pipe("clinkd_ner")
+    doc = nlp.make_doc(TRAIN_DATA[0][0])
+    scores = ner.predict([doc])
+    assert scores[0].shape == (len(doc), len(ner.tags))
+    assert list(doc.ents) == [] and "clinkd_ner" not in doc.spans
+
+
+def test_pipe_equals_call(trained):
+    nlp, _ = trained
+    texts = [t for t, _ in TRAIN_DATA] * 4 + ["", "fever"]
+    piped = list(nlp.pipe(texts, batch_size=8))
+    single = [nlp(t) for t in texts]
+    assert [ents(d) for d in piped] == [ents(d) for d in single]
+    for a, b in zip(piped, single):
+        numpy.testing.assert_allclose(
+            a.spans["clinkd_ner"].attrs["scores"], b.spans["clinkd_ner"].attrs["scores"], rtol=1e-4
+        )
+
+
+def test_empty_doc_and_empty_batch(trained):
+    nlp, _ = trained
+    ner = nlp.get_pipe("clinkd_ner")
+    assert list(nlp("").ents) == []
+    assert list(nlp.pipe([])) == []
+    assert ner.predict([]) == []
+    losses = ner.update([Example.from_dict(nlp.make_doc(""), {"entities": []})])
+    assert losses["clinkd_ner"] == 0.0
+
+
+def test_doc_longer_than_512_wordpieces(trained):
+    nlp, _ = trained
+    text = "the patient has fever and cough . " * 110
+    doc = nlp.make_doc(text)
+    ner = nlp.get_pipe("clinkd_ner")
+    trf = ner.model.get_ref("tok2vec").get_ref("transformer")
+    assert len(trf.tokenizer(text)["input_ids"]) > 512
+    scores = ner.predict([doc])
+    assert scores[0].shape == (len(doc), len(ner.tags))
+    doc = nlp(text)
+    assert sum(1 for e in doc.ents if e.text == "fever") == 110
+
+
+def test_to_disk_from_disk_round_trip(trained, tmp_path):
+    nlp, _ = trained
+    nlp.to_disk(tmp_path / "nlp")
+    loaded = spacy.load(tmp_path / "nlp")
+    assert [t.text for t in loaded.make_doc("5mg aspirin/day")] == ["5", "mg", "aspirin", "/", "day"]
+    for text, _ in TRAIN_DATA:
+        assert ents(loaded(text)) == ents(nlp(text))
+
+
+def test_to_bytes_from_bytes_round_trip(trained):
+    nlp, _ = trained
+    ner = nlp.get_pipe("clinkd_ner")
+    fresh = spacy.util.load_model_from_config(nlp.config, auto_fill=True)
+    fresh.get_pipe("clinkd_ner").from_bytes(ner.to_bytes())
+    for text, _ in TRAIN_DATA:
+        doc_a, doc_b = nlp.make_doc(text), fresh.make_doc(text)
+        numpy.testing.assert_allclose(
+            ner.predict([doc_a])[0], fresh.get_pipe("clinkd_ner").predict([doc_b])[0], rtol=1e-5, atol=1e-6
+        )
+
+
+def test_add_label_after_initialize_raises(trained):
+    ner = trained[0].get_pipe("clinkd_ner")
+    with pytest.raises(ClinkdError):
+        ner.add_label("NEW")
+
+
+def test_initialize_without_labels_raises(tiny_bert):
+    nlp = make_nlp(tiny_bert)
+    eg = Example.from_dict(nlp.make_doc("fever"), {"entities": []})
+    with pytest.raises(ClinkdError, match="no labels"):
+        nlp.initialize(lambda: [eg])
+
+
+def test_get_loss_masks_unknown_tokens(tiny_bert):
+    nlp = make_nlp(tiny_bert)
+    train = examples(nlp)
+    nlp.initialize(lambda: train)
+    ner: ClinkdNER = nlp.get_pipe("clinkd_ner")
+    # Gold tokenized differently: "5mg" is one gold token, two predicted tokens.
+    gold = Doc(nlp.vocab, words=["took", "5mg", "aspirin"], ents=["O", "B-MEDICATION", "B-MEDICATION"])
+    eg = Example(nlp.make_doc("took 5mg aspirin"), gold)
+    scores = ner.predict([eg.predicted])
+    loss, d_scores = ner.get_loss([eg], scores)
+    assert d_scores[0].shape == scores[0].shape
+    assert loss > 0
+    # "5" and "mg" are inside one gold token: BILUO alignment gives B/L, both known.
+    assert numpy.abs(d_scores[0]).sum(axis=1).tolist()[0] > 0
+
+
+def test_teacher_student_loss_zero_for_identical_scores(trained):
+    nlp, _ = trained
+    ner = nlp.get_pipe("clinkd_ner")
+    scores = ner.predict([nlp.make_doc(t) for t, _ in TRAIN_DATA])
+    loss, d = ner.get_teacher_student_loss(scores, scores, temperature=2.0)
+    assert loss == pytest.approx(0.0, abs=1e-5)
+    assert all(numpy.abs(x).max() < 1e-5 for x in d)
