@@ -21,6 +21,8 @@ setup(
         "torch>=2.0.0",
         "transformers>=4.30.0,<4.53.3",
         "typer>=0.9.0",
+        "tqdm>=4.0.0",
+        "matplotlib>=3.5.0",
         "numpy>=1.19.0",
         "srsly>=2.4.0",
     ],
@@ -39,6 +41,14 @@ setup(
         ],
         "spacy_span_getters": [
             "clinkd.line_windows.v1 = spacy_clinkd.models.windows:create_line_windows",
+        ],
+        "spacy_misc": [
+            "clinkd.pipeline_targets.v1 = spacy_clinkd.distillation.sources:create_pipeline_targets",
+            "clinkd.span_file_targets.v1 = spacy_clinkd.distillation.sources:create_span_file_targets",
+            "clinkd.matcher_targets.v1 = spacy_clinkd.distillation.sources:create_matcher_targets",
+        ],
+        "spacy_readers": [
+            "clinkd.transfer_corpus.v1 = spacy_clinkd.distillation.sources:create_transfer_corpus",
         ],
         "spacy_scorers": [
             "clinkd.ner_scorer.v1 = spacy_clinkd.evaluation.scorer:make_ner_scorer",

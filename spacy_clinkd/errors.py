@@ -6,7 +6,6 @@ User-facing failures raise `ClinkdError` (or `InputFileError` for bad input
 files); the CLI prints their message without a traceback.
 """
 from pathlib import Path
-from typing import Optional, Union
 
 
 class ClinkdError(Exception):
@@ -17,7 +16,7 @@ class InputFileError(ClinkdError, ValueError):
     """Malformed input: names the file and, where known, the 1-based line."""
 
     def __init__(
-        self, message: str, *, path: Union[str, Path], line: Optional[int] = None
+        self, message: str, *, path: str | Path, line: int | None = None
     ) -> None:
         self.path = str(path)
         self.line = line
@@ -102,6 +101,66 @@ class Errors:
     E253 = "Could not load the pipeline '{model}': {reason}"
     E254 = "Could not read gold docs from the DocBin: {reason}"
     E255 = "No labels given: --labels needs at least one label (e.g. DISEASE,MEDICATION)."
+
+    # -- tokenization (E300-E349) --
+    E300 = "The corpus spec '{spec}' matches no file (globs are relative to the working directory)."
+    E301 = (
+        "Bad corpus spec '{spec}': expected FORMAT:GLOB, or csv/tsv:COLUMN:GLOB, with FORMAT "
+        "one of {formats} (e.g. 'txt:notes/*.txt', 'csv:5:rows.csv', 'csv:note:with_header.csv')."
+    )
+    E302 = "Corpus spec '{spec}': column numbers are 1-based, got {column}."
+    E303 = "{path} has no column '{column}' in its header row {header}."
+    E304 = "The {side} corpus yielded no words: check its specs {specs}."
+    E305 = "--size must be at least 1, got {size}."
+    E306 = "Unknown embedding initialisation '{init}': expected one of {options}."
+    E307 = (
+        "Only WordPiece tokenizers (BERT, DistilBERT) can be extended; the tokenizer of "
+        "'{path}' has a {model} model."
+    )
+    E308 = "Could not load the model or tokenizer from '{path}': {reason}"
+    E309 = "A fast tokenizer is needed (tokenizer.json); '{path}' gave {cls}."
+    E310 = (
+        "The rebuilt tokenizer differs from the source in its {what}: source {old}, rebuilt {new}."
+    )
+    E311 = "The token list holds {token!r} twice or a token already in the vocabulary."
+    E312 = "Could not read the tokens file {path}: {reason}"
+    E313 = "Unknown selection objective '{objective}': expected one of {options}."
+    E314 = "Corpus spec '{spec}': the weight after '*' must be a whole number >= 1."
+
+    # -- distillation (E350-E399) --
+    E350 = (
+        "The teacher's tags {teacher} differ from the student's {student}: a tag id "
+        "must mean the same in both. Train teacher and student on the same labels "
+        "(same corpus and label map), or give the student these labels."
+    )
+    E351 = (
+        "Teacher and student tokenize a doc differently ({n_teacher} vs {n_student} "
+        "tokens; first difference at token {i}: {teacher_token!r} vs {student_token!r}; "
+        "text begins {text!r}). Distillation pairs spaCy tokens, so both pipelines need "
+        "the same tokenizer (clinkd.clinical_tokenizer.v1)."
+    )
+    E352 = (
+        "Teacher targets for a doc have {rows} rows but the doc has {n_tokens} tokens "
+        "(text begins {text!r}); the target cache {path} was built with another "
+        "tokenizer: delete it or point distillation.targets_cache elsewhere."
+    )
+    E353 = "The teacher pipeline '{path}' has no component '{component}' (components: {names})."
+    E354 = (
+        "The output directory '{path}' is not empty. Distillation neither resumes "
+        "nor overwrites silently: choose another --output, or pass --force to "
+        "replace {outputs} in it."
+    )
+    E355 = "Got {n_targets} teacher score arrays for {n_examples} examples: pass one per example."
+    E356 = "Distillation needs 0 <= alpha <= 1 and temperature > 0; got alpha={alpha}, temperature={temperature}."
+    E357 = "Label smoothing epsilon must be in (0, 1) so that every log-probability is finite; got {epsilon}."
+    E358 = "Distillation needs max_steps or max_epochs > 0 (both are 0: the loop would never stop)."
+    E359 = 'Expected a JSON object {{"text": str, "spans": [{{"start": int, "end": int, "label": str}}]}}: {reason}'
+    E360 = "Cannot read the transfer corpus '{path}': {reason}"
+    E361 = "The CSV file {path} has no column '{column}' (columns: {columns})."
+    E362 = "No student: set distillation.student_config (a config to initialize) or distillation.student_model (a trained student to continue)."
+    E363 = "The training corpus '{path}' yielded no documents."
+    E364 = "Could not parse the list of numbers '{value}' given to {option} (expected e.g. 1,2,4)."
+    E365 = "The teacher component '{component}' of '{path}' is a {cls}, not a clinkd_ner component."
 
 
 class Warnings:

@@ -3,7 +3,6 @@
 Each returns `(loss, d_logits)`: the scalar loss and its gradient with respect
 to the logits, with the logits' shape. No state, no spaCy objects.
 """
-from typing import Optional, Tuple
 
 import numpy
 
@@ -23,7 +22,7 @@ def softmax(logits: Array, temperature: float = 1.0) -> Array:
 
 def token_cross_entropy(
     logits: Array, gold: Array, mask: Array
-) -> Tuple[float, Array]:
+) -> tuple[float, Array]:
     """Cross-entropy against gold tags, averaged over the known tokens.
 
         L = -(1/N) Σ_i m_i · log softmax(z_i)[y_i],   N = max(1, Σ_i m_i)
@@ -54,8 +53,8 @@ def soft_target_kl(
     teacher_logits: Array,
     *,
     temperature: float = 1.0,
-    mask: Optional[Array] = None,
-) -> Tuple[float, Array]:
+    mask: Array | None = None,
+) -> tuple[float, Array]:
     """Temperature-scaled distillation term (Hinton et al. 2015), averaged
     over tokens:
 

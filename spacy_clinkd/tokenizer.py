@@ -7,16 +7,15 @@ zero-width characters (U+200B, which `str.isspace` does not treat as a space,
 so spaCy does not split on it). The patterns are saved with the pipeline's
 tokenizer, so a packaged pipeline keeps them.
 """
-from typing import Callable, List
+from collections.abc import Callable
 
 import spacy
 from spacy.lang.en import English
-from spacy.language import Language
+from spacy.language import Language, create_tokenizer
 from spacy.tokenizer import Tokenizer
-from spacy.language import create_tokenizer
 from spacy.util import compile_infix_regex
 
-CLINICAL_INFIXES: List[str] = [
+CLINICAL_INFIXES: list[str] = [
     # a number glued to a unit: 5mg, 10mg/kg, 3cm (not HbA1c or T2)
     r"(?<=[0-9])(?=(?:[mµμn]?g|kg|m?[lL]|d[lL]|m?mol|mEq|[IiUu]|IU|units?|[mc]?m|mmHg|hr?s?|min|wk|%)\b)",
     r"/",  # mg/dL, 120/80, aspirin/clopidogrel

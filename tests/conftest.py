@@ -2,7 +2,6 @@
 test downloads anything."""
 import os
 from pathlib import Path
-from typing import List
 
 import pytest
 
@@ -21,7 +20,7 @@ TOY_WORDS = [
 ]
 
 
-def toy_vocab(lowercase: bool = True) -> List[str]:
+def toy_vocab(lowercase: bool = True) -> list[str]:
     letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
     if not lowercase:
         letters += [chr(c) for c in range(ord("A"), ord("Z") + 1)]

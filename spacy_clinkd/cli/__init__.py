@@ -2,10 +2,10 @@
 import sys
 
 from ..errors import ClinkdError
-from ._app import app
 
 # Importing the command modules attaches their commands to `app`.
-from . import assets, convert, evaluate, student, train  # noqa: F401,E402
+from . import assets, convert, distill, evaluate, student, train, vocab  # noqa: F401,E402
+from ._app import app
 
 
 def main() -> None:

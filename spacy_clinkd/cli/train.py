@@ -3,7 +3,6 @@ record of the wall-clock training time."""
 import json
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
 from spacy.cli._util import parse_config_overrides, show_validation_error
@@ -22,7 +21,7 @@ def train_cli(
     config_path: Path = typer.Argument(..., exists=True, dir_okay=False, help="Training config"),
     output_path: Path = typer.Option(..., "--output", "-o", help="Output directory"),
     use_gpu: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, or -1 for CPU"),
-    summary_path: Optional[Path] = typer.Option(None, "--summary", help="Where to write timing JSON (default OUTPUT/train_summary.json)"),
+    summary_path: Path | None = typer.Option(None, "--summary", help="Where to write timing JSON (default OUTPUT/train_summary.json)"),
 ) -> None:
     """Train a pipeline from a config; extra `--section.key value` arguments
     override the config, as with `spacy train`."""

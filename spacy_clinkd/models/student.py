@@ -5,27 +5,27 @@ every other layer of BERT). Plain Hugging Face / torch code: no spaCy here.
 The result is a local Hugging Face model directory (weights + tokenizer)
 that `clinkd.TransformerEncoder.v1` loads by path.
 """
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 
 from ..errors import ClinkdError, Errors
 
 # model_type -> (attribute path of the layer list, config field for its size)
-LAYER_LAYOUT: Dict[str, tuple] = {
+LAYER_LAYOUT: dict[str, tuple] = {
     "bert": (("encoder", "layer"), "num_hidden_layers"),
     "roberta": (("encoder", "layer"), "num_hidden_layers"),
     "distilbert": (("transformer", "layer"), "n_layers"),
 }
 
 
-def every_other_layer(n_layers: int) -> List[int]:
+def every_other_layer(n_layers: int) -> list[int]:
     """Layers 0, 2, 4, ... of an n-layer model (6 → [0, 2, 4])."""
     return list(range(0, n_layers, 2))
 
 
-def parse_layers(spec: str, n_layers: int) -> List[int]:
+def parse_layers(spec: str, n_layers: int) -> list[int]:
     """'every-other' or a comma-separated list of layer indices."""
     if spec == "every-other":
         return every_other_layer(n_layers)
@@ -65,11 +65,11 @@ def slice_layers(model: torch.nn.Module, keep: Sequence[int]) -> torch.nn.Module
 
 
 def build_student(
-    source: Union[str, Path],
-    output_dir: Union[str, Path],
+    source: str | Path,
+    output_dir: str | Path,
     *,
     layers: str = "every-other",
-) -> Dict[str, object]:
+) -> dict[str, object]:
     """Load a teacher encoder, keep a subset of its layers, and save the
     student (weights and tokenizer) as a Hugging Face directory.
 
@@ -102,7 +102,7 @@ def build_student(
     }
 
 
-def count_layers(model_dir: Union[str, Path]) -> Optional[int]:
+def count_layers(model_dir: str | Path) -> int | None:
     """Number of transformer layers recorded in a HF model directory."""
     from transformers import AutoConfig
 

@@ -1,5 +1,4 @@
 """`clinkd.TokenTagger.v1`: token vectors -> linear logits over tags."""
-from typing import List, Optional
 
 from spacy.tokens import Doc
 from thinc.api import Linear, Model, chain, with_array, zero_init
@@ -7,8 +6,8 @@ from thinc.types import Floats2d
 
 
 def build_token_tagger(
-    tok2vec: Model[List[Doc], List[Floats2d]], nO: Optional[int] = None
-) -> Model[List[Doc], List[Floats2d]]:
+    tok2vec: Model[list[Doc], list[Floats2d]], nO: int | None = None
+) -> Model[list[Doc], list[Floats2d]]:
     """Unnormalized tag scores per spaCy token (logits, not probabilities:
     distillation needs them before the softmax and its temperature).
 

@@ -8,12 +8,12 @@ stride 96), computes each token once: on MACCROBAT this removes about a
 quarter of the wordpieces the encoder would otherwise process. A line longer
 than `max_tokens` is cut into consecutive chunks of `max_tokens`.
 """
-from typing import Callable, Iterable, List
+from collections.abc import Callable, Iterable
 
 from spacy.tokens import Doc, Span
 
 
-def create_line_windows(max_tokens: int = 128) -> Callable[[Iterable[Doc]], List[List[Span]]]:
+def create_line_windows(max_tokens: int = 128) -> Callable[[Iterable[Doc]], list[list[Span]]]:
     """Registered as `clinkd.line_windows.v1` (spacy_span_getters).
 
     max_tokens (int): the most spaCy tokens in one window.
@@ -22,13 +22,13 @@ def create_line_windows(max_tokens: int = 128) -> Callable[[Iterable[Doc]], List
     if max_tokens < 1:
         raise ValueError(f"max_tokens must be >= 1, got {max_tokens}")
 
-    def get_line_windows(docs: Iterable[Doc]) -> List[List[Span]]:
+    def get_line_windows(docs: Iterable[Doc]) -> list[list[Span]]:
         return [line_windows(doc, max_tokens) for doc in docs]
 
     return get_line_windows
 
 
-def line_boundaries(doc: Doc) -> List[int]:
+def line_boundaries(doc: Doc) -> list[int]:
     """Token indices where a line ends (exclusive), plus len(doc)."""
     ends = [token.i + 1 for token in doc if "\n" in token.text or "\n" in token.whitespace_]
     if not ends or ends[-1] != len(doc):
@@ -36,9 +36,9 @@ def line_boundaries(doc: Doc) -> List[int]:
     return ends
 
 
-def line_windows(doc: Doc, max_tokens: int) -> List[Span]:
+def line_windows(doc: Doc, max_tokens: int) -> list[Span]:
     """Windows covering every token of `doc` exactly once, in order."""
-    windows: List[Span] = []
+    windows: list[Span] = []
     start = 0
     line_start = 0
     for line_end in line_boundaries(doc):

@@ -10,8 +10,8 @@ Annotations written by `set_annotations`:
   the mean over the entity's tokens of the softmax probability of the tag the
   decoder chose (a number in (0, 1]; higher is more certain).
 """
+from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy
 from spacy.language import Language
@@ -73,9 +73,9 @@ def _default_model() -> dict:
 def make_clinkd_ner(
     nlp: Language,
     name: str,
-    model: Model[List[Doc], List[Floats2d]],
+    model: Model[list[Doc], list[Floats2d]],
     spans_key: str,
-    scorer: Optional[Callable],
+    scorer: Callable | None,
 ) -> "ClinkdNER":
     """Create a `clinkd_ner` component (spacy_factories entry point).
 
@@ -92,27 +92,27 @@ class ClinkdNER(TrainablePipe):
     def __init__(
         self,
         vocab: Vocab,
-        model: Model[List[Doc], List[Floats2d]],
+        model: Model[list[Doc], list[Floats2d]],
         name: str = "clinkd_ner",
         *,
         spans_key: str = DEFAULT_SPANS_KEY,
-        scorer: Optional[Callable] = None,
+        scorer: Callable | None = None,
     ) -> None:
         self.vocab = vocab
         self.model = model
         self.name = name
         self.scorer = scorer
-        self.cfg: Dict = {"labels": [], "spans_key": spans_key}
-        self._scheme: Optional[BIOScheme] = None
+        self.cfg: dict = {"labels": [], "spans_key": spans_key}
+        self._scheme: BIOScheme | None = None
 
     # -- labels and tags -------------------------------------------------
 
     @property
-    def labels(self) -> Tuple[str, ...]:
+    def labels(self) -> tuple[str, ...]:
         return tuple(self.cfg["labels"])
 
     @property
-    def label_data(self) -> List[str]:
+    def label_data(self) -> list[str]:
         return list(self.labels)
 
     @property
@@ -122,7 +122,7 @@ class ClinkdNER(TrainablePipe):
         return self._scheme
 
     @property
-    def tags(self) -> Tuple[str, ...]:
+    def tags(self) -> tuple[str, ...]:
         return self.scheme.tags
 
     @property
@@ -153,8 +153,8 @@ class ClinkdNER(TrainablePipe):
         self,
         get_examples: Callable[[], Iterable[Example]],
         *,
-        nlp: Optional[Language] = None,
-        labels: Optional[Sequence[str]] = None,
+        nlp: Language | None = None,
+        labels: Sequence[str] | None = None,
     ) -> None:
         """Collect labels (unless given) and initialize the model.
 
@@ -176,7 +176,7 @@ class ClinkdNER(TrainablePipe):
         sample = [eg.predicted for eg in islice(get_examples(), 10) if len(eg.predicted)]
         self.model.initialize(X=sample or None)
 
-    def predict(self, docs: Iterable[Doc]) -> List[Floats2d]:
+    def predict(self, docs: Iterable[Doc]) -> list[Floats2d]:
         """Tag logits for each doc; docs are not changed.
 
         RETURNS (List[Floats2d]): (n_tokens, n_tags) per doc.
@@ -190,7 +190,7 @@ class ClinkdNER(TrainablePipe):
             for doc in docs
         ]
 
-    def set_annotations(self, docs: Iterable[Doc], scores: List[Floats2d]) -> None:
+    def set_annotations(self, docs: Iterable[Doc], scores: list[Floats2d]) -> None:
         """Decode the best valid BIO sequence per doc into `doc.ents` and
         `doc.spans[spans_key]` (with per-entity confidences)."""
         start, trans = self.scheme.allowed()
@@ -198,8 +198,8 @@ class ClinkdNER(TrainablePipe):
         for doc, doc_scores in zip(docs, scores):
             logp = log_softmax(self.model.ops.to_numpy(doc_scores).astype("float32"))
             path = viterbi_decode(logp, start, trans)  # (n_tokens,)
-            spans: List[Span] = []
-            confidences: List[float] = []
+            spans: list[Span] = []
+            confidences: list[float] = []
             for s, e, label in self.scheme.spans(path):
                 spans.append(Span(doc, s, e, label=label))
                 chosen = logp[numpy.arange(s, e), path[s:e]]  # (span_length,)
@@ -216,9 +216,9 @@ class ClinkdNER(TrainablePipe):
         examples: Iterable[Example],
         *,
         drop: float = 0.0,
-        sgd: Optional[Optimizer] = None,
-        losses: Optional[Dict[str, float]] = None,
-    ) -> Dict[str, float]:
+        sgd: Optimizer | None = None,
+        losses: dict[str, float] | None = None,
+    ) -> dict[str, float]:
         """Learn from a batch of gold examples (hard-label cross-entropy)."""
         if losses is None:
             losses = {}
@@ -237,8 +237,8 @@ class ClinkdNER(TrainablePipe):
         return losses
 
     def get_loss(
-        self, examples: Iterable[Example], scores: List[Floats2d]
-    ) -> Tuple[float, List[Floats2d]]:
+        self, examples: Iterable[Example], scores: list[Floats2d]
+    ) -> tuple[float, list[Floats2d]]:
         """Cross-entropy of the logits against the gold tags, over the batch.
         Tokens whose gold tag is unknown (misaligned or missing) get no
         gradient.
@@ -258,11 +258,11 @@ class ClinkdNER(TrainablePipe):
 
     def get_teacher_student_loss(
         self,
-        teacher_scores: List[Floats2d],
-        student_scores: List[Floats2d],
+        teacher_scores: list[Floats2d],
+        student_scores: list[Floats2d],
         *,
         temperature: float = 1.0,
-    ) -> Tuple[float, List[Floats2d]]:
+    ) -> tuple[float, list[Floats2d]]:
         """Soft-target term: T²·KL(softmax(t/T) ‖ softmax(s/T)) per token,
         averaged over the batch (see `spacy_clinkd.losses.soft_target_kl`).
 
@@ -278,9 +278,9 @@ class ClinkdNER(TrainablePipe):
 
     def _flat_loss(
         self,
-        scores: List[Floats2d],
-        loss_func: Callable[[numpy.ndarray], Tuple[float, numpy.ndarray]],
-    ) -> Tuple[float, List[Floats2d]]:
+        scores: list[Floats2d],
+        loss_func: Callable[[numpy.ndarray], tuple[float, numpy.ndarray]],
+    ) -> tuple[float, list[Floats2d]]:
         ops = self.model.ops
         lengths = [s.shape[0] for s in scores]
         if scores:
@@ -288,10 +288,96 @@ class ClinkdNER(TrainablePipe):
         else:
             flat = numpy.zeros((0, len(self.scheme)), dtype="float32")
         loss, d_flat = loss_func(flat)
-        d_scores: List[Floats2d] = []
+        d_scores: list[Floats2d] = []
         offset = 0
         for length in lengths:
             d_scores.append(ops.asarray2f(d_flat[offset : offset + length]))
             offset += length
         return loss, d_scores
 
+
+    # -- distillation (spaCy v4's API names) -------------------------------
+
+    def distill(
+        self,
+        teacher_pipe_or_targets: TrainablePipe | Sequence[Floats2d | None],
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd: Optimizer | None = None,
+        losses: dict[str, float] | None = None,
+        temperature: float = 1.0,
+        alpha: float = 0.0,
+    ) -> dict[str, float]:
+        """One distillation update on a batch:
+
+            L = α·CE(student, gold) + (1 − α)·T²·KL(softmax(t/T) ‖ softmax(s/T))
+
+        CE is `get_loss` (only tokens with a known gold tag; an example whose
+        reference has no entity annotation, e.g. a transfer doc, adds none),
+        the soft term is `get_teacher_student_loss`; they are weighed by
+        `spacy_clinkd.distillation.losses.combine_terms`.
+
+        teacher_pipe_or_targets (Union[TrainablePipe, Sequence[Floats2d]]): a
+            teacher `clinkd_ner` with the same tags (run on the examples'
+            predicted docs), or its cached logits, (n_tokens, n_tags) per example
+            (None: no soft term for that example).
+        examples (Iterable[Example]): the batch; predicted docs are the input.
+        drop (float): dropout rate.
+        sgd (Optional[Optimizer]): the optimizer; None: no weight update.
+        losses (Optional[Dict[str, float]]): accumulates the total under the
+            component's name, and the unweighted parts under "<name>_ce" and
+            "<name>_kd".
+        temperature (float): T > 0.
+        alpha (float): α in [0, 1], the weight of the gold term.
+        RETURNS (Dict[str, float]): `losses`.
+        """
+        from ..distillation.losses import check_distillation_settings, combine_terms
+
+        check_distillation_settings(alpha=alpha, temperature=temperature)
+        if losses is None:
+            losses = {}
+        for key in (self.name, f"{self.name}_ce", f"{self.name}_kd"):
+            losses.setdefault(key, 0.0)
+        examples = list(examples)
+        validate_examples(examples, "ClinkdNER.distill")
+        if isinstance(teacher_pipe_or_targets, TrainablePipe):
+            teacher = teacher_pipe_or_targets
+            if getattr(teacher, "tags", None) != self.tags:
+                raise ClinkdError(
+                    Errors.E350.format(
+                        teacher=list(getattr(teacher, "tags", ())), student=list(self.tags)
+                    )
+                )
+            teacher_scores = teacher.predict([eg.predicted for eg in examples])
+        else:
+            teacher_scores = list(teacher_pipe_or_targets)
+            if len(teacher_scores) != len(examples):
+                raise ClinkdError(
+                    Errors.E355.format(n_targets=len(teacher_scores), n_examples=len(examples))
+                )
+        pairs = [(eg, t) for eg, t in zip(examples, teacher_scores) if len(eg.predicted)]
+        if not pairs:
+            return losses
+        examples = [eg for eg, _ in pairs]
+        set_dropout_rate(self.model, drop)
+        scores, backprop = self.model.begin_update([eg.predicted for eg in examples])
+        ce = self.get_loss(examples, scores)
+        # A doc without a teacher target (None) gets no soft term.
+        covered = [i for i, (_, t) in enumerate(pairs) if t is not None]
+        kd_loss, d_covered = self.get_teacher_student_loss(
+            [pairs[i][1] for i in covered], [scores[i] for i in covered],
+            temperature=temperature,
+        )
+        d_kd = [self.model.ops.alloc2f(*s.shape) for s in scores]
+        for i, d in zip(covered, d_covered):
+            d_kd[i] = d
+        kd = (kd_loss, d_kd)
+        loss, d_scores = combine_terms(ce, kd, alpha=alpha)
+        backprop(d_scores)
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        losses[f"{self.name}_ce"] += ce[0]
+        losses[f"{self.name}_kd"] += kd[0]
+        return losses

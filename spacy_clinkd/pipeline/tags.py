@@ -2,7 +2,7 @@
 
 Tag ids: 0 = "O", then "B-<label>", "I-<label>" for each label in order.
 """
-from typing import List, Optional, Sequence, Tuple
+from collections.abc import Sequence
 
 import numpy
 
@@ -16,8 +16,8 @@ class BIOScheme:
     """
 
     def __init__(self, labels: Sequence[str]) -> None:
-        self.labels: Tuple[str, ...] = tuple(labels)
-        self.tags: Tuple[str, ...] = (OUTSIDE,) + tuple(
+        self.labels: tuple[str, ...] = tuple(labels)
+        self.tags: tuple[str, ...] = (OUTSIDE,) + tuple(
             f"{prefix}-{label}" for label in self.labels for prefix in ("B", "I")
         )
         self.tag_to_id = {tag: i for i, tag in enumerate(self.tags)}
@@ -31,7 +31,7 @@ class BIOScheme:
     def inside_id(self, label_index: int) -> int:
         return 2 + 2 * label_index
 
-    def allowed(self) -> Tuple[numpy.ndarray, numpy.ndarray]:
+    def allowed(self) -> tuple[numpy.ndarray, numpy.ndarray]:
         """Which tags may start a sequence, and which may follow which.
 
         RETURNS (Tuple[ndarray, ndarray]): start (n_tags,) and
@@ -50,8 +50,8 @@ class BIOScheme:
         return start, trans
 
     def ids_from_biluo(
-        self, biluo: Sequence[Optional[str]]
-    ) -> Tuple[numpy.ndarray, numpy.ndarray]:
+        self, biluo: Sequence[str | None]
+    ) -> tuple[numpy.ndarray, numpy.ndarray]:
         """Convert aligned BILUO tags (spaCy's `Example.get_aligned_ner`) to
         BIO tag ids plus a mask that is 0 where the gold tag is unknown
         (None, "-" or an unknown label).
@@ -76,13 +76,13 @@ class BIOScheme:
             mask[i] = 1.0
         return ids, mask
 
-    def spans(self, tag_ids: Sequence[int]) -> List[Tuple[int, int, str]]:
+    def spans(self, tag_ids: Sequence[int]) -> list[tuple[int, int, str]]:
         """Read entities off a valid tag sequence.
 
         RETURNS (List[Tuple[int, int, str]]): (start, end, label) token spans.
         """
-        spans: List[Tuple[int, int, str]] = []
-        start: Optional[int] = None
+        spans: list[tuple[int, int, str]] = []
+        start: int | None = None
         label_index = -1
         for i, tag_id in enumerate(tag_ids):
             tag_id = int(tag_id)

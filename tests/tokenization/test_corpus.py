@@ -1,0 +1,88 @@
+"""Corpus specs: parsing, formats, exclusion globs, weights, de-duplication."""
+from collections import Counter
+
+import pytest
+from tokenization_helpers import DATA, write_gold_docs
+
+from spacy_clinkd.errors import ClinkdError
+from spacy_clinkd.tokenization.corpus import (
+    CorpusSpec,
+    iter_texts,
+    parse_spec,
+    parse_specs,
+    read_spec,
+    undo_wikitext,
+)
+from spacy_clinkd.tokenization.counting import count_words
+
+CLIN = DATA / "clinical"
+GEN = DATA / "general"
+
+
+def test_parse_spec():
+    assert parse_spec("txt:a/*.txt") == CorpusSpec("txt", "a/*.txt")
+    assert parse_spec("csv:5:a.csv") == CorpusSpec("csv", "a.csv", "5")
+    assert parse_spec("csv:note:a/*.csv!*_metadata.csv") == CorpusSpec("csv", "a/*.csv!*_metadata.csv", "note")
+    assert parse_spec("spacy*3:train.spacy") == CorpusSpec("spacy", "train.spacy", weight=3)
+    assert str(parse_spec("tsv*2:3:x.tsv")) == "tsv*2:3:x.tsv"
+
+
+@pytest.mark.parametrize("bad", ["a/*.txt", "pdf:a.pdf", "csv:a.csv", "csv:0:a.csv", "txt*0:a.txt", "txt*x:a", "txt:"])
+def test_parse_spec_errors(bad):
+    with pytest.raises(ClinkdError):
+        parse_spec(bad)
+
+
+def test_glob_matching_nothing_fails(tmp_path):
+    with pytest.raises(ClinkdError, match="matches no file"):
+        list(iter_texts(parse_specs([f"txt:{tmp_path}/*.txt"])))
+
+
+def test_txt_and_dedupe():
+    spec = parse_spec(f"txt:{CLIN}/note_*.txt")
+    assert len(list(read_spec(spec))) == 3
+    texts = list(iter_texts([spec]))
+    assert len(texts) == 2  # note_a_copy.txt is a byte copy of note_a.txt
+    assert all(weight == 1 for _, weight in texts)
+    assert len(list(iter_texts([spec], dedupe=False))) == 3
+
+
+def test_csv_without_header_1_based_column():
+    texts = list(read_spec(parse_spec(f"csv:3:{CLIN}/rows.csv")))
+    assert len(texts) == 2
+    assert texts[0].startswith("Synthetic row. Dyspnea")
+
+
+def test_csv_header_column_and_exclusion():
+    spec = parse_spec(f"csv:note:{CLIN}/with_header*.csv!*_metadata.csv")
+    assert [p.name for p in spec.paths()] == ["with_header.csv"]
+    assert list(read_spec(spec)) == ["Synthetic header row note: dyspnea and hypertension."]
+    with pytest.raises(ClinkdError, match="no column"):
+        list(read_spec(parse_spec(f"csv:note:{CLIN}/with_header_metadata.csv")))
+
+
+def test_tsv_column():
+    texts = list(read_spec(parse_spec(f"tsv:3:{GEN}/sentences.tsv")))
+    assert texts[0] == "The jury said the election was fair and the city was calm ."
+    assert len(texts) == 3
+
+
+def test_wikitext():
+    texts = list(read_spec(parse_spec(f"wikitext:{GEN}/wiki.raw")))
+    assert len(texts) == 3
+    assert not any("\r" in t for t in texts)
+    assert "old-fashioned" in texts[1] and "1,200" in texts[1] and "3.5" in texts[1]
+    assert undo_wikitext("a @-@ b @,@ c @.@ d") == "a-b,c.d"
+
+
+def test_spacy_docbin(tmp_path):
+    path = write_gold_docs(tmp_path / "gold.spacy")
+    texts = list(read_spec(parse_spec(f"spacy:{path}")))
+    assert texts[0] == "The patient has dyspnea and tachycardia ."
+
+
+def test_weights_multiply_counts():
+    split = str.split
+    one = count_words(iter_texts(parse_specs([f"csv:3:{CLIN}/rows.csv"])), split)
+    three = count_words(iter_texts(parse_specs([f"csv*3:3:{CLIN}/rows.csv"])), split)
+    assert three == Counter({w: 3 * c for w, c in one.items()})
