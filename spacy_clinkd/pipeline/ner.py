@@ -61,6 +61,7 @@ def _default_model() -> dict:
     default_config={
         "model": _default_model(),
         "spans_key": DEFAULT_SPANS_KEY,
+        "head_lr_scale": 50.0,
         "scorer": {"@scorers": "clinkd.ner_scorer.v1"},
     },
     default_score_weights={
@@ -75,15 +76,19 @@ def make_clinkd_ner(
     name: str,
     model: Model[list[Doc], list[Floats2d]],
     spans_key: str,
+    head_lr_scale: float,
     scorer: Callable | None,
 ) -> "ClinkdNER":
     """Create a `clinkd_ner` component (spacy_factories entry point).
 
     model (Model[List[Doc], List[Floats2d]]): per-token tag logits.
     spans_key (str): key of `doc.spans` that receives entities + confidences.
+    head_lr_scale (float): learning-rate multiplier of the output layer.
     scorer (Optional[Callable]): scores the component on examples.
     """
-    return ClinkdNER(nlp.vocab, model, name, spans_key=spans_key, scorer=scorer)
+    return ClinkdNER(
+        nlp.vocab, model, name, spans_key=spans_key, head_lr_scale=head_lr_scale, scorer=scorer
+    )
 
 
 class ClinkdNER(TrainablePipe):
@@ -96,13 +101,14 @@ class ClinkdNER(TrainablePipe):
         name: str = "clinkd_ner",
         *,
         spans_key: str = DEFAULT_SPANS_KEY,
+        head_lr_scale: float = 50.0,
         scorer: Callable | None = None,
     ) -> None:
         self.vocab = vocab
         self.model = model
         self.name = name
         self.scorer = scorer
-        self.cfg: dict = {"labels": [], "spans_key": spans_key}
+        self.cfg: dict = {"labels": [], "spans_key": spans_key, "head_lr_scale": head_lr_scale}
         self._scheme: BIOScheme | None = None
 
     # -- labels and tags -------------------------------------------------
@@ -235,6 +241,28 @@ class ClinkdNER(TrainablePipe):
             self.finish_update(sgd)
         losses[self.name] += loss
         return losses
+
+    def finish_update(self, sgd: Optimizer) -> None:
+        """Apply the accumulated gradients, as `TrainablePipe.finish_update`
+        does, except that the output layer's learning rate is multiplied by
+        `head_lr_scale`. The head starts from zeros while the encoder is
+        pretrained: at an encoder-sized rate (1e-4) Adam moves the head's
+        logits by about 0.01 per step, and fitting used up the training
+        budget. (With Adam, scaling the gradient instead would change nothing.)
+        """
+        head = self.model.get_ref("output_layer")
+        scale = float(self.cfg.get("head_lr_scale", 1.0))
+        for node in self.model.walk():
+            for shim in node.shims:
+                shim.finish_update(sgd)
+        for node in self.model.walk():
+            lr_scale = scale if node is head else 1.0
+            for name in node.param_names:
+                if node.has_grad(name):
+                    param, _ = sgd(
+                        (node.id, name), node.get_param(name), node.get_grad(name), lr_scale=lr_scale
+                    )
+                    node.set_param(name, param)
 
     def get_loss(
         self, examples: Iterable[Example], scores: list[Floats2d]

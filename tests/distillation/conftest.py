@@ -93,6 +93,6 @@ def kd_overrides(teacher_dir, tiny_distilbert, corpora, tmp_path):
         "distillation.teacher_batch_size": 4,
         "distillation.batcher.size.rate": 40,
         "distillation.optimizer.learn_rate.warmup_steps": 1,
-        "distillation.optimizer.learn_rate.initial_rate": 0.01,
+        "distillation.optimizer.learn_rate.initial_rate": 0.002,
         "distillation.optimizer.L2": 0.0,
     }

@@ -32,7 +32,7 @@ def kd_run(tmp_path_factory, teacher_dir, tiny_distilbert, corpora):
         "distillation.teacher_batch_size": 4,
         "distillation.batcher.size.rate": 40,
         "distillation.optimizer.learn_rate.warmup_steps": 1,
-        "distillation.optimizer.learn_rate.initial_rate": 0.01,
+        "distillation.optimizer.learn_rate.initial_rate": 0.002,
         "distillation.optimizer.L2": 0.0,
     }
     config = load_distill_config(DISTILL_CFG, overrides)

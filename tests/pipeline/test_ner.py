@@ -172,3 +172,32 @@ def test_teacher_student_loss_zero_for_identical_scores(trained):
     loss, d = ner.get_teacher_student_loss(scores, scores, temperature=2.0)
     assert loss == pytest.approx(0.0, abs=1e-5)
     assert all(numpy.abs(x).max() < 1e-5 for x in d)
+
+
+@pytest.mark.parametrize("scale", [1.0, 10.0])
+def test_head_learning_rate_scale(tiny_bert, scale):
+    """The output layer moves `head_lr_scale` times as far as with scale 1;
+    the encoder's update does not depend on it."""
+    import torch
+    from thinc.api import SGD
+
+    deltas = {}
+    for head_scale in (1.0, scale):
+        torch.manual_seed(0)  # the encoder's own dropout
+        nlp = make_nlp(tiny_bert)
+        nlp.get_pipe("clinkd_ner").cfg["head_lr_scale"] = head_scale
+        train = examples(nlp)
+        nlp.initialize(lambda: train)
+        ner = nlp.get_pipe("clinkd_ner")
+        head = ner.model.get_ref("output_layer")
+        hf = ner.model.get_ref("tok2vec").get_ref("transformer").transformer
+        w_before = head.get_param("W").copy()
+        e_before = hf.embeddings.word_embeddings.weight.detach().clone()
+        nlp.update(train, sgd=SGD(0.01, L2=0.0, grad_clip=0.0))
+        deltas[head_scale] = (
+            numpy.abs(head.get_param("W") - w_before).sum(),
+            float((hf.embeddings.word_embeddings.weight.detach() - e_before).abs().sum()),
+        )
+    assert deltas[1.0][0] > 0
+    assert deltas[scale][0] == pytest.approx(scale * deltas[1.0][0], rel=1e-4)
+    assert deltas[scale][1] == pytest.approx(deltas[1.0][1], rel=1e-4)
