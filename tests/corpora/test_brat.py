@@ -12,15 +12,11 @@ from spacy_clinkd.corpora.brat import (
 from spacy_clinkd.corpora.labels import load_label_map
 from spacy_clinkd.corpora.report import ConversionReport
 from spacy_clinkd.errors import ClinkdError, InputFileError
-from spacy_clinkd.tokenizer import clinical_blank
 
 DATA = Path(__file__).parent.parent / "data" / "corpora"
 BRAT = DATA / "brat"
 
 
-@pytest.fixture(scope="module")
-def nlp():
-    return clinical_blank()
 
 
 @pytest.fixture(scope="module")

@@ -7,16 +7,10 @@ from spacy_clinkd.corpora.labels import load_label_map
 from spacy_clinkd.corpora.pubtator import iter_pubtator, read_pubtator
 from spacy_clinkd.corpora.report import ConversionReport
 from spacy_clinkd.errors import InputFileError
-from spacy_clinkd.tokenizer import clinical_blank
 
 DATA = Path(__file__).parent.parent / "data" / "corpora"
 SAMPLE = DATA / "pubtator" / "sample.txt"
 LABELS = Path(__file__).parents[2] / "configs" / "labels" / "bc5cdr.json"
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return clinical_blank()
 
 
 def read(nlp, path=SAMPLE, **kwargs):

@@ -75,17 +75,16 @@ def teacher_dir(tiny_bert, tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture
-def kd_overrides(teacher_dir, tiny_distilbert, corpora, tmp_path):
+def tiny_kd_overrides(teacher_dir, encoder_dir, corpora, cache_dir) -> dict:
     """Overrides that make configs/distill.cfg a tiny, fast run."""
     return {
         "paths.teacher": str(teacher_dir),
         "paths.student_config": str(STUDENT_CFG),
-        "paths.encoder": str(tiny_distilbert),
+        "paths.encoder": str(encoder_dir),
         "paths.train": str(corpora["train"]),
         "paths.dev": str(corpora["dev"]),
         "paths.transfer": str(DATA / "transfer"),
-        "paths.targets_cache": str(tmp_path / "cache"),
+        "paths.targets_cache": str(cache_dir),
         "distillation.max_steps": 24,
         "distillation.eval_frequency": 6,
         "distillation.patience": 0,
@@ -96,3 +95,8 @@ def kd_overrides(teacher_dir, tiny_distilbert, corpora, tmp_path):
         "distillation.optimizer.learn_rate.initial_rate": 0.002,
         "distillation.optimizer.L2": 0.0,
     }
+
+
+@pytest.fixture
+def kd_overrides(teacher_dir, tiny_distilbert, corpora, tmp_path):
+    return tiny_kd_overrides(teacher_dir, tiny_distilbert, corpora, tmp_path / "cache")

@@ -12,28 +12,13 @@ from spacy_clinkd.errors import ClinkdError
 
 @pytest.fixture(scope="module")
 def kd_run(tmp_path_factory, teacher_dir, tiny_distilbert, corpora):
-    from conftest import DATA, STUDENT_CFG
+    from conftest import tiny_kd_overrides
 
     base = tmp_path_factory.mktemp("kd_run")
     overrides = {
-        "paths.teacher": str(teacher_dir),
-        "paths.student_config": str(STUDENT_CFG),
-        "paths.encoder": str(tiny_distilbert),
-        "paths.train": str(corpora["train"]),
-        "paths.dev": str(corpora["dev"]),
-        "paths.transfer": str(DATA / "transfer"),
-        "paths.targets_cache": str(base / "cache"),
-        "distillation.max_steps": 24,
-        "distillation.eval_frequency": 6,
-        "distillation.patience": 0,
-        "distillation.dropout": 0.0,
+        **tiny_kd_overrides(teacher_dir, tiny_distilbert, corpora, base / "cache"),
         "distillation.temperature": 2.0,
         "distillation.alpha": 0.5,
-        "distillation.teacher_batch_size": 4,
-        "distillation.batcher.size.rate": 40,
-        "distillation.optimizer.learn_rate.warmup_steps": 1,
-        "distillation.optimizer.learn_rate.initial_rate": 0.002,
-        "distillation.optimizer.L2": 0.0,
     }
     config = load_distill_config(DISTILL_CFG, overrides)
     output = base / "out"
