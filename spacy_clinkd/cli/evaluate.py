@@ -10,6 +10,7 @@ import srsly
 import typer
 
 from ..errors import ClinkdError, Errors
+from ..evaluation.bootstrap import bootstrap_intervals
 from ..evaluation.metrics import remap_entities, score_entities
 from ..evaluation.report import metrics_to_markdown
 from ._app import app
@@ -61,6 +62,8 @@ def evaluate_pipeline(
     labels: list[str] | None = None,
     label_map: dict[str, str] | None = None,
     batch_size: int = 8,
+    bootstrap: int = 1000,
+    seed: int = 0,
 ) -> dict[str, Any]:
     """Run a pipeline over gold docs' texts, score its entities and time the pass.
 
@@ -70,12 +73,18 @@ def evaluate_pipeline(
     label_map (Optional[Dict[str, str]]): Predicted label -> gold label; predicted
         entities whose label is not in the map are dropped. None keeps labels as is.
     batch_size (int): Batch size for `nlp.pipe`.
+    bootstrap (int): Bootstrap samples over documents for confidence intervals;
+        0 disables them.
+    seed (int): Seed of the bootstrap.
     RETURNS (Dict[str, Any]): `score_entities` output without `doc_counts`, plus
-        `model`, `data`, `efficiency`, `labels` and `label_map`.
+        `model`, `data`, `efficiency`, `labels` and `label_map`, and `bootstrap`
+        (the output of `bootstrap_intervals`) unless `bootstrap` is 0.
     """
     import spacy
     from spacy.tokens import DocBin
 
+    if bootstrap < 0:
+        raise ValueError(f"bootstrap must be >= 0 (0 disables it), got {bootstrap}")
     try:
         nlp = spacy.load(model)
     except (OSError, ValueError) as err:
@@ -92,7 +101,11 @@ def evaluate_pipeline(
         pred_docs = [remap_entities(doc, label_map) for doc in pred_docs]
     metrics = score_entities(gold_docs, pred_docs, labels=labels)
     # Per-doc counts are kept in memory for resampling but would swamp the file.
-    metrics.pop("doc_counts")
+    doc_counts = metrics.pop("doc_counts")
+    if bootstrap > 0:
+        metrics["bootstrap"] = bootstrap_intervals(
+            doc_counts, labels=list(metrics["per_label"]), n_samples=bootstrap, seed=seed
+        )
     n_words = sum(1 for doc in gold_docs for token in doc if not token.is_space)
     metrics["efficiency"] = {
         "docs": len(gold_docs),
@@ -143,6 +156,14 @@ def evaluate_cli(
         int, typer.Option("--batch-size", min=1, help="Batch size for nlp.pipe.")
     ] = 8,
     title: Annotated[str | None, typer.Option(help="Report title.")] = None,
+    bootstrap: Annotated[
+        int,
+        typer.Option(
+            "--bootstrap",
+            min=0,
+            help="Bootstrap samples over documents for 95% confidence intervals; 0 disables.",
+        ),
+    ] = 1000,
 ) -> None:
     """Score a pipeline's entities against gold docs (strict and lenient) and time it."""
     metrics = evaluate_pipeline(
@@ -151,6 +172,7 @@ def evaluate_cli(
         labels=parse_labels(labels),
         label_map=None if label_map is None else read_label_map(label_map),
         batch_size=batch_size,
+        bootstrap=bootstrap,
     )
     if title is None:
         title = f"{metrics['model']['name']} on {data_path.name}"

@@ -79,6 +79,7 @@ def test_evaluate_writes_metrics(tmp_path, model_dir, data_path):
             "--label-map", str(label_map),
             "--batch-size", "2",
             "--title", "Toy",
+            "--bootstrap", "0",
         ]
     )
     assert result.exit_code == 0, result.output
@@ -98,6 +99,7 @@ def test_evaluate_writes_metrics(tmp_path, model_dir, data_path):
     assert lenient["f"] == pytest.approx(0.75)
     assert m["n_docs"] == 3
     assert "doc_counts" not in m
+    assert "bootstrap" not in m
     eff = m["efficiency"]
     assert eff["docs"] == 3
     assert eff["words"] == 5 + 5 + 3  # whitespace tokens are not words
@@ -129,6 +131,16 @@ def test_evaluate_without_map_or_labels(tmp_path, model_dir, data_path):
     assert (m["micro"]["tp"], m["micro"]["fp"], m["micro"]["fn"]) == (1, 4, 3)
     assert m["label_map"] is None and m["labels"] is None
     assert "## en_toy on gold.spacy" in result.output
+    # Bootstrap intervals are on by default, over the reported labels.
+    boot = m["bootstrap"]
+    assert (boot["n_samples"], boot["confidence"], boot["seed"], boot["n_docs"]) == (1000, 0.95, 0, 3)
+    assert list(boot["strict"]["per_label"]) == list(m["per_label"])
+    for mode, scores in (("strict", m), ("lenient", m["lenient"])):
+        for key in ("p", "r", "f"):
+            lo, hi = boot[mode]["micro"][key]
+            assert lo <= scores["micro"][key] <= hi
+    lo, hi = boot["strict"]["micro"]["f"]
+    assert f"| {m['micro']['f']:.3f} [{lo:.2f}, {hi:.2f}] |" in result.output
 
 
 def test_evaluate_bad_label_map(tmp_path, model_dir, data_path):

@@ -1,0 +1,75 @@
+"""Ablation table (project.yml `ablation-table`): evaluate several pipelines on
+the same gold docs with bootstrap 95% intervals over documents, and report
+parameters and words/s beside the scores."""
+import argparse
+import json
+from pathlib import Path
+
+import spacy
+
+from spacy_clinkd.cli.evaluate import evaluate_pipeline
+
+
+def count_parameters(path: str) -> int:
+    """Parameters of the pipeline's clinkd_ner model: transformer + head."""
+    nlp = spacy.load(path)
+    model = nlp.get_pipe("clinkd_ner").model
+    total = 0
+    for node in model.walk():
+        for shim in node.shims:
+            total += sum(p.numel() for p in shim._model.parameters())
+        for name in node.param_names:
+            if node.has_param(name):
+                total += int(node.get_param(name).size)
+    return total
+
+
+def fmt_f(metrics: dict, interval: dict | None) -> str:
+    text = f"{metrics['f']:.3f}"
+    if interval and interval.get("f"):
+        low, high = interval["f"]
+        text += f" [{low:.2f}, {high:.2f}]"
+    return text
+
+
+def main(output: Path, data: Path, labels: list[str], models: list[tuple[str, str]], repeats: int) -> None:
+    output.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for name, path in models:
+        runs = [evaluate_pipeline(path, data, labels=labels, bootstrap=1000 if i == 0 else 0) for i in range(repeats)]
+        result = runs[0]
+        result["efficiency"]["words_per_second_best_of"] = repeats
+        result["efficiency"]["words_per_second"] = max(r["efficiency"]["words_per_second"] for r in runs)
+        result["parameters"] = count_parameters(path)
+        safe = name.replace("+", "plus_").strip("_") or "model"
+        (output / f"{safe}.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf8")
+        rows.append((name, path, result))
+    header = ["system", *[f"{label} F1 [95% CI]" for label in labels], "micro P", "micro R", "micro F1 [95% CI]", "params", "words/s"]
+    lines = [
+        f"Strict entity scores on {data} ({rows[0][2]['n_docs']} docs); intervals: percentile bootstrap over documents (1000 samples, seed 0); words/s: best of {repeats} passes.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for name, _, r in rows:
+        boot = r.get("bootstrap", {}).get("strict", {})
+        cells = [name]
+        cells += [fmt_f(r["per_label"][label], boot.get("per_label", {}).get(label)) for label in labels]
+        cells += [f"{r['micro']['p']:.3f}", f"{r['micro']['r']:.3f}", fmt_f(r["micro"], boot.get("micro"))]
+        cells += [f"{r['parameters'] / 1e6:.1f} M", f"{r['efficiency']['words_per_second']:.0f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    table = "\n".join(lines) + "\n"
+    (output / "table.md").write_text(table, encoding="utf8")
+    print(table)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("output", type=Path)
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--labels", required=True, help="comma-separated")
+    parser.add_argument("--model", action="append", required=True, help="NAME=PATH, repeatable")
+    parser.add_argument("--repeats", type=int, default=2, help="timed passes per model")
+    args = parser.parse_args()
+    pairs = [tuple(m.split("=", 1)) for m in args.model]
+    main(args.output, args.data, args.labels.split(","), pairs, args.repeats)
