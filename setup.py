@@ -19,7 +19,7 @@ setup(
         "spacy-transformers>=1.4.0,<1.5.0",
         "thinc>=8.3.0,<8.4.0",
         "torch>=2.0.0",
-        "transformers>=4.30.0,<4.53.3",
+        "transformers>=4.46.0,<4.53.3",
         "typer>=0.9.0",
         "tqdm>=4.0.0",
         "matplotlib>=3.5.0",

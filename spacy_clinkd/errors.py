@@ -42,7 +42,10 @@ class Errors:
     E004 = "Unknown tag scheme '{scheme}': expected one of {options}."
     E005 = "Unsupported model type '{model_type}' for layer slicing: expected one of {options}."
     E006 = "Cannot keep layers {layers} of a model with {n_layers} layers."
-    E007 = "Label '{label}' contains '-', which the BIO tag scheme uses as separator."
+    E008 = (
+        "The encoder directory '{path}' does not exist. If it is built by an "
+        "earlier project step (build-student, extend-vocab), run that step first."
+    )
 
     # -- corpus readers (E100-E199) --
     E100 = "Not valid UTF-8 (byte {byte} at column {column}): {reason}."

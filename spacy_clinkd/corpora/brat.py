@@ -197,6 +197,13 @@ def read_brat_split(
                 txt_path, ann_path, nlp=nlp, label_map=label_map, report=report, split=name, doc_id=doc_id
             )
             docs[name].append(doc)
+    # Documents in the folder that no split names are not converted: count
+    # them, so that nothing disappears without trace (e.g. a fuller upstream
+    # copy, or a stray placeholder file).
+    listed = {doc_id for ids in split.values() for doc_id in ids}
+    unlisted = {p.stem for p in brat_dir.iterdir() if p.suffix in (".txt", ".ann")} - listed
+    if unlisted:
+        report.count_skipped("documents not in split", len(unlisted))
     return docs
 
 

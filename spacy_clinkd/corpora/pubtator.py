@@ -98,9 +98,12 @@ def iter_pubtator(path: str | Path, *, report: ConversionReport) -> Iterator[Pub
             raise _error("neither a title/abstract line nor tab-separated", line, path, line_no)
         if doc is None or columns[0] != doc.pmid:
             raise _error("annotation without a title line of the same PMID", line, path, line_no)
-        if not columns[1].isdigit():
+        if len(columns) == 4 and columns[1].isalpha():
+            # a relation line, e.g. PMID<TAB>CID<TAB>chemical<TAB>disease
             report.count_skipped(columns[1])
             continue
+        if not columns[1].isdigit():
+            raise _error("non-integer start offset", line, path, line_no)
         if len(columns) < 5:
             raise _error(f"mention with {len(columns)} columns, expected at least 5", line, path, line_no)
         if not columns[2].isdigit():

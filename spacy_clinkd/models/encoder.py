@@ -44,6 +44,11 @@ def resolve_encoder_name(name: str) -> str:
     path = Path(name).expanduser()
     if path.exists():
         return str(path.resolve())
+    if path.is_absolute() or name.startswith(".") or (
+        path.parent != Path(".") and path.parent.is_dir()
+    ):
+        # Looks like a local path (its folder exists here), not a hub id.
+        raise ClinkdError(Errors.E008.format(path=path))
     check_hub_reachable(name)
     return name
 
@@ -91,8 +96,8 @@ def build_transformer_encoder(
     """Registered as `clinkd.TransformerEncoder.v1`.
 
     Wordpieces are pooled to one vector per spaCy token; documents longer
-    than the transformer's window go through the overlapping spans that
-    `get_spans` cuts (e.g. `spacy-transformers.strided_spans.v1`).
+    than the transformer's window go through the windows that `get_spans`
+    cuts (by default `clinkd.line_windows.v1`: non-overlapping whole lines).
 
     name (str): encoder name, see `resolve_encoder_name`.
     get_spans (Callable[[List[Doc]], List[List[Span]]]): cuts docs into windows.

@@ -155,3 +155,17 @@ def test_load_split_errors(tmp_path):
     path.write_text('{"train": "a"}', encoding="utf8")
     with pytest.raises(ClinkdError, match="split 'train' is not a list"):
         load_split(path)
+
+
+def test_documents_not_in_split_are_counted(tmp_path, nlp, label_map):
+    import shutil
+
+    folder = tmp_path / "brat"
+    shutil.copytree(BRAT, folder)
+    (folder / "extra.txt").write_text("Fever.\n", encoding="utf8")
+    (folder / "extra.ann").write_text("", encoding="utf8")
+    (folder / "hi.txt").write_text("hi", encoding="utf8")
+    report = ConversionReport()
+    docs = read_brat_split(folder, load_split(DATA / "brat_split.json"), nlp=nlp, label_map=label_map, report=report)
+    assert sum(len(d) for d in docs.values()) == 4
+    assert report.skipped["documents not in split"] == 2

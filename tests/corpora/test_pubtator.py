@@ -68,6 +68,8 @@ HEAD = "1|t|Fever.\n1|a|Mild.\n"
     [
         (HEAD + "1\t0\t5\tFever\tDisease\tD1\n1\t7\t13\tMild.\tDisease\tD1\n", 4, "Span 7-13 is beyond the end"),
         (HEAD + "1\t0\tx\tFever\tDisease\tD1\n", 3, "non-integer end offset"),
+        (HEAD + "1\t-1\t5\tFever\tDisease\tD1\n", 3, "non-integer start offset"),
+        (HEAD + "1\t12a\t15\tFever\tDisease\tD1\n", 3, "non-integer start offset"),
         (HEAD + "1\t5\t0\tFever\tDisease\tD1\n", 3, "start 5 > end 0"),
         (HEAD + "1\t0\t5\tFever\n", 3, "mention with 4 columns"),
         (HEAD + "2\t0\t5\tFever\tDisease\tD1\n", 3, "annotation without a title line of the same PMID"),

@@ -10,6 +10,8 @@ from spacy_clinkd.cli._app import app
 from spacy_clinkd.cli.distill import parse_numbers
 from spacy_clinkd.errors import ClinkdError
 
+pytestmark = pytest.mark.slow
+
 runner = CliRunner()
 
 

@@ -9,6 +9,8 @@ from wasabi import Printer
 from spacy_clinkd.distillation.loop import load_distill_config, run_distillation
 from spacy_clinkd.errors import ClinkdError
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def kd_run(tmp_path_factory, teacher_dir, tiny_distilbert, corpora):

@@ -55,3 +55,8 @@ def test_unreachable_hub_fails_fast(monkeypatch):
     monkeypatch.setattr(encoder.socket, "create_connection", refuse)
     with pytest.raises(ClinkdError, match="unreachable"):
         resolve_encoder_name("some-org/some-model-not-cached")
+
+
+def test_missing_local_dir_is_not_taken_for_a_hub_id(tmp_path):
+    with pytest.raises(ClinkdError, match="does not exist"):
+        resolve_encoder_name(str(tmp_path / "student_vocab"))

@@ -160,15 +160,17 @@ def test_get_loss_masks_unknown_tokens(tiny_bert):
     train = examples(nlp)
     nlp.initialize(lambda: train)
     ner: ClinkdNER = nlp.get_pipe("clinkd_ner")
-    # Gold tokenized differently: "5mg" is one gold token, two predicted tokens.
-    gold = Doc(nlp.vocab, words=["took", "5mg", "aspirin"], ents=["O", "B-MEDICATION", "B-MEDICATION"])
-    eg = Example(nlp.make_doc("took 5mg aspirin"), gold)
+    # "fever" has a missing gold annotation (None): it must get no gradient;
+    # "took" is known O and "aspirin" known B-MEDICATION: both get one.
+    gold = Doc(nlp.vocab, words=["took", "aspirin", "fever"], ents=["O", "B-MEDICATION", None])
+    eg = Example(nlp.make_doc("took aspirin fever"), gold)
     scores = ner.predict([eg.predicted])
     loss, d_scores = ner.get_loss([eg], scores)
     assert d_scores[0].shape == scores[0].shape
     assert loss > 0
-    # "5" and "mg" are inside one gold token: BILUO alignment gives B/L, both known.
-    assert numpy.abs(d_scores[0]).sum(axis=1).tolist()[0] > 0
+    row_norms = numpy.abs(d_scores[0]).sum(axis=1).tolist()
+    assert row_norms[0] > 0 and row_norms[1] > 0
+    assert row_norms[2] == 0.0
 
 
 def test_teacher_student_loss_zero_for_identical_scores(trained):

@@ -3,10 +3,13 @@ tokenizer inside: after saving, deleting the encoder dir and loading, a new
 clinical word is still one wordpiece."""
 import shutil
 
+import pytest
 import spacy
 from spacy.training import Example
 
 from spacy_clinkd.tokenization.embeddings import extend_model
+
+pytestmark = pytest.mark.slow
 
 
 def test_extended_tokenizer_ships_with_the_pipeline(tiny_bert, tmp_path):
