@@ -274,14 +274,21 @@ class ClinkdNER(TrainablePipe):
         RETURNS (Tuple[float, List[Floats2d]]): loss and d_scores per doc.
         """
         validate_examples(examples, "ClinkdNER.get_loss")
-        gold, mask = zip(
-            *(self.scheme.ids_from_biluo(eg.get_aligned_ner()) for eg in examples)
-        )
-        return self._flat_loss(
-            scores,
-            lambda flat: token_cross_entropy(
-                flat, numpy.concatenate(gold), numpy.concatenate(mask)
-            ),
+        gold, mask = self.gold_tags(examples)
+        return self._flat_loss(scores, lambda flat: token_cross_entropy(flat, gold, mask))
+
+    def gold_tags(self, examples: Iterable[Example]) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """Gold tag ids and known-tag mask of the examples' predicted tokens,
+        concatenated over the batch (see `BIOScheme.ids_from_biluo`).
+
+        RETURNS (Tuple[ndarray, ndarray]): ids (n_tokens,) and mask (n_tokens,).
+        """
+        pairs = [self.scheme.ids_from_biluo(eg.get_aligned_ner()) for eg in examples]
+        if not pairs:
+            return numpy.zeros((0,), dtype="int32"), numpy.zeros((0,), dtype="float32")
+        return (
+            numpy.concatenate([ids for ids, _ in pairs]),
+            numpy.concatenate([mask for _, mask in pairs]),
         )
 
     def get_teacher_student_loss(

@@ -113,17 +113,18 @@ def student_ner(tiny_distilbert):
     return nlp, ner, examples
 
 
-def flat_gold(ner, examples):
-    pairs = [ner.scheme.ids_from_biluo(eg.get_aligned_ner()) for eg in examples]
-    return numpy.concatenate([p[0] for p in pairs]), numpy.concatenate([p[1] for p in pairs])
+def batch_with_teacher(ner, examples, seed):
+    """Student scores, random teacher logits and flat gold for a batch."""
+    scores = ner.predict([eg.predicted for eg in examples])
+    rng = numpy.random.default_rng(seed)
+    teacher = [rng.normal(size=s.shape).astype("float32") for s in scores]
+    gold, mask = ner.gold_tags(examples)
+    return scores, teacher, gold, mask
 
 
 def test_alpha_one_equals_plain_training(student_ner):
     _, ner, examples = student_ner
-    scores = ner.predict([eg.predicted for eg in examples])
-    rng = numpy.random.default_rng(0)
-    teacher = [rng.normal(size=s.shape).astype("float32") for s in scores]
-    gold, mask = flat_gold(ner, examples)
+    scores, teacher, gold, mask = batch_with_teacher(ner, examples, 0)
     assert 0 < mask.sum() < len(mask)
     loss, d_scores = ner.get_loss(examples, scores)
     kd_loss, d_flat = distillation_loss(
@@ -139,10 +140,7 @@ def test_alpha_one_equals_plain_training(student_ner):
 
 def test_distill_method_matches_pure_loss(student_ner):
     _, ner, examples = student_ner
-    scores = ner.predict([eg.predicted for eg in examples])
-    rng = numpy.random.default_rng(1)
-    teacher = [rng.normal(size=s.shape).astype("float32") for s in scores]
-    gold, mask = flat_gold(ner, examples)
+    scores, teacher, gold, mask = batch_with_teacher(ner, examples, 1)
     terms = distillation_terms(
         numpy.concatenate(scores), numpy.concatenate(teacher), gold=gold, gold_mask=mask, alpha=0.3, temperature=2.0
     )
