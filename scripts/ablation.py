@@ -8,20 +8,7 @@ from pathlib import Path
 import spacy
 
 from spacy_clinkd.cli.evaluate import evaluate_pipeline
-
-
-def count_parameters(path: str) -> int:
-    """Parameters of the pipeline's clinkd_ner model: transformer + head."""
-    nlp = spacy.load(path)
-    model = nlp.get_pipe("clinkd_ner").model
-    total = 0
-    for node in model.walk():
-        for shim in node.shims:
-            total += sum(p.numel() for p in shim._model.parameters())
-        for name in node.param_names:
-            if node.has_param(name):
-                total += int(node.get_param(name).size)
-    return total
+from spacy_clinkd.evaluation.benchmark import count_parameters
 
 
 def fmt_f(metrics: dict, interval: dict | None) -> str:
@@ -40,7 +27,7 @@ def main(output: Path, data: Path, labels: list[str], models: list[tuple[str, st
         result = runs[0]
         result["efficiency"]["words_per_second_best_of"] = repeats
         result["efficiency"]["words_per_second"] = max(r["efficiency"]["words_per_second"] for r in runs)
-        result["parameters"] = count_parameters(path)
+        result["parameters"] = count_parameters(spacy.load(path))
         safe = name.replace("+", "plus_").strip("_") or "model"
         (output / f"{safe}.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf8")
         rows.append((name, path, result))

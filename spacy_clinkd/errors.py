@@ -46,6 +46,10 @@ class Errors:
         "The encoder directory '{path}' does not exist. If it is built by an "
         "earlier project step (build-student, extend-vocab), run that step first."
     )
+    E009 = (
+        "The pipeline '{path}' has no component '{component}' holding a transformer "
+        "encoder (its components: {names})."
+    )
 
     # -- corpus readers (E100-E199) --
     E100 = "Not valid UTF-8 (byte {byte} at column {column}): {reason}."
@@ -104,6 +108,11 @@ class Errors:
     E253 = "Could not load the pipeline '{model}': {reason}"
     E254 = "Could not read gold docs from the DocBin: {reason}"
     E255 = "No labels given: --labels needs at least one label (e.g. DISEASE,MEDICATION)."
+    E256 = "No texts to benchmark in '{path}': expected a .spacy DocBin or a directory of .txt files with text."
+    E257 = (
+        "Bad benchmark settings: repeats={repeats} (>= 1), warmup={warmup} (>= 0), "
+        "latency_docs={latency_docs} (>= 0), batch_size={batch_size} (>= 1)."
+    )
 
     # -- tokenization (E300-E349) --
     E300 = "The corpus spec '{spec}' matches no file (globs are relative to the working directory)."
@@ -129,6 +138,7 @@ class Errors:
     E312 = "Could not read the tokens file {path}: {reason}"
     E313 = "Unknown selection objective '{objective}': expected one of {options}."
     E314 = "Corpus spec '{spec}': the weight after '*' must be a whole number >= 1."
+    E315 = "Masked-LM warm-up of the new rows cannot run: {what}."
 
     # -- distillation (E350-E399) --
     E350 = (

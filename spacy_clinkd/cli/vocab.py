@@ -65,7 +65,9 @@ def extend_vocab_cli(
     objective: Annotated[str, typer.Option("--objective", help=f"Selection score: {' | '.join(OBJECTIVES)}")] = "kl-savings",
     batch_size: Annotated[int, typer.Option("--batch-size", help="Tokens added per greedy round (1 = exact greedy)")] = 50,
     init: Annotated[str, typer.Option("--init", help=f"New embedding rows: {' | '.join(INIT_OPTIONS)}")] = "mean",
-    seed: Annotated[int, typer.Option("--seed", help="Seed of --init random")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of --init random and of the warm-up")] = 0,
+    mlm_steps: Annotated[int, typer.Option("--mlm-steps", min=0, help="Masked-LM warm-up of only the new rows on the clinical corpus, in steps (0 = off)")] = 0,
+    mlm_lr: Annotated[float, typer.Option("--mlm-lr", help="Learning rate of the masked-LM warm-up")] = 1e-3,
     report_dir: Annotated[Path | None, typer.Option("--report-dir", help="Write the vocabulary report here (e.g. metrics/vocab)")] = None,
     eval_docs: Annotated[Path | None, typer.Option("--eval-docs", help="Gold .spacy docs for the fragmentation report (e.g. corpus/maccrobat/test.spacy)")] = None,
     labels: Annotated[str, typer.Option("--labels", help="Entity labels whose words the report measures")] = LABELS,
@@ -107,7 +109,17 @@ def extend_vocab_cli(
     if len(selection.tokens) < size:
         msg.warn(f"Only {len(selection.tokens)} candidates passed the filters (asked for {size}).")
     t_select = time.perf_counter() - start - t_count
-    summary = extend_model(source_dir, output_dir, [c.token for c in selection.tokens], init=init, seed=seed)
+    summary = extend_model(
+        source_dir, output_dir, [c.token for c in selection.tokens], init=init, seed=seed,
+        warmup_texts=(text for text, _ in iter_texts(clinical_specs)) if mlm_steps else None,
+        warmup_steps=mlm_steps, warmup_lr=mlm_lr,
+    )
+    if summary["mlm_warmup"]:
+        w = summary["mlm_warmup"]
+        msg.info(
+            f"Masked-LM warm-up of the new rows: {w['steps']} steps on {w['chunks']:,} chunks, "
+            f"loss {w['first_loss']:.3f} → {w['last_loss']:.3f}"
+        )
     msg.good(
         f"Saved {output_dir}: vocabulary {summary['old_vocab_size']:,} → {summary['new_vocab_size']:,} "
         f"({init} init)"
@@ -116,6 +128,7 @@ def extend_vocab_cli(
         settings = {
             "source": source, "size": size, "min_count": min_count, "smoothing": smoothing,
             "objective": objective, "batch_size": batch_size, "init": init, "seed": seed,
+            "mlm_steps": mlm_steps,
             "clinical": [str(s) for s in clinical_specs], "general": [str(s) for s in general_specs],
             "clinical_words": selection.n_clin_words, "general_words": selection.n_gen_words,
             "clinical_types": len(clin_counts), "general_types": len(gen_counts),

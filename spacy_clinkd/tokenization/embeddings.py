@@ -9,7 +9,7 @@ transformers code: no spaCy here.
 """
 import json
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +89,9 @@ def extend_model(
     *,
     init: str = "mean",
     seed: int = 0,
+    warmup_texts: Iterable[str] | None = None,
+    warmup_steps: int = 0,
+    warmup_lr: float = 1e-3,
 ) -> dict[str, Any]:
     """Write a Hugging Face model dir with an extended vocabulary.
 
@@ -97,7 +100,11 @@ def extend_model(
         `AutoTokenizer.from_pretrained` (so spacy-transformers) load it.
     new_tokens (Sequence[str]): tokens to append.
     init (str): "mean" or "random" initialisation of the new rows.
-    seed (int): seed of the random rows.
+    seed (int): seed of the random rows and of the warm-up.
+    warmup_texts (Optional[Iterable[str]]): clinical texts for the optional
+        masked-LM warm-up of the new rows (`warmup.mlm_warmup`).
+    warmup_steps (int): warm-up steps; 0 (default) skips it.
+    warmup_lr (float): warm-up learning rate.
     RETURNS (Dict[str, Any]): a summary (sizes, settings), also written to
         OUTPUT_DIR/clinkd_vocab.json.
     """
@@ -117,6 +124,14 @@ def extend_model(
     counts = init_new_rows(
         model, old_vocab, new_tokens, init=init, seed=seed, unk_token=tokenizer.unk_token
     )
+    warmup = None
+    if warmup_steps > 0:
+        from .warmup import mlm_warmup
+
+        warmup = mlm_warmup(
+            model, new_tokenizer, warmup_texts or [], len(old_list),
+            steps=warmup_steps, learn_rate=warmup_lr, seed=seed,
+        )
     model.save_pretrained(str(output_dir))
     for name in EXTRA_FILES:
         if (source_dir / name).exists():
@@ -131,6 +146,7 @@ def extend_model(
         "embedding_rows": int(model.get_input_embeddings().weight.shape[0]),
         "init": init,
         "seed": seed,
+        "mlm_warmup": warmup,
         **counts,
     }
     (output_dir / "clinkd_vocab.json").write_text(

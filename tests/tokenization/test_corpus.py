@@ -81,8 +81,49 @@ def test_spacy_docbin(tmp_path):
     assert texts[0] == "The patient has dyspnea and tachycardia ."
 
 
+def test_ents_one_text_per_doc_keeps_repeated_mentions(tmp_path):
+    import spacy
+    from spacy.tokens import DocBin, Span
+
+    nlp = spacy.blank("en")
+    docs = []
+    for text, spans in [
+        ("pain here and pain there", [(0, 1, "SYMPTOM"), (3, 4, "SYMPTOM")]),
+        ("pain here and pain there", [(0, 1, "SYMPTOM"), (3, 4, "SYMPTOM")]),  # a copy: deduped
+        ("nothing to see", []),
+        ("chest pain", [(0, 2, "SYMPTOM")]),
+    ]:
+        doc = nlp.make_doc(text)
+        doc.ents = [Span(doc, s, e, label=label) for s, e, label in spans]
+        docs.append(doc)
+    DocBin(docs=docs).to_disk(tmp_path / "gold.spacy")
+    spec = parse_spec(f"ents*2:{tmp_path}/gold.spacy")
+    assert list(read_spec(spec)) == ["pain\npain", "pain\npain", "chest pain"]
+    counts = count_words(iter_texts([spec]), str.split)
+    # "pain" twice in the first doc, once in "chest pain"; the copy is skipped
+    assert counts == Counter({"pain": 2 * 3, "chest": 2})
+
+
 def test_weights_multiply_counts():
     split = str.split
     one = count_words(iter_texts(parse_specs([f"csv:3:{CLIN}/rows.csv"])), split)
     three = count_words(iter_texts(parse_specs([f"csv*3:3:{CLIN}/rows.csv"])), split)
     assert three == Counter({w: 3 * c for w, c in one.items()})
+
+
+def test_pubtator_title_and_abstract(tmp_path):
+    path = tmp_path / "abstracts.txt"
+    path.write_text(
+        "1|t|Synthetic title on dyspnea.\n1|a|Synthetic abstract.\n1\t0\t9\tSynthetic\tDisease\tD1\n\n"
+        "2|t|Second title only.\n\n",
+        encoding="utf8",
+    )
+    texts = list(read_spec(parse_spec(f"pubtator:{path}")))
+    assert texts == ["Synthetic title on dyspnea. Synthetic abstract.", "Second title only."]
+
+
+def test_pubtator_malformed_names_file_and_line(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_text("1|t|Title.\n2|a|Abstract of another PMID.\n", encoding="utf8")
+    with pytest.raises(ClinkdError, match=r"bad\.txt:2: Bad PubTator line"):
+        list(read_spec(parse_spec(f"pubtator:{path}")))
