@@ -46,10 +46,9 @@ class Errors:
         "The encoder directory '{path}' does not exist. If it is built by an "
         "earlier project step (build-student, extend-vocab), run that step first."
     )
-    E009 = (
-        "The pipeline '{path}' has no component '{component}' holding a transformer "
-        "encoder (its components: {names})."
-    )
+    E009 = "The pipeline '{path}' has no component '{component}' (its components: {names})."
+    E010 = "The component '{component}' of the pipeline '{path}' holds no transformer encoder."
+    E011 = "Could not load the pipeline '{path}': {reason}"
 
     # -- corpus readers (E100-E199) --
     E100 = "Not valid UTF-8 (byte {byte} at column {column}): {reason}."
@@ -113,6 +112,7 @@ class Errors:
         "Bad benchmark settings: repeats={repeats} (>= 1), warmup={warmup} (>= 0), "
         "latency_docs={latency_docs} (>= 0), batch_size={batch_size} (>= 1)."
     )
+    E258 = "{path}: cannot read texts to benchmark ({reason})."
 
     # -- tokenization (E300-E349) --
     E300 = "The corpus spec '{spec}' matches no file (globs are relative to the working directory)."
@@ -139,6 +139,7 @@ class Errors:
     E313 = "Unknown selection objective '{objective}': expected one of {options}."
     E314 = "Corpus spec '{spec}': the weight after '*' must be a whole number >= 1."
     E315 = "Masked-LM warm-up of the new rows cannot run: {what}."
+    E316 = "{path}: not a readable spaCy DocBin ({reason})."
 
     # -- distillation (E350-E399) --
     E350 = (

@@ -5,8 +5,8 @@ from pathlib import Path
 import typer
 from wasabi import msg
 
-from ..models.encoder import resolve_encoder_name
-from ..models.student import build_student, is_spacy_pipeline
+from ..models.encoder import encoder_from_pipeline, is_spacy_pipeline, resolve_encoder_name
+from ..models.student import build_student, save_student
 from ._app import app
 
 
@@ -21,8 +21,11 @@ def build_student_cli(
     layers: str = typer.Option("every-other", "--layers", help="'every-other' or indices like 0,2,5"),
 ) -> None:
     """Keep every other transformer layer of the teacher encoder (6 → 3)."""
-    source = teacher if is_spacy_pipeline(teacher) else resolve_encoder_name(teacher)
-    summary = build_student(source, output_dir, layers=layers)
+    if is_spacy_pipeline(teacher):
+        model, tokenizer = encoder_from_pipeline(teacher)
+        summary = save_student(model, tokenizer, output_dir, layers=layers, source=teacher)
+    else:
+        summary = build_student(resolve_encoder_name(teacher), output_dir, layers=layers)
     summary["teacher"] = teacher
     (Path(output_dir) / "clinkd_student.json").write_text(
         json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf8"

@@ -111,14 +111,18 @@ def extend_vocab_cli(
     t_select = time.perf_counter() - start - t_count
     summary = extend_model(
         source_dir, output_dir, [c.token for c in selection.tokens], init=init, seed=seed,
-        warmup_texts=(text for text, _ in iter_texts(clinical_specs)) if mlm_steps else None,
+        # Running text only: mention lists (`ents`) are not sentences.
+        warmup_texts=(
+            (text for text, _ in iter_texts([c for c in clinical_specs if c.fmt != "ents"]))
+            if mlm_steps else None
+        ),
         warmup_steps=mlm_steps, warmup_lr=mlm_lr,
     )
     if summary["mlm_warmup"]:
         w = summary["mlm_warmup"]
         msg.info(
             f"Masked-LM warm-up of the new rows: {w['steps']} steps on {w['chunks']:,} chunks, "
-            f"loss {w['first_loss']:.3f} → {w['last_loss']:.3f}"
+            f"loss {w['first_loss']} → {w['last_loss']}"
         )
     msg.good(
         f"Saved {output_dir}: vocabulary {summary['old_vocab_size']:,} → {summary['new_vocab_size']:,} "
@@ -128,7 +132,7 @@ def extend_vocab_cli(
         settings = {
             "source": source, "size": size, "min_count": min_count, "smoothing": smoothing,
             "objective": objective, "batch_size": batch_size, "init": init, "seed": seed,
-            "mlm_steps": mlm_steps,
+            "mlm_steps": mlm_steps, "mlm_lr": mlm_lr,
             "clinical": [str(s) for s in clinical_specs], "general": [str(s) for s in general_specs],
             "clinical_words": selection.n_clin_words, "general_words": selection.n_gen_words,
             "clinical_types": len(clin_counts), "general_types": len(gen_counts),

@@ -7,8 +7,9 @@ size and parameters, measured the same way for every model.
 - Latency: `nlp(text)` on single documents (what an interactive app sees),
   per document in milliseconds: p50, p95 and max.
 - Memory: the process's resident set size before loading the model, after
-  loading it, and its peak (`ru_maxrss`) at the end. Run one model per
-  process: the peak of a process never goes down.
+  loading it, and its peak at the end (`ru_maxrss`, and never below an RSS
+  sampled earlier). Run one model per process: the peak of a process never
+  goes down.
 - Size: bytes on disk of the pipeline directory (or installed package);
   parameters of every component (transformer weights included).
 
@@ -101,7 +102,12 @@ def read_benchmark_texts(path: str | Path, *, limit: int = 0) -> list[str]:
     """
     path = Path(path)
     if path.is_dir():
-        texts = [p.read_text(encoding="utf8") for p in sorted(path.glob("*.txt"))]
+        texts = []
+        for file in sorted(path.glob("*.txt")):
+            try:
+                texts.append(file.read_text(encoding="utf8"))
+            except UnicodeDecodeError as err:
+                raise ClinkdError(Errors.E258.format(path=file, reason=err)) from err
     elif path.is_file():
         import spacy
         from spacy.tokens import DocBin
@@ -110,7 +116,7 @@ def read_benchmark_texts(path: str | Path, *, limit: int = 0) -> list[str]:
             docs = DocBin().from_disk(path).get_docs(spacy.blank("en").vocab)
             texts = [doc.text for doc in docs]
         except (OSError, ValueError, KeyError) as err:
-            raise ClinkdError(f"{path}: {Errors.E254.format(reason=err)}") from err
+            raise ClinkdError(Errors.E258.format(path=path, reason=err)) from err
     else:
         texts = []
     texts = [t for t in texts if t.strip()]
@@ -195,7 +201,9 @@ def benchmark_pipeline(
         "memory_mib": {
             "rss_before_load": rss_before,
             "rss_after_load": rss_loaded,
-            "peak_rss": peak_rss_mib(),
+            # The kernel's high-water mark can miss memory released with
+            # madvise, so it is also bounded below by the RSS we sampled.
+            "peak_rss": max(peak_rss_mib(), rss_loaded or 0.0, current_rss_mib() or 0.0),
         },
         "settings": {
             "batch_size": batch_size,

@@ -3,15 +3,17 @@ teacher's transformer layers (Sanh et al. 2019 initialise DistilBERT from
 every other layer of BERT).
 
 The source is either a Hugging Face model directory (the pretrained teacher
-encoder) or a trained spaCy pipeline whose component holds a fine-tuned
-encoder: then the student starts from the *fine-tuned* teacher layers
-("shrink and fine-tune", Shleifer & Rush 2020), which carry the task.
+encoder) or the fine-tuned encoder taken out of a trained pipeline
+(`models.encoder.encoder_from_pipeline`): then the student starts from the
+*fine-tuned* teacher layers ("shrink and fine-tune", Shleifer & Rush 2020),
+which carry the task. Plain Hugging Face / torch code: no spaCy here.
 
 The result is a local Hugging Face model directory (weights + tokenizer)
 that `clinkd.TransformerEncoder.v1` loads by path.
 """
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -69,56 +71,45 @@ def slice_layers(model: torch.nn.Module, keep: Sequence[int]) -> torch.nn.Module
     return model
 
 
-def is_spacy_pipeline(path: str | Path) -> bool:
-    """RETURNS (bool): whether `path` is a saved spaCy pipeline directory."""
-    path = Path(path)
-    return (path / "config.cfg").is_file() and (path / "meta.json").is_file()
-
-
-def encoder_from_pipeline(path: str | Path, component: str = "clinkd_ner") -> tuple:
-    """The fine-tuned Hugging Face encoder and tokenizer inside a trained
-    pipeline's component (spacy-transformers keeps them on the node that
-    wraps the torch model).
-
-    path (Union[str, Path]): a saved spaCy pipeline directory.
-    component (str): the component whose model holds the transformer.
-    RETURNS (Tuple[PreTrainedModel, PreTrainedTokenizerBase]): model and tokenizer.
-    RAISES ClinkdError: no such component, or it holds no transformer.
-    """
-    import spacy
-
-    nlp = spacy.load(path)
-    if component not in nlp.pipe_names:
-        raise ClinkdError(Errors.E009.format(path=path, component=component, names=nlp.pipe_names))
-    for node in nlp.get_pipe(component).model.walk():
-        transformer = getattr(node, "transformer", None)
-        if transformer is not None:
-            return transformer, node.tokenizer
-    raise ClinkdError(Errors.E009.format(path=path, component=component, names=nlp.pipe_names))
-
-
 def build_student(
     source: str | Path,
     output_dir: str | Path,
     *,
     layers: str = "every-other",
 ) -> dict[str, object]:
-    """Load a teacher encoder, keep a subset of its layers, and save the
-    student (weights and tokenizer) as a Hugging Face directory.
+    """Load a teacher encoder from a Hugging Face directory, keep a subset of
+    its layers, and save the student (see `save_student`).
 
-    source (Union[str, Path]): a local HF model directory (resolved name), or
-        a trained spaCy pipeline: its `clinkd_ner` encoder, fine-tuned.
+    source (Union[str, Path]): a local HF model directory (resolved name).
     output_dir (Union[str, Path]): where the student is written.
     layers (str): "every-other" or comma-separated indices, e.g. "0,2,5".
     RETURNS (Dict[str, object]): a summary (kept layers, parameter counts).
     """
     from transformers import AutoModel, AutoTokenizer
 
-    if is_spacy_pipeline(source):
-        model, tokenizer = encoder_from_pipeline(source)
-    else:
-        model = AutoModel.from_pretrained(str(source))
-        tokenizer = AutoTokenizer.from_pretrained(str(source))
+    model = AutoModel.from_pretrained(str(source))
+    tokenizer = AutoTokenizer.from_pretrained(str(source))
+    return save_student(model, tokenizer, output_dir, layers=layers, source=str(source))
+
+
+def save_student(
+    model: torch.nn.Module,
+    tokenizer: Any,
+    output_dir: str | Path,
+    *,
+    layers: str = "every-other",
+    source: str = "",
+) -> dict[str, object]:
+    """Keep a subset of a teacher encoder's layers (in place) and save the
+    student, weights and tokenizer, as a Hugging Face directory.
+
+    model (torch.nn.Module): the teacher encoder (pretrained or fine-tuned).
+    tokenizer (Any): its tokenizer, saved unchanged.
+    output_dir (Union[str, Path]): where the student is written.
+    layers (str): "every-other" or comma-separated indices, e.g. "0,2,5".
+    source (str): where the teacher came from, for the summary.
+    RETURNS (Dict[str, object]): a summary (kept layers, parameter counts).
+    """
     n_before = sum(p.numel() for p in model.parameters())
     size_field = LAYER_LAYOUT.get(model.config.model_type, (None, None))[1]
     n_layers = getattr(model.config, size_field) if size_field else 0
@@ -130,7 +121,7 @@ def build_student(
     model.save_pretrained(str(output_dir))
     tokenizer.save_pretrained(str(output_dir))
     return {
-        "source": str(source),
+        "source": source,
         "model_type": model.config.model_type,
         "teacher_layers": n_layers,
         "kept_layers": keep,

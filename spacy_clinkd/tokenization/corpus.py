@@ -1,5 +1,6 @@
 """Corpus specs for vocabulary statistics: where text comes from and how to
-read it, streamed one text at a time (no corpus is ever held in memory).
+read it, streamed one text at a time (no corpus is held in memory; a
+PubTator or DocBin file is read whole, one file at a time).
 
 A spec is one string, `FORMAT[*WEIGHT][:COLUMN]:GLOB`:
 
@@ -43,6 +44,8 @@ from ..errors import ClinkdError, Errors
 
 FORMATS_WITH_COLUMN = ("csv", "tsv")
 FORMATS = ("txt", "lines", "csv", "tsv", "wikitext", "spacy", "ents", "pubtator")
+# Formats whose texts are not documents, so identical texts are not copies.
+NOT_DEDUPED = ("ents",)
 
 # Defaults for this project (paths as `fetch-assets` lays out assets/). The
 # clinical side is the MACCROBAT *train* split plus unlabeled notes: never dev
@@ -167,14 +170,17 @@ def _read_file(spec: CorpusSpec, path: Path) -> Iterator[str]:
         from spacy.tokens import DocBin
 
         vocab = spacy.blank("en").vocab
-        for doc in DocBin().from_disk(path).get_docs(vocab):
+        try:
+            docs = list(DocBin().from_disk(path).get_docs(vocab))
+        except (OSError, ValueError, KeyError) as err:
+            raise ClinkdError(Errors.E316.format(path=path, reason=err)) from err
+        for doc in docs:
             if spec.fmt == "spacy":
                 yield doc.text
-            else:
-                # One text per Doc, so de-duplication never merges repeated
-                # mentions ("pain" twice is counted twice).
-                if doc.ents:
-                    yield "\n".join(ent.text for ent in doc.ents)
+            elif doc.ents:
+                # One text per Doc, a mention per line; `iter_texts` does not
+                # de-duplicate these (two Docs may mention just "fever").
+                yield "\n".join(ent.text for ent in doc.ents)
     elif spec.fmt == "pubtator":
         from ..corpora.pubtator import iter_pubtator
         from ..corpora.report import ConversionReport
@@ -220,6 +226,8 @@ def iter_texts(
         the first text is read, so a typo fails fast.
     dedupe (bool): skip a text whose exact content was already yielded (the
         MTSamples subsets overlap). Only 16-byte digests are kept in memory.
+        Mention lists (`ents`) are never skipped: equal lists from two
+        documents are two documents' mentions.
     YIELDS (Tuple[str, int]): one text and its weight.
     """
     for spec in specs:
@@ -227,7 +235,7 @@ def iter_texts(
     seen: set[bytes] = set()
     for spec in specs:
         for text in read_spec(spec):
-            if dedupe:
+            if dedupe and spec.fmt not in NOT_DEDUPED:
                 digest = hashlib.blake2b(text.encode("utf8"), digest_size=16).digest()
                 if digest in seen:
                     continue

@@ -112,12 +112,15 @@ def mlm_warmup(
     texts (Iterable[str]): clinical texts (never dev or test text).
     n_old (int): rows below this are the pretrained vocabulary: kept as is.
     steps (int): optimizer steps (> 0).
-    RETURNS (Dict[str, Any]): steps, chunks, first and last loss, mean change
-        of the new rows.
+    RETURNS (Dict[str, Any]): steps requested and run (a step whose batch
+        drew no masked position is skipped), chunks, first and last loss, mean
+        change of the new rows.
     RAISES ClinkdError: no chunk holds a new token.
     """
     if steps < 1:
-        raise ClinkdError(Errors.E315.format(what=f"steps={steps}"))
+        raise ClinkdError(Errors.E315.format(what=f"steps must be >= 1, got {steps}"))
+    if not learn_rate > 0:
+        raise ClinkdError(Errors.E315.format(what=f"the learning rate must be > 0, got {learn_rate}"))
     chunks = warmup_chunks(texts, tokenizer, n_old, max_length=max_length, max_chunks=steps * batch_size)
     if not chunks:
         raise ClinkdError(Errors.E315.format(what="no text holds a new token"))
@@ -161,7 +164,7 @@ def mlm_warmup(
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            losses.append(float(loss.detach()))
+            losses.append(round(float(loss.detach()), 4))
     finally:
         hook.remove()
         with torch.no_grad():
@@ -172,6 +175,7 @@ def mlm_warmup(
     change = (embeddings.detach()[n_old:] - start_rows).norm(dim=1).mean()
     return {
         "steps": steps,
+        "steps_run": len(losses),
         "chunks": len(chunks),
         "first_loss": losses[0] if losses else None,
         "last_loss": losses[-1] if losses else None,

@@ -65,11 +65,24 @@ def test_read_texts_from_docbin_and_folder(docbin, tmp_path):
     (tmp_path / "none").mkdir()
     with pytest.raises(ClinkdError, match="No texts to benchmark"):
         read_benchmark_texts(tmp_path / "none")
+    (folder / "c.txt").write_bytes(b"caf\xe9")
+    with pytest.raises(ClinkdError, match=r"c\.txt: cannot read texts"):
+        read_benchmark_texts(folder)
+    (tmp_path / "broken.spacy").write_bytes(b"not a docbin")
+    with pytest.raises(ClinkdError, match=r"broken\.spacy: cannot read texts"):
+        read_benchmark_texts(tmp_path / "broken.spacy")
 
 
-def test_benchmark_measures_one_pipeline(pipeline_dir):
-    torch.set_num_threads(1)
-    result = benchmark_pipeline(str(pipeline_dir), TEXTS, repeats=2, warmup=0, latency_docs=2)
+@pytest.fixture
+def keep_threads():
+    # benchmark_pipeline(threads=N) sets torch's process-wide thread count
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+def test_benchmark_measures_one_pipeline(pipeline_dir, keep_threads):
+    result = benchmark_pipeline(str(pipeline_dir), TEXTS, repeats=2, warmup=0, latency_docs=2, threads=1)
     # words are non-space tokens of the pipeline's own tokenizer: the double space is not one
     nlp = spacy.load(pipeline_dir)
     assert result["data"] == {"docs": 3, "words": sum(len([t for t in nlp(x) if not t.is_space]) for x in TEXTS)}
@@ -95,7 +108,7 @@ def test_benchmark_rejects_bad_settings(pipeline_dir):
         benchmark_pipeline(str(pipeline_dir), TEXTS, repeats=0)
 
 
-def test_benchmark_cli_writes_json_and_markdown(pipeline_dir, docbin, tmp_path):
+def test_benchmark_cli_writes_json_and_markdown(pipeline_dir, docbin, tmp_path, keep_threads):
     out, md = tmp_path / "bench.json", tmp_path / "bench.md"
     args = ["benchmark", str(pipeline_dir), str(docbin), "--output", str(out), "--markdown", str(md),
             "--repeats", "1", "--warmup", "0", "--latency-docs", "1", "--threads", "1"]

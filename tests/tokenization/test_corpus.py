@@ -89,19 +89,28 @@ def test_ents_one_text_per_doc_keeps_repeated_mentions(tmp_path):
     docs = []
     for text, spans in [
         ("pain here and pain there", [(0, 1, "SYMPTOM"), (3, 4, "SYMPTOM")]),
-        ("pain here and pain there", [(0, 1, "SYMPTOM"), (3, 4, "SYMPTOM")]),  # a copy: deduped
+        ("pain here and pain there", [(0, 1, "SYMPTOM"), (3, 4, "SYMPTOM")]),  # a copy
         ("nothing to see", []),
         ("chest pain", [(0, 2, "SYMPTOM")]),
+        ("chest pain again", [(0, 2, "SYMPTOM")]),  # another doc, the same mention list
     ]:
         doc = nlp.make_doc(text)
         doc.ents = [Span(doc, s, e, label=label) for s, e, label in spans]
         docs.append(doc)
     DocBin(docs=docs).to_disk(tmp_path / "gold.spacy")
     spec = parse_spec(f"ents*2:{tmp_path}/gold.spacy")
-    assert list(read_spec(spec)) == ["pain\npain", "pain\npain", "chest pain"]
+    assert list(read_spec(spec)) == ["pain\npain", "pain\npain", "chest pain", "chest pain"]
     counts = count_words(iter_texts([spec]), str.split)
-    # "pain" twice in the first doc, once in "chest pain"; the copy is skipped
-    assert counts == Counter({"pain": 2 * 3, "chest": 2})
+    # mention lists are never de-duplicated: every doc's mentions count, x2
+    assert counts == Counter({"pain": 2 * 6, "chest": 2 * 2})
+
+
+def test_unreadable_docbin_names_the_file(tmp_path):
+    path = tmp_path / "broken.spacy"
+    path.write_bytes(b"not a docbin")
+    for fmt in ("spacy", "ents"):
+        with pytest.raises(ClinkdError, match="broken.spacy: not a readable spaCy DocBin"):
+            list(read_spec(parse_spec(f"{fmt}:{path}")))
 
 
 def test_weights_multiply_counts():

@@ -80,3 +80,45 @@ def test_mask_batch_never_masks_special_tokens_and_pads():
     none = mask_batch([[1, 50, 60, 2]], n_old=55, vocab_size=70, mask_id=3, special_ids={1, 2},
                       mask_prob=0.0, new_mask_prob=0.0, rng=rng)[2]
     assert (none == -100).all()
+
+
+def test_warmup_rejects_bad_settings(tmp_path):
+    source = write_tiny_model(tmp_path / "source", "bert", True)
+    for kwargs, message in (({"warmup_steps": 2, "warmup_lr": 0.0}, "learning rate must be > 0"),):
+        with pytest.raises(ClinkdError, match=message):
+            extend_model(source, tmp_path / "x", NEW, warmup_texts=TEXTS, **kwargs)
+
+
+def test_cli_mlm_steps_warms_up_on_running_text_only(tmp_path):
+    import json
+
+    from tokenization_helpers import DATA, write_gold_docs
+    from typer.testing import CliRunner
+
+    import spacy_clinkd.cli.vocab  # noqa: F401  (attaches the command to the app)
+    from spacy_clinkd.cli._app import app
+
+    source = write_tiny_model(tmp_path / "source", "bert", True)
+    gold = write_gold_docs(tmp_path / "gold.spacy")
+    args = [
+        "extend-vocab", str(source), str(tmp_path / "out"),
+        "--clinical", f"txt:{DATA}/clinical/note_*.txt", "--clinical", f"ents*3:{gold}",
+        "--general", f"wikitext:{DATA}/general/wiki.raw",
+        "--size", "4", "--min-count", "2", "--mlm-steps", "3", "--mlm-lr", "0.01",
+        "--report-dir", str(tmp_path / "report"), "--no-progress",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    warm = json.loads((tmp_path / "out" / "clinkd_vocab.json").read_text(encoding="utf8"))["mlm_warmup"]
+    assert warm["steps"] == 3 and warm["learn_rate"] == 0.01
+    # chunks come from the notes only: the mention lists (ents) are left out
+    from spacy_clinkd.tokenization.corpus import iter_texts, parse_specs
+    from spacy_clinkd.tokenization.extend import load_tokenizer
+    from spacy_clinkd.tokenization.warmup import warmup_chunks
+
+    tokenizer = load_tokenizer(tmp_path / "out")
+    n_old = len(tokenizer) - 4
+    notes = (t for t, _ in iter_texts(parse_specs([f"txt:{DATA}/clinical/note_*.txt"])))
+    assert warm["chunks"] == len(warmup_chunks(notes, tokenizer, n_old, max_chunks=3 * 16))
+    settings = json.dumps(json.loads((tmp_path / "report" / "fragmentation.json").read_text(encoding="utf8")))
+    assert '"mlm_lr": 0.01' in settings
