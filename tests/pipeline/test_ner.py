@@ -121,6 +121,29 @@ def test_doc_longer_than_512_wordpieces(trained):
     assert sum(1 for e in doc.ents if e.text == "fever") >= 100
 
 
+def test_window_over_the_wordpiece_limit_is_halved_not_truncated(trained):
+    # One line of 40 letter soup words (3 pieces each, 120 in all) before a
+    # known sentence: with a 64-piece limit, spacy-transformers would drop the
+    # pieces past 64, and with them every token of the sentence.
+    nlp, _ = trained
+    ner = nlp.get_pipe("clinkd_ner")
+    trf = ner.model.get_ref("tok2vec").get_ref("transformer")
+    text = "qzx " * 40 + "the patient has fever and cough"
+    doc = nlp.make_doc(text)
+    assert len(trf.tokenizer(text)["input_ids"]) > 64
+    saved = trf.tokenizer.model_max_length
+    trf.tokenizer.model_max_length = 64
+    try:
+        windows = trf.attrs["get_spans"]([doc])[0]
+        assert len(windows) > 1
+        assert all(len(trf.tokenizer(w.text)["input_ids"]) <= 64 for w in windows)
+        # (the toy model's guesses on the letter soup are not under test)
+        sentence = [(e.text, e.label_) for e in nlp(text).ents if e.start_char >= len("qzx " * 40)]
+        assert sentence == [("fever", "SYMPTOM"), ("cough", "SYMPTOM")]
+    finally:
+        trf.tokenizer.model_max_length = saved
+
+
 def test_to_disk_from_disk_round_trip(trained, tmp_path):
     nlp, _ = trained
     nlp.to_disk(tmp_path / "nlp")
