@@ -85,3 +85,13 @@ def tiny_distilbert(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session", params=["bert", "distilbert"])
 def tiny_encoder(request, tiny_bert, tiny_distilbert) -> Path:
     return tiny_bert if request.param == "bert" else tiny_distilbert
+
+
+@pytest.fixture
+def keep_threads():
+    """Restore torch's process-wide thread count after a test that sets it."""
+    import torch
+
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)

