@@ -43,3 +43,11 @@ def test_project_yml_is_valid_and_workflows_resolve():
     smoke_script = " ".join(s for step in project["workflows"]["smoke"] for s in commands[step]["script"])
     for verb in ("fetch-assets", "convert-brat", "spacy_clinkd train", "build-student", "evaluate", "spacy package"):
         assert verb in smoke_script
+
+
+def test_cnn_baseline_config_builds_with_the_clinical_tokenizer():
+    config = spacy.util.load_config(ROOT / "configs" / "baselines" / "cnn_ner.cfg")
+    nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
+    assert nlp.pipe_names == ["tok2vec", "ner"]
+    # the same tokenization as clinkd_ner's pipelines, so gold docs align token for token
+    assert [t.text for t in nlp.make_doc("aspirin 81mg/day")] == ["aspirin", "81", "mg", "/", "day"]
