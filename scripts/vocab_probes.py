@@ -7,11 +7,15 @@ settings are chosen) and test (reported only), as `vocab-report` does:
 
 - default: the shipped settings;
 - damp β: clinical counts c → max(1, round(c^β)) before selection, which
-  favours pieces that recur across many word types over frequent words;
-- domain N: the last N of the K run tokens are replaced by pieces of a
-  WordPiece vocabulary trained on the clinical counts (HF tokenizers), which
-  need not sit on the base tokenizer's piece boundaries ("peri", "nephr"),
-  ranked by the exact pieces each saves on the clinical words when added.
+  favours pieces that recur across many word types over frequent words (the
+  damped counts also meet `--min-count` less often, so fewer than K tokens
+  may pass);
+- domain N: K − N run tokens selected afresh, plus the N pieces of a
+  WordPiece vocabulary trained on the clinical counts (HF tokenizers) that
+  save the most pieces on the clinical words when added alone (exactly, by
+  re-tokenizing); such pieces need not sit on the base tokenizer's piece
+  boundaries ("peri", "nephr"). The HF trainer breaks merge ties in hash-map
+  order, so the domain pool, and these rows, can vary slightly between runs.
 """
 import argparse
 from collections import Counter
@@ -60,19 +64,19 @@ def exact_savings(candidates: list[str], clin: Mapping[str, int], vocab: dict[st
     pieces_of = PieceCache(vocab)
     multi = {w: c for w, c in clin.items() if len(pieces_of(w)) > 1}
     wanted = set(candidates)
-    words_with: dict[str, list[str]] = {}
-    for word in multi:  # index: candidate → the multi-piece words that contain it
+    words_with: dict[str, set[str]] = {}
+    for word in multi:  # index: candidate → the multi-piece words that contain it (each once)
         for i in range(len(word)):
             for j in range(i + 3, len(word) + 1):
                 sub = word[i:j] if i == 0 else CONTINUATION + word[i:j]
                 if sub in wanted:
-                    words_with.setdefault(sub, []).append(word)
+                    words_with.setdefault(sub, set()).add(word)
     saved: Counter = Counter()
-    for cand, words in words_with.items():
+    for cand in sorted(words_with):
         if cand in vocab:
             continue
         trial = {**vocab, cand: len(vocab)}
-        for word in words:
+        for word in sorted(words_with[cand]):
             after = wordpiece(word, trial)
             if after is not None and len(after) < len(pieces_of(word)):
                 saved[cand] += multi[word] * (len(pieces_of(word)) - len(after))
