@@ -27,11 +27,11 @@ from spacy_clinkd.tokenization.corpus import iter_texts, parse_specs
 from spacy_clinkd.tokenization.counting import CONTINUATION, PieceCache, WordSplitter, count_words, wordpiece
 from spacy_clinkd.tokenization.extend import load_tokenizer, wordpiece_vocab
 from spacy_clinkd.tokenization.report import DEFAULT_LABELS, entity_words, read_docs
-from spacy_clinkd.tokenization.scoring import is_wordlike, select_tokens
+from spacy_clinkd.tokenization.scoring import fragmentation, is_wordlike, select_tokens
 
 
 def mean_pieces(counts: Mapping[str, int], pieces_of: PieceCache) -> float:
-    return sum(len(pieces_of(w)) * c for w, c in counts.items()) / sum(counts.values())
+    return fragmentation(counts, pieces_of)[0]
 
 
 def with_tokens(vocab: Mapping[str, int], tokens: Iterable[str]) -> dict[str, int]:
@@ -78,8 +78,9 @@ def exact_savings(candidates: list[str], clin: Mapping[str, int], vocab: dict[st
         trial = {**vocab, cand: len(vocab)}
         for word in sorted(words_with[cand]):
             after = wordpiece(word, trial)
-            if after is not None and len(after) < len(pieces_of(word)):
-                saved[cand] += multi[word] * (len(pieces_of(word)) - len(after))
+            n_before = len(pieces_of(word))
+            if after is not None and len(after) < n_before:
+                saved[cand] += multi[word] * (n_before - len(after))
     return saved
 
 
