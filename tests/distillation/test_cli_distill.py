@@ -2,13 +2,13 @@
 import json
 
 import pytest
-from conftest import DISTILL_CFG
 from typer.testing import CliRunner
 
 import spacy_clinkd.cli.distill  # noqa: F401  (attaches the commands)
 from spacy_clinkd.cli._app import app
 from spacy_clinkd.cli.distill import parse_numbers
 from spacy_clinkd.errors import ClinkdError
+from tests.util import DISTILL_CFG
 
 pytestmark = pytest.mark.slow
 

@@ -1,7 +1,6 @@
 """Numerics of the distillation loss and of ClinkdNER.distill."""
 import numpy
 import pytest
-from conftest import TRAIN_DATA, make_ner_nlp
 from spacy.tokens import Doc
 from spacy.training import Example
 
@@ -14,6 +13,7 @@ from spacy_clinkd.distillation.losses import (
 )
 from spacy_clinkd.errors import ClinkdError
 from spacy_clinkd.losses import softmax
+from tests.util import TRAIN_DATA, make_ner_nlp
 
 N_TOKENS, N_TAGS = 7, 5
 

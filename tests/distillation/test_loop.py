@@ -3,18 +3,18 @@ import json
 
 import pytest
 import spacy
-from conftest import DISTILL_CFG
 from wasabi import Printer
 
 from spacy_clinkd.distillation.loop import load_distill_config, run_distillation
 from spacy_clinkd.errors import ClinkdError
+from tests.util import DISTILL_CFG
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def kd_run(tmp_path_factory, teacher_dir, tiny_distilbert, corpora):
-    from conftest import tiny_kd_overrides
+    from tests.util import tiny_kd_overrides
 
     base = tmp_path_factory.mktemp("kd_run")
     overrides = {

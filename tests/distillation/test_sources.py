@@ -3,7 +3,6 @@ import json
 
 import numpy
 import pytest
-from conftest import DATA
 
 from spacy_clinkd.distillation.sources import (
     MatcherTargets,
@@ -15,6 +14,7 @@ from spacy_clinkd.distillation.sources import (
 from spacy_clinkd.errors import ClinkdError, InputFileError
 from spacy_clinkd.pipeline.tags import BIOScheme
 from spacy_clinkd.tokenizer import clinical_blank
+from tests.util import DISTILLATION_DATA as DATA
 
 SCHEME = BIOScheme(("DISEASE", "MEDICATION", "SYMPTOM"))
 EPS = 0.1

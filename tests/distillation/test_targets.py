@@ -4,7 +4,6 @@ from collections import Counter
 import numpy
 import pytest
 import spacy
-from conftest import DISTILL_CFG, TRAIN_DATA
 from spacy.util import registry
 from wasabi import Printer
 
@@ -20,6 +19,7 @@ from spacy_clinkd.errors import ClinkdError
 from spacy_clinkd.losses import softmax
 from spacy_clinkd.pipeline.tags import BIOScheme
 from spacy_clinkd.tokenizer import clinical_blank
+from tests.util import DISTILL_CFG, TRAIN_DATA
 
 # Texts the counting teacher of the loop test was asked to label.
 TEACHER_CALLS: Counter = Counter()

@@ -2,7 +2,6 @@
 from collections import Counter
 
 import pytest
-from tokenization_helpers import DATA, write_gold_docs
 
 from spacy_clinkd.errors import ClinkdError
 from spacy_clinkd.tokenization.corpus import (
@@ -14,6 +13,8 @@ from spacy_clinkd.tokenization.corpus import (
     undo_wikitext,
 )
 from spacy_clinkd.tokenization.counting import count_words
+from tests.util import TOKENIZATION_DATA as DATA
+from tests.util import write_gold_docs
 
 CLIN = DATA / "clinical"
 GEN = DATA / "general"

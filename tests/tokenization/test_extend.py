@@ -4,11 +4,11 @@ import json
 
 import pytest
 import torch
-from tokenization_helpers import write_tiny_model
 
 from spacy_clinkd.errors import ClinkdError
 from spacy_clinkd.tokenization.embeddings import extend_model, init_new_rows, old_pieces
 from spacy_clinkd.tokenization.extend import load_tokenizer, wordpiece_vocab
+from tests.util import write_tiny_model
 
 NEW_UNCASED = ["dyspnea", "##itis", "tachy"]
 NEW_CASED = ["Dyspnea", "##itis", "tachy"]

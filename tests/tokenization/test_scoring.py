@@ -10,7 +10,6 @@ import math
 from collections import Counter
 
 import pytest
-from tokenization_helpers import toy_vocab
 
 from spacy_clinkd.errors import ClinkdError
 from spacy_clinkd.tokenization.counting import (
@@ -26,6 +25,7 @@ from spacy_clinkd.tokenization.scoring import (
     score_candidates,
     select_tokens,
 )
+from tests.util import toy_vocab
 
 CLIN = Counter({"dyspnea": 4, "xyz": 2, "ab": 3, "fever": 10})  # N_clin = 19
 GEN = Counter({"ab": 30, "fever": 5, "xy": 1, "the": 64})  # N_gen = 100

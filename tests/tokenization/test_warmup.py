@@ -4,11 +4,11 @@ import random
 
 import pytest
 import torch
-from tokenization_helpers import write_tiny_model
 
 from spacy_clinkd.errors import ClinkdError
 from spacy_clinkd.tokenization.embeddings import extend_model
 from spacy_clinkd.tokenization.warmup import mask_batch, warmup_chunks
+from tests.util import write_tiny_model
 
 NEW = ["dyspnea", "##itis", "tachy"]
 TEXTS = [
@@ -92,11 +92,12 @@ def test_warmup_rejects_bad_settings(tmp_path):
 def test_cli_mlm_steps_warms_up_on_running_text_only(tmp_path):
     import json
 
-    from tokenization_helpers import DATA, write_gold_docs
     from typer.testing import CliRunner
 
     import spacy_clinkd.cli.vocab  # noqa: F401  (attaches the command to the app)
     from spacy_clinkd.cli._app import app
+    from tests.util import TOKENIZATION_DATA as DATA
+    from tests.util import write_gold_docs
 
     source = write_tiny_model(tmp_path / "source", "bert", True)
     gold = write_gold_docs(tmp_path / "gold.spacy")

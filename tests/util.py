@@ -1,0 +1,149 @@
+"""Helpers shared by the tests, imported one way: `from tests.util import ...`.
+
+Tiny random-weight transformers built from configs (so no test downloads
+anything), the toy WordPiece vocabulary, fixture folders and tiny synthetic
+corpora.
+"""
+from pathlib import Path
+
+import spacy
+from spacy.tokens import DocBin, Span
+
+from spacy_clinkd.tokenizer import clinical_blank
+
+TEST_DIR = Path(__file__).parent
+ROOT = TEST_DIR.parent
+DATA_DIR = TEST_DIR / "data"
+CONFIGS = ROOT / "configs"
+DISTILL_CFG = CONFIGS / "distill.cfg"
+STUDENT_CFG = CONFIGS / "student.cfg"
+TOKENIZATION_DATA = DATA_DIR / "tokenization"
+DISTILLATION_DATA = DATA_DIR / "distillation"
+
+# A toy WordPiece vocabulary: specials, letters (so every word tokenizes),
+# a few whole words and continuation pieces.
+TOY_WORDS = [
+    "the", "patient", "has", "fever", "and", "cough", "took", "aspirin",
+    "pain", "chest", "no", "was", "given", "mg", "of", "with", "denies",
+    "dys", "##pnea", "##s", "##ing", "##ed", "diabetes", "insulin",
+]
+
+
+def toy_vocab(lowercase: bool = True) -> list[str]:
+    letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+    if not lowercase:
+        letters += [chr(c) for c in range(ord("A"), ord("Z") + 1)]
+    digits = [str(d) for d in range(10)]
+    punct = list(".,;:()/-%")
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    vocab += letters + digits + punct + ["##" + ch for ch in letters + digits]
+    for word in TOY_WORDS:
+        if word not in vocab:
+            vocab.append(word)
+    return vocab
+
+
+def write_tiny_model(path: Path, model_type: str = "bert", lowercase: bool = True) -> Path:
+    """Save a tiny random-weight BERT or DistilBERT with a toy vocabulary."""
+    import torch
+    from transformers import (
+        BertConfig,
+        BertModel,
+        BertTokenizerFast,
+        DistilBertConfig,
+        DistilBertModel,
+        DistilBertTokenizerFast,
+    )
+
+    torch.manual_seed(0)
+    path.mkdir(parents=True, exist_ok=True)
+    vocab = toy_vocab(lowercase)
+    vocab_file = path / "vocab.txt"
+    vocab_file.write_text("\n".join(vocab) + "\n", encoding="utf8")
+    if model_type == "bert":
+        config = BertConfig(
+            vocab_size=len(vocab), hidden_size=16, num_hidden_layers=4,
+            num_attention_heads=2, intermediate_size=32, max_position_embeddings=512,
+        )
+        model = BertModel(config)
+        tokenizer = BertTokenizerFast(str(vocab_file), do_lower_case=lowercase)
+    elif model_type == "distilbert":
+        config = DistilBertConfig(
+            vocab_size=len(vocab), dim=16, n_layers=4, n_heads=2, hidden_dim=32,
+            max_position_embeddings=512,
+        )
+        model = DistilBertModel(config)
+        tokenizer = DistilBertTokenizerFast(str(vocab_file), do_lower_case=lowercase)
+    else:
+        raise ValueError(model_type)
+    model.save_pretrained(str(path))
+    tokenizer.save_pretrained(str(path))
+    return path
+
+
+def write_gold_docs(path: Path) -> Path:
+    """A DocBin with two synthetic docs and DISEASE/SYMPTOM/MEDICATION spans."""
+    nlp = spacy.blank("en")
+    docs = []
+    for text, spans in [
+        ("The patient has dyspnea and tachycardia .", [(3, 4, "SYMPTOM"), (5, 6, "SYMPTOM")]),
+        ("History of hypertension , given lisinopril .", [(2, 3, "DISEASE"), (5, 6, "MEDICATION")]),
+    ]:
+        doc = nlp.make_doc(text)
+        doc.ents = [Span(doc, s, e, label=label) for s, e, label in spans]
+        docs.append(doc)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    DocBin(docs=docs).to_disk(path)
+    return path
+
+
+# Tiny synthetic corpora for the component and distillation tests.
+TRAIN_DATA = [
+    ("the patient has fever and cough", [(16, 21, "SYMPTOM"), (26, 31, "SYMPTOM")]),
+    ("took aspirin 5mg with insulin", [(5, 12, "MEDICATION"), (22, 29, "MEDICATION")]),
+    ("no chest pain, has diabetes", [(3, 13, "SYMPTOM"), (19, 27, "DISEASE")]),
+]
+DEV_DATA = [
+    ("has fever and chest pain", [(4, 9, "SYMPTOM"), (14, 24, "SYMPTOM")]),
+    ("took insulin for diabetes", [(5, 12, "MEDICATION"), (17, 25, "DISEASE")]),
+]
+
+
+def write_corpus(path: Path, data) -> Path:
+    nlp = clinical_blank()
+    docs = []
+    for text, ents in data:
+        doc = nlp.make_doc(text)
+        doc.ents = [doc.char_span(s, e, label=label) for s, e, label in ents]
+        docs.append(doc)
+    DocBin(docs=docs).to_disk(path)
+    return path
+
+
+def make_ner_nlp(encoder_dir: Path) -> spacy.Language:
+    config = {"nlp": {"tokenizer": {"@tokenizers": "clinkd.clinical_tokenizer.v1"}}}
+    nlp = spacy.blank("en", config=config)
+    nlp.add_pipe("clinkd_ner", config={"model": {"tok2vec": {"name": str(encoder_dir)}}})
+    return nlp
+
+
+def tiny_kd_overrides(teacher_dir, encoder_dir, corpora, cache_dir) -> dict:
+    """Overrides that make configs/distill.cfg a tiny, fast run."""
+    return {
+        "paths.teacher": str(teacher_dir),
+        "paths.student_config": str(STUDENT_CFG),
+        "paths.encoder": str(encoder_dir),
+        "paths.train": str(corpora["train"]),
+        "paths.dev": str(corpora["dev"]),
+        "paths.transfer": str(DISTILLATION_DATA / "transfer"),
+        "paths.targets_cache": str(cache_dir),
+        "distillation.max_steps": 24,
+        "distillation.eval_frequency": 6,
+        "distillation.patience": 0,
+        "distillation.dropout": 0.0,
+        "distillation.teacher_batch_size": 4,
+        "distillation.batcher.size.rate": 40,
+        "distillation.optimizer.learn_rate.warmup_steps": 1,
+        "distillation.optimizer.learn_rate.initial_rate": 0.002,
+        "distillation.optimizer.L2": 0.0,
+    }
