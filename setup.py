@@ -43,12 +43,13 @@ setup(
             "clinkd.line_windows.v1 = spacy_clinkd.models.windows:create_line_windows",
         ],
         "spacy_misc": [
-            "clinkd.pipeline_targets.v1 = spacy_clinkd.distillation.sources:create_pipeline_targets",
-            "clinkd.span_file_targets.v1 = spacy_clinkd.distillation.sources:create_span_file_targets",
-            "clinkd.matcher_targets.v1 = spacy_clinkd.distillation.sources:create_matcher_targets",
+            "clinkd.pipeline_targets.v1 = spacy_clinkd.distillation.teachers:create_pipeline_targets",
+            "clinkd.span_file_targets.v1 = spacy_clinkd.distillation.teachers:create_span_file_targets",
+            "clinkd.matcher_targets.v1 = spacy_clinkd.distillation.teachers:create_matcher_targets",
         ],
         "spacy_readers": [
-            "clinkd.transfer_corpus.v1 = spacy_clinkd.distillation.sources:create_transfer_corpus",
+            "clinkd.transfer_corpus.v1 = spacy_clinkd.corpora.transfer:create_transfer_corpus",
+            "clinkd.DistillationCorpus.v1 = spacy_clinkd.distillation.corpus:create_distillation_corpus",
         ],
         "spacy_scorers": [
             "clinkd.ner_scorer.v1 = spacy_clinkd.evaluation.scorer:make_ner_scorer",

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import spacy
 
-from spacy_clinkd.cli.evaluate import evaluate_pipeline
 from spacy_clinkd.evaluation.benchmark import count_parameters
+from spacy_clinkd.evaluation.evaluate import evaluate_pipeline
 
 
 def fmt_f(metrics: dict, interval: dict | None) -> str:

@@ -23,7 +23,7 @@ def main(output: Path, metrics: list[Path], train: list[Path]) -> None:
         for path in train:
             data = json.loads(path.read_text(encoding="utf8"))
             overrides = data["overrides"]
-            steps = overrides.get("training.max_steps", overrides.get("distillation.max_steps", "config"))
+            steps = overrides.get("training.max_steps", "config")
             best = data.get("best_dev", {}).get("ents_f")
             best_text = f"{best:.3f}" if isinstance(best, (int, float)) else "n/a"
             lines.append(f"| {path.parent.name} | {data['config']} | {steps} | {data['minutes']:.1f} | {best_text} |")

@@ -23,11 +23,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from spacy_clinkd.models.encoder import resolve_encoder_name
-from spacy_clinkd.tokenization.corpus import iter_texts, parse_specs
-from spacy_clinkd.tokenization.counting import CONTINUATION, PieceCache, WordSplitter, count_words, wordpiece
-from spacy_clinkd.tokenization.extend import load_tokenizer, wordpiece_vocab
-from spacy_clinkd.tokenization.report import DEFAULT_LABELS, entity_words, read_docs
-from spacy_clinkd.tokenization.scoring import fragmentation, is_wordlike, select_tokens
+from spacy_clinkd.wordpiece.counting import CONTINUATION, PieceCache, WordSplitter, count_words, wordpiece
+from spacy_clinkd.wordpiece.extend import load_tokenizer, wordpiece_vocab
+from spacy_clinkd.wordpiece.scoring import fragmentation, is_wordlike, select_tokens
+from spacy_clinkd.wordpiece.text_specs import iter_texts, parse_specs
+from spacy_clinkd.wordpiece.vocab_report import DEFAULT_LABELS, entity_words, read_docs
 
 
 def mean_pieces(counts: Mapping[str, int], pieces_of: PieceCache) -> float:

@@ -171,10 +171,15 @@ class Errors:
     E359 = 'Expected a JSON object {{"text": str, "spans": [{{"start": int, "end": int, "label": str}}]}}: {reason}'
     E360 = "Cannot read the transfer corpus '{path}': {reason}"
     E361 = "The CSV file {path} has no column '{column}' (columns: {columns})."
-    E362 = "No student: set distillation.student_config (a config to initialize) or distillation.student_model (a trained student to continue)."
+    E362 = "No student: set paths.student_config to the student's training config (the distillation config is laid over it)."
     E363 = "The training corpus '{path}' yielded no documents."
     E364 = "Could not parse the list of numbers '{value}' given to {option} (expected e.g. 1,2,4)."
     E365 = "The teacher component '{component}' of '{path}' is a {cls}, not a clinkd_ner component."
+    E366 = "Teacher logits of shape {shape} do not fit a doc of {n_tokens} tokens and {n_tags} tags."
+    E367 = (
+        "The distillation config's [corpora.{name}] reader is {cls}, not "
+        "clinkd.DistillationCorpus.v1: the loop needs teacher logits for every doc."
+    )
 
 
 class Warnings:

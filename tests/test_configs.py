@@ -1,4 +1,5 @@
 """The shipped configs and project.yml stay consistent."""
+import re
 from pathlib import Path
 
 import pytest
@@ -7,22 +8,48 @@ import srsly
 from weasel.schemas import ProjectConfigSchema, validate
 
 ROOT = Path(__file__).parent.parent
-# pipeline configs (configs/distill.cfg configures the distillation loop)
-CONFIGS = sorted(p for p in (ROOT / "configs").glob("*.cfg") if "[nlp]" in p.read_text())
+# pipeline configs, with an [nlp] section (configs/distill.cfg configures the
+# distillation loop and may mention "[nlp]" in a comment)
+CONFIGS = sorted(p for p in (ROOT / "configs").glob("*.cfg") if re.search(r"^\[nlp\]$", p.read_text(), re.M))
+TEACHER = ROOT / "configs" / "teacher.cfg"
+# every pipeline config but the reference it is compared with
+VARIANTS = [p for p in CONFIGS if p != TEACHER]
+
+
+def flatten(section, prefix=()) -> dict[tuple, object]:
+    """Leaf settings of a config by their key path, e.g. ("paths", "encoder")."""
+    leaves: dict[tuple, object] = {}
+    for key, value in section.items():
+        if isinstance(value, dict):
+            leaves.update(flatten(value, (*prefix, key)))
+        else:
+            leaves[(*prefix, key)] = value
+    return leaves
 
 
 def test_expected_configs_exist():
     names = {p.name for p in CONFIGS}
     assert {"teacher.cfg", "student.cfg", "teacher_bioclinicalbert.cfg", "student_distilbert.cfg"} <= names
+    assert TEACHER in CONFIGS and TEACHER not in VARIANTS
 
 
-@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", VARIANTS, ids=lambda p: p.name)
 def test_configs_differ_from_teacher_only_in_encoder(path):
-    teacher = spacy.util.load_config(ROOT / "configs" / "teacher.cfg", interpolate=False)
-    other = spacy.util.load_config(path, interpolate=False)
-    teacher["paths"].pop("encoder")
-    other["paths"].pop("encoder")
-    assert dict(other) == dict(teacher)
+    teacher = flatten(spacy.util.load_config(TEACHER, interpolate=False))
+    other = flatten(spacy.util.load_config(path, interpolate=False))
+    missing = object()
+    differing = {k for k in teacher.keys() | other.keys() if teacher.get(k, missing) != other.get(k, missing)}
+    # exactly one setting differs, and that one does differ
+    assert differing == {("paths", "encoder")}
+    # and the encoder is read from [paths]: once interpolated, the component
+    # loads the variant's encoder, not the teacher's
+    resolved = spacy.util.load_config(path, interpolate=True)
+    assert resolved["components"]["clinkd_ner"]["model"]["tok2vec"]["name"] == other[("paths", "encoder")]
+
+
+def test_each_config_has_its_own_encoder():
+    encoders = {p.name: spacy.util.load_config(p)["paths"]["encoder"] for p in CONFIGS}
+    assert len(set(encoders.values())) == len(encoders), encoders
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
@@ -30,6 +57,11 @@ def test_configs_build(path):
     config = spacy.util.load_config(path)
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
     assert nlp.pipe_names == ["clinkd_ner"]
+    # the built transformer will load this config's encoder (weights load at initialize)
+    transformer = nlp.get_pipe("clinkd_ner").model.get_ref("tok2vec").get_ref("transformer")
+    assert transformer.attrs["name"] == config["paths"]["encoder"]
+    # with the clinical tokenizer
+    assert [t.text for t in nlp.make_doc("aspirin 81mg/day")] == ["aspirin", "81", "mg", "/", "day"]
 
 
 def test_project_yml_is_valid_and_workflows_resolve():

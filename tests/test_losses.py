@@ -1,7 +1,15 @@
 import numpy
 import pytest
 
-from spacy_clinkd.losses import log_softmax, soft_target_kl, token_cross_entropy
+from spacy_clinkd.errors import ClinkdError
+from spacy_clinkd.losses import (
+    combine_terms,
+    distillation_loss,
+    log_softmax,
+    soft_target_kl,
+    softmax,
+    token_cross_entropy,
+)
 
 RNG = numpy.random.default_rng(0)
 
@@ -64,7 +72,95 @@ def test_kl_temperature_squared_scaling():
 
 
 def test_kl_rejects_bad_input():
-    with pytest.raises(ValueError):
+    # The same check (and error) as every other place that takes T.
+    with pytest.raises(ClinkdError, match="temperature > 0; got alpha=0.0, temperature=0"):
         soft_target_kl(numpy.zeros((2, 3)), numpy.zeros((2, 3)), temperature=0)
     with pytest.raises(ValueError):
         soft_target_kl(numpy.zeros((2, 3)), numpy.zeros((2, 4)))
+
+
+# -- the distillation loss: α·CE + (1 − α)·T²·KL ----------------------------
+
+N_TOKENS, N_TAGS = 7, 5
+
+
+def random_case(seed: int = 0):
+    rng = numpy.random.default_rng(seed)
+    student = rng.normal(size=(N_TOKENS, N_TAGS)).astype("float32")
+    teacher = rng.normal(scale=2.0, size=(N_TOKENS, N_TAGS)).astype("float32")
+    gold = rng.integers(0, N_TAGS, size=(N_TOKENS,))
+    mask = numpy.array([1, 1, 0, 1, 0, 0, 1], dtype="float32")  # 0: no gold (e.g. transfer)
+    return student, teacher, gold, mask
+
+
+def test_zero_kd_when_student_equals_teacher():
+    student, _, gold, mask = random_case()
+    for temperature in (1.0, 2.0, 4.0):
+        terms = distillation_loss(
+            student, student.copy(), gold=gold, gold_mask=mask * 0, alpha=0.3, temperature=temperature
+        )
+        assert terms.kd == pytest.approx(0.0, abs=1e-6)
+        assert terms.loss == pytest.approx(0.0, abs=1e-6)
+        assert numpy.abs(terms.d_logits).max() < 1e-6
+
+
+@pytest.mark.parametrize("alpha,temperature", [(0.0, 1.0), (0.5, 2.0), (0.9, 4.0), (1.0, 3.0)])
+def test_gradient_matches_finite_differences(alpha, temperature):
+    student, teacher, gold, mask = random_case(1)
+
+    def loss_at(s):
+        return distillation_loss(s, teacher, gold=gold, gold_mask=mask, alpha=alpha, temperature=temperature).loss
+
+    grad = distillation_loss(student, teacher, gold=gold, gold_mask=mask, alpha=alpha, temperature=temperature).d_logits
+    eps = 1e-2
+    numeric = numpy.zeros_like(student, dtype="float64")
+    for i in range(N_TOKENS):
+        for j in range(N_TAGS):
+            plus, minus = student.copy(), student.copy()
+            plus[i, j] += eps
+            minus[i, j] -= eps
+            numeric[i, j] = (loss_at(plus) - loss_at(minus)) / (2 * eps)
+    numpy.testing.assert_allclose(grad, numeric, atol=2e-3, rtol=2e-2)
+    assert numpy.abs(grad).max() > 1e-3  # not trivially zero
+
+
+def test_temperature_squared_scaling():
+    student, teacher, gold, mask = random_case(2)
+    for temperature in (1.0, 2.0, 5.0):
+        terms = distillation_loss(student, teacher, gold=gold, gold_mask=mask, alpha=0.0, temperature=temperature)
+        p_t = softmax(teacher.astype("float64"), temperature)
+        p_s = softmax(student.astype("float64"), temperature)
+        kl = (p_t * (numpy.log(p_t) - numpy.log(p_s))).sum(-1).mean()
+        assert terms.kd == pytest.approx(temperature**2 * kl, rel=1e-4)
+        assert terms.loss == pytest.approx(terms.kd)
+    # Thanks to T², the gradient tends to a T-independent limit as T grows
+    # (the centred logit difference / (K·N)) instead of vanishing like 1/T.
+    diff = student.astype("float64") - teacher
+    limit = (diff - diff.mean(-1, keepdims=True)) / (N_TAGS * N_TOKENS)
+    for temperature in (500.0, 1000.0):
+        grad = distillation_loss(student, teacher, gold=gold, gold_mask=mask, alpha=0.0, temperature=temperature).d_logits
+        numpy.testing.assert_allclose(grad, limit, rtol=1e-2, atol=1e-4)
+
+
+def test_transfer_tokens_only_get_the_soft_term():
+    student, teacher, gold, _ = random_case(3)
+    no_gold = numpy.zeros((N_TOKENS,), dtype="float32")
+    terms = distillation_loss(student, teacher, gold=gold, gold_mask=no_gold, alpha=0.4, temperature=2.0)
+    assert terms.ce == 0.0
+    assert terms.loss == pytest.approx(0.6 * terms.kd)
+
+
+def test_invalid_settings():
+    student, teacher, gold, mask = random_case()
+    with pytest.raises(ClinkdError, match="alpha"):
+        distillation_loss(student, teacher, gold=gold, gold_mask=mask, alpha=1.5, temperature=1.0)
+    with pytest.raises(ClinkdError, match="temperature"):
+        distillation_loss(student, teacher, gold=gold, gold_mask=mask, alpha=0.5, temperature=0.0)
+
+
+def test_combine_terms_lists():
+    ce = (2.0, [numpy.ones((2, 3))])
+    kd = (4.0, [numpy.full((2, 3), 3.0)])
+    loss, d = combine_terms(ce, kd, alpha=0.25)
+    assert loss == pytest.approx(3.5)
+    numpy.testing.assert_allclose(d[0], numpy.full((2, 3), 2.5))

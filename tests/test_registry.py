@@ -1,9 +1,13 @@
 """Every registered name is reachable through the entry points in setup.py."""
+import importlib.metadata as md
+import re
+
 import pytest
 import spacy
 from spacy.util import registry
 from spacy_transformers.util import registry as trf_registry
 
+CAMEL_READERS = {"clinkd.DistillationCorpus.v1"}
 REGISTERED = [
     ("architectures", "clinkd.TokenTagger.v1"),
     ("architectures", "clinkd.TransformerEncoder.v1"),
@@ -13,34 +17,74 @@ REGISTERED = [
     ("misc", "clinkd.span_file_targets.v1"),
     ("misc", "clinkd.matcher_targets.v1"),
     ("readers", "clinkd.transfer_corpus.v1"),
+    ("readers", "clinkd.DistillationCorpus.v1"),
 ]
+# spacy-transformers' registry, not spaCy's
+SPAN_GETTERS = [("span_getters", "clinkd.line_windows.v1")]
+FACTORIES = [("factories", "clinkd_ner")]
 
 
-@pytest.mark.parametrize("registry_name,func_name", REGISTERED)
-def test_registered(registry_name, func_name):
-    assert callable(getattr(registry, registry_name).get(func_name))
+def clinkd_entry_points() -> list[md.EntryPoint]:
+    """Every spaCy entry point that the spacy-clinkd distribution installs."""
+    return [ep for ep in md.distribution("spacy-clinkd").entry_points if ep.group.startswith("spacy_")]
 
 
-def test_span_getter_registered():
-    assert callable(trf_registry.span_getters.get("clinkd.line_windows.v1"))
+def entry_point(registry_name: str, name: str) -> md.EntryPoint:
+    matches = [ep for ep in md.entry_points(group=f"spacy_{registry_name}") if ep.name == name]
+    assert len(matches) == 1, f"{len(matches)} entry points spacy_{registry_name}:{name}"
+    return matches[0]
 
 
-def test_factory_registered():
+def snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+@pytest.mark.parametrize("registry_name,func_name", REGISTERED + SPAN_GETTERS)
+def test_registered_name_resolves_to_its_entry_point(registry_name, func_name):
+    reg = trf_registry if (registry_name, func_name) in SPAN_GETTERS else registry
+    func = getattr(reg, registry_name).get(func_name)
+    assert func is entry_point(registry_name, func_name).load()
+    # the entry point names the function of that name, not a neighbour's
+    # (clinkd.TokenTagger.v1 -> build_token_tagger, clinkd.ner_scorer.v1 -> make_ner_scorer)
+    assert func.__module__.startswith("spacy_clinkd.")
+    stem = snake_case(func_name.split(".")[1])
+    assert re.fullmatch(rf"(build|create|make)_{stem}", func.__name__), (func_name, func.__name__)
+
+
+def test_factory_builds_the_clinkd_ner_component():
+    factory = entry_point("factories", "clinkd_ner").load()
+    assert registry.factories.get("clinkd_ner") is factory
+    assert factory.__name__ == "make_clinkd_ner"
     nlp = spacy.blank("en")
-    assert "clinkd_ner" in nlp.factory_names or nlp.get_factory_meta("clinkd_ner")
+    assert spacy.Language.has_factory("clinkd_ner")
+    meta = nlp.get_factory_meta("clinkd_ner")
+    assert "doc.ents" in meta.assigns
+    # the defaults use the registered names, and build without loading weights
+    default = meta.default_config
+    assert default["model"]["@architectures"] == "clinkd.TokenTagger.v1"
+    assert default["model"]["tok2vec"]["@architectures"] == "clinkd.TransformerEncoder.v1"
+    assert default["model"]["tok2vec"]["get_spans"]["@span_getters"] == "clinkd.line_windows.v1"
+    assert default["scorer"] == {"@scorers": "clinkd.ner_scorer.v1"}
+    pipe = nlp.add_pipe("clinkd_ner")
+    from spacy_clinkd.pipeline.ner import ClinkdNER
+
+    assert type(pipe) is ClinkdNER
+    assert nlp.pipe_names == ["clinkd_ner"] and pipe.name == "clinkd_ner"
+    assert pipe.cfg["spans_key"] == default["spans_key"] == "clinkd_ner"
 
 
-def test_names_follow_convention():
-    import importlib.metadata as md
+def test_entry_points_are_exactly_the_registered_names():
+    # every group, so a name added to setup.py but not to REGISTERED (or put
+    # in the wrong group) fails here; duplicates show up in the sorted list
+    expected = sorted((f"spacy_{reg}", name) for reg, name in REGISTERED + SPAN_GETTERS + FACTORIES)
+    assert sorted((ep.group, ep.name) for ep in clinkd_entry_points()) == expected
+    assert all(ep.value.startswith("spacy_clinkd.") for ep in clinkd_entry_points())
 
-    names = [
-        ep.name
-        for group in (
-            "spacy_architectures", "spacy_tokenizers", "spacy_scorers",
-            "spacy_span_getters", "spacy_misc", "spacy_readers",
-        )
-        for ep in md.entry_points(group=group)
-        if ep.value.startswith("spacy_clinkd")
-    ]
-    assert sorted(names) == sorted([name for _, name in REGISTERED] + ["clinkd.line_windows.v1"])
-    assert all(name.startswith("clinkd.") and name.endswith(".v1") for name in names)
+
+@pytest.mark.parametrize("registry_name,func_name", REGISTERED + SPAN_GETTERS)
+def test_names_follow_convention(registry_name, func_name):
+    # clinkd.CamelName.vN for architectures and for readers that build a class
+    # (as spaCy's own spacy.Corpus.v1), clinkd.snake_name.vN for functions
+    camel = registry_name == "architectures" or func_name in CAMEL_READERS
+    middle = r"[A-Z][A-Za-z0-9]*" if camel else r"[a-z][a-z0-9_]*"
+    assert re.fullmatch(rf"clinkd\.{middle}\.v[1-9][0-9]*", func_name), func_name

@@ -17,7 +17,7 @@ DATA_DIR = TEST_DIR / "data"
 CONFIGS = ROOT / "configs"
 DISTILL_CFG = CONFIGS / "distill.cfg"
 STUDENT_CFG = CONFIGS / "student.cfg"
-TOKENIZATION_DATA = DATA_DIR / "tokenization"
+WORDPIECE_DATA = DATA_DIR / "wordpiece"
 DISTILLATION_DATA = DATA_DIR / "distillation"
 
 # A toy WordPiece vocabulary: specials, letters (so every word tokenizes),
@@ -137,13 +137,14 @@ def tiny_kd_overrides(teacher_dir, encoder_dir, corpora, cache_dir) -> dict:
         "paths.dev": str(corpora["dev"]),
         "paths.transfer": str(DISTILLATION_DATA / "transfer"),
         "paths.targets_cache": str(cache_dir),
-        "distillation.max_steps": 24,
-        "distillation.eval_frequency": 6,
-        "distillation.patience": 0,
-        "distillation.dropout": 0.0,
-        "distillation.teacher_batch_size": 4,
-        "distillation.batcher.size.rate": 40,
-        "distillation.optimizer.learn_rate.warmup_steps": 1,
-        "distillation.optimizer.learn_rate.initial_rate": 0.002,
-        "distillation.optimizer.L2": 0.0,
+        "training.max_steps": 24,
+        "training.eval_frequency": 6,
+        "training.patience": 0,
+        "training.dropout": 0.0,
+        "corpora.train.teacher_batch_size": 4,
+        "corpora.dev.teacher_batch_size": 4,
+        "training.batcher.size.rate": 40,
+        "training.optimizer.learn_rate.warmup_steps": 1,
+        "training.optimizer.learn_rate.initial_rate": 0.002,
+        "training.optimizer.L2": 0.0,
     }

@@ -1,12 +1,11 @@
 """`python -m spacy_clinkd benchmark`: throughput, latency, memory and size of
 one pipeline (one model per process, so the peak memory is that model's)."""
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ..evaluation.benchmark import benchmark_markdown, benchmark_pipeline, read_benchmark_texts
+from ..evaluation.benchmark import write_benchmark
 from ._app import app
 
 
@@ -29,16 +28,8 @@ def benchmark_cli(
     threads: Annotated[int, typer.Option("--threads", min=0, help="torch threads (0: torch default).")] = 0,
 ) -> None:
     """Measure words/s, per-document latency, memory, disk size and parameters."""
-    texts = read_benchmark_texts(data_path, limit=limit)
-    result = benchmark_pipeline(
-        model, texts, batch_size=batch_size, repeats=repeats, warmup=warmup,
-        latency_docs=latency_docs, threads=threads,
+    table = write_benchmark(
+        model, data_path, output=output, markdown=markdown, batch_size=batch_size, repeats=repeats,
+        warmup=warmup, latency_docs=latency_docs, limit=limit, threads=threads,
     )
-    result["data"]["path"] = str(data_path)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf8")
-    table = benchmark_markdown([result], title=f"Benchmark: {model}")
-    if markdown is not None:
-        markdown.parent.mkdir(parents=True, exist_ok=True)
-        markdown.write_text(table, encoding="utf8")
     typer.echo(table)

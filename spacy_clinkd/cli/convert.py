@@ -10,8 +10,8 @@ import typer
 
 from ..corpora.brat import convert_brat
 from ..corpora.conll import convert_conll
+from ..corpora.conversion_report import ConversionReport
 from ..corpora.pubtator import convert_pubtator
-from ..corpora.report import ConversionReport
 from ._app import app
 
 InputFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Input file")]

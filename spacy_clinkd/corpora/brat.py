@@ -25,8 +25,8 @@ from spacy.tokens import Doc
 
 from ..errors import ClinkdError, Errors, InputFileError
 from ..tokenizer import clinical_blank
+from .conversion_report import ConversionReport
 from .labels import load_label_map
-from .report import ConversionReport
 from .spans import CharSpan, set_entities
 from .textio import read_lines, read_text, write_docbin
 

@@ -23,8 +23,8 @@ from spacy.tokens import Doc, Span
 
 from ..errors import ClinkdError, Errors, InputFileError
 from ..tokenizer import clinical_blank
+from .conversion_report import ConversionReport
 from .labels import load_label_map
-from .report import ConversionReport
 from .textio import read_lines, write_docbin
 
 DOCSTART = "-DOCSTART-"

@@ -29,8 +29,8 @@ from spacy.tokens import Doc
 
 from ..errors import Errors, InputFileError
 from ..tokenizer import clinical_blank
+from .conversion_report import ConversionReport
 from .labels import load_label_map
-from .report import ConversionReport
 from .spans import CharSpan, set_entities
 from .textio import read_lines, write_docbin
 

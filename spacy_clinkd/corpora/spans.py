@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span
 
-from .report import ConversionReport
+from .conversion_report import ConversionReport
 
 # Characters trimmed at entity edges besides str.isspace() ones: zero-width
 # characters are not whitespace to Python but are invisible in the text.

@@ -1,71 +1,42 @@
 """Teacher targets: per-spaCy-token logits over the student's tags, computed
 once per document and cached on disk.
 
-A *source* (see `sources.py`) turns docs into logits: a trained pipeline, a
+A *teacher* (see `teachers.py`) turns docs into logits: a trained pipeline, a
 file of pre-labelled spans, or a pattern matcher. `teacher_targets` asks the
-source only for docs the cache does not hold yet, so a student epoch (and a
+teacher only for docs the cache does not hold yet, so a student epoch (and a
 second run with the same cache directory) runs no teacher at all.
 
-Cache layout: one msgpack file per source identity,
+Cache layout: one msgpack file per teacher identity,
 `CACHE_DIR/targets-<identity[:20]>.msgpack`, holding
 `{"identity", "tags", "targets": {doc_key: (n_tokens, n_tags) float32}}`, where
 `doc_key` is the SHA-1 of the doc's text. Raw logits are stored, so one cache
-serves every temperature. A doc the source does not cover (a span file without
+serves every temperature. A doc the teacher does not cover (a span file without
 its text) is stored as a (0, n_tags) array and returned as None.
 """
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Protocol
 
 import numpy
 import srsly
 from spacy.tokens import Doc
 from spacy.util import minibatch
 
+from ..corpora.transfer import text_key
 from ..errors import ClinkdError, Errors
 from ..pipeline.tags import BIOScheme
 
 Array = numpy.ndarray
 
-# Set on chunks cut from a longer document (see sources.chunk_doc): the key of
-# the whole document and the chunk's character offset into it.
-CHUNK_KEY = "clinkd_chunk"
-
-
-class TargetSource(Protocol):
-    """What the distillation loop needs from a teacher."""
-
-    @property
-    def identity(self) -> str:
-        """A digest that changes whenever the targets would change."""
-        ...
-
-    def initialize(self, scheme: BIOScheme) -> None:
-        """Bind to the student's tag set; raise E350 if it cannot match."""
-        ...
-
-    def __call__(self, docs: list[Doc]) -> list[Array | None]:
-        """(n_tokens, n_tags) logits per doc, over the bound tag set; None for
-        a doc the source does not cover."""
-        ...
-
-    def report(self) -> dict[str, int]:
-        """Counts worth showing the user (e.g. misaligned spans)."""
-        ...
-
-
-def text_key(text: str) -> str:
-    """The cache key of a text: its SHA-1, hex."""
-    return hashlib.sha1(text.encode("utf8")).hexdigest()
 
 
 def doc_key(doc: Doc) -> str:
+    """The cache key of a doc: `text_key` of its text."""
     return text_key(doc.text)
 
 
 def digest(*parts: str | bytes) -> str:
-    """SHA-256 over the parts, hex (identities of sources)."""
+    """SHA-256 over the parts, hex (identities of teachers)."""
     sha = hashlib.sha256()
     for part in parts:
         sha.update(part.encode("utf8") if isinstance(part, str) else part)
@@ -87,11 +58,11 @@ def file_digest(path: str | Path) -> str:
 
 
 class TargetCache:
-    """Teacher logits keyed by doc text, for one source identity.
+    """Teacher logits keyed by doc text, for one teacher identity.
 
     directory (Optional[Path]): where the msgpack file lives; None keeps the
         targets in memory only.
-    identity (str): the source's identity digest.
+    identity (str): the teacher's identity digest.
     tags (Sequence[str]): the tag set of the targets (checked on load).
     """
 
@@ -136,21 +107,22 @@ class TargetCache:
 
 
 def teacher_targets(
-    source: TargetSource,
+    teacher: Callable[[list[Doc]], list[Array | None]],
     docs: Sequence[Doc],
     *,
     cache: TargetCache,
     batch_size: int = 16,
 ) -> tuple[list[Array | None], int]:
-    """Targets for `docs`, calling `source` only for docs not in `cache`
+    """Targets for `docs`, calling `teacher` only for docs not in `cache`
     (each distinct text once), then saving the cache.
 
-    source (TargetSource): the teacher, initialized with the student's tags.
+    teacher (Callable[[List[Doc]], List[Optional[Array]]]): the teacher
+        (`teachers.Teacher`), initialized with the student's tags.
     docs (Sequence[Doc]): the docs, tokenized by the student's tokenizer.
-    cache (TargetCache): the cache for this source.
+    cache (TargetCache): the cache for this teacher.
     batch_size (int): docs per teacher call.
     RETURNS (Tuple[List[Optional[Array]], int]): (n_tokens, n_tags) logits per
-        doc (None where the source has no target), and the number of docs the
+        doc (None where the teacher has no target), and the number of docs the
         teacher was run on.
     """
     missing: dict[str, Doc] = {}
@@ -161,7 +133,7 @@ def teacher_targets(
     # Longest first, so each teacher batch holds docs of similar length.
     todo = sorted(missing.items(), key=lambda item: -len(item[1]))
     for batch in minibatch(todo, size=batch_size):
-        outputs = source([doc for _, doc in batch])
+        outputs = teacher([doc for _, doc in batch])
         for (key, _), logits in zip(batch, outputs):
             if logits is None:
                 logits = numpy.zeros((0, len(cache.tags)), dtype="float32")

@@ -16,6 +16,7 @@ size and parameters, measured the same way for every model.
 Timing assertions do not belong in tests (machines differ); this module is
 what measures speed, and `docs/RESULTS.md` records its output.
 """
+import json
 import os
 import platform
 import resource
@@ -260,3 +261,44 @@ def benchmark_markdown(results: Sequence[dict[str, Any]], title: str = "Efficien
         f"{s.get('cpu_count')} CPUs ({s.get('machine')}), torch {s.get('torch')}, spaCy {s.get('spacy')}.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def write_benchmark(
+    model: str,
+    data_path: str | Path,
+    *,
+    output: str | Path,
+    markdown: str | Path | None = None,
+    batch_size: int = 8,
+    repeats: int = 3,
+    warmup: int = 1,
+    latency_docs: int = 20,
+    limit: int = 0,
+    threads: int = 0,
+) -> str:
+    """Benchmark one pipeline on the texts of `data_path` and write the
+    measurements JSON and, optionally, the markdown table.
+
+    model (str): pipeline directory or installed package name.
+    data_path (Union[str, Path]): a `.spacy` DocBin or a directory of `.txt` files.
+    output (Union[str, Path]): the measurements JSON (parent directories are created).
+    markdown (Optional[Union[str, Path]]): the markdown table; None writes none.
+    limit (int): use the first `limit` texts (0: all).
+    batch_size, repeats, warmup, latency_docs, threads: see `benchmark_pipeline`.
+    RETURNS (str): the markdown table.
+    """
+    texts = read_benchmark_texts(data_path, limit=limit)
+    result = benchmark_pipeline(
+        model, texts, batch_size=batch_size, repeats=repeats, warmup=warmup,
+        latency_docs=latency_docs, threads=threads,
+    )
+    result["data"]["path"] = str(data_path)
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf8")
+    table = benchmark_markdown([result], title=f"Benchmark: {model}")
+    if markdown is not None:
+        markdown = Path(markdown)
+        markdown.parent.mkdir(parents=True, exist_ok=True)
+        markdown.write_text(table, encoding="utf8")
+    return table

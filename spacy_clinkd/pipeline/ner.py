@@ -9,6 +9,13 @@ Annotations written by `set_annotations`:
   `doc.spans[spans_key].attrs["scores"]` holding one confidence per entity:
   the mean over the entity's tokens of the softmax probability of the tag the
   decoder chose (a number in (0, 1]; higher is more certain).
+
+Distillation happens in `update`, so spaCy's own training loop drives it: an
+example whose predicted doc carries teacher logits
+(`doc.user_data[TEACHER_LOGITS]`, set by `clinkd.DistillationCorpus.v1`) is
+learnt with the loss of `spacy_clinkd.losses` (module docstring), weighted by
+the component's `kd_alpha` and `kd_temperature` settings; a batch without
+teacher logits is plain cross-entropy training.
 """
 from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
@@ -23,10 +30,20 @@ from thinc.api import Model, Optimizer, set_dropout_rate
 from thinc.types import Floats2d
 
 from ..errors import ClinkdError, Errors
-from ..losses import log_softmax, soft_target_kl, token_cross_entropy
+from ..losses import (
+    DistillationTerms,
+    check_distillation_settings,
+    distillation_loss,
+    log_softmax,
+    soft_target_kl,
+    token_cross_entropy,
+)
 from .tags import BIOScheme, viterbi_decode
 
 DEFAULT_SPANS_KEY = "clinkd_ner"
+# Key of `Doc.user_data` holding a doc's teacher logits, (n_tokens, n_tags)
+# float32 over the component's tags (see `teacher_logits`).
+TEACHER_LOGITS = "clinkd_teacher_logits"
 
 DEFAULT_MODEL_CONFIG = """
 [model]
@@ -62,6 +79,8 @@ def _default_model() -> dict:
         "model": _default_model(),
         "spans_key": DEFAULT_SPANS_KEY,
         "head_lr_scale": 50.0,
+        "kd_alpha": 0.5,
+        "kd_temperature": 2.0,
         "scorer": {"@scorers": "clinkd.ner_scorer.v1"},
     },
     default_score_weights={
@@ -77,6 +96,8 @@ def make_clinkd_ner(
     model: Model[list[Doc], list[Floats2d]],
     spans_key: str,
     head_lr_scale: float,
+    kd_alpha: float,
+    kd_temperature: float,
     scorer: Callable | None,
 ) -> "ClinkdNER":
     """Create a `clinkd_ner` component (spacy_factories entry point).
@@ -84,11 +105,26 @@ def make_clinkd_ner(
     model (Model[List[Doc], List[Floats2d]]): per-token tag logits.
     spans_key (str): key of `doc.spans` that receives entities + confidences.
     head_lr_scale (float): learning-rate multiplier of the output layer.
+    kd_alpha (float): α in [0, 1], the weight of the gold term when an
+        example carries teacher logits (training only).
+    kd_temperature (float): T > 0 of the soft term (training only).
     scorer (Optional[Callable]): scores the component on examples.
     """
     return ClinkdNER(
-        nlp.vocab, model, name, spans_key=spans_key, head_lr_scale=head_lr_scale, scorer=scorer
+        nlp.vocab,
+        model,
+        name,
+        spans_key=spans_key,
+        head_lr_scale=head_lr_scale,
+        kd_alpha=kd_alpha,
+        kd_temperature=kd_temperature,
+        scorer=scorer,
     )
+
+
+def teacher_logits(example: Example) -> Floats2d | None:
+    """The teacher logits an example carries (on its predicted doc), or None."""
+    return example.predicted.user_data.get(TEACHER_LOGITS)
 
 
 class ClinkdNER(TrainablePipe):
@@ -102,13 +138,22 @@ class ClinkdNER(TrainablePipe):
         *,
         spans_key: str = DEFAULT_SPANS_KEY,
         head_lr_scale: float = 50.0,
+        kd_alpha: float = 0.5,
+        kd_temperature: float = 2.0,
         scorer: Callable | None = None,
     ) -> None:
+        check_distillation_settings(alpha=kd_alpha, temperature=kd_temperature)
         self.vocab = vocab
         self.model = model
         self.name = name
         self.scorer = scorer
-        self.cfg: dict = {"labels": [], "spans_key": spans_key, "head_lr_scale": head_lr_scale}
+        self.cfg: dict = {
+            "labels": [],
+            "spans_key": spans_key,
+            "head_lr_scale": head_lr_scale,
+            "kd_alpha": kd_alpha,
+            "kd_temperature": kd_temperature,
+        }
         self._scheme: BIOScheme | None = None
 
     # -- labels and tags -------------------------------------------------
@@ -134,6 +179,12 @@ class ClinkdNER(TrainablePipe):
     @property
     def is_distillable(self) -> bool:
         return True
+
+    @property
+    def is_initialized(self) -> bool:
+        """Whether the component has its labels and output weights (False
+        while `initialize` is still reading examples)."""
+        return bool(self.labels) and bool(self.model.get_ref("output_layer").has_param("W"))
 
     def add_label(self, label: str) -> int:
         if not isinstance(label, str):
@@ -225,11 +276,17 @@ class ClinkdNER(TrainablePipe):
         sgd: Optimizer | None = None,
         losses: dict[str, float] | None = None,
     ) -> dict[str, float]:
-        """Learn from a batch of gold examples (hard-label cross-entropy)."""
+        """Learn from a batch: hard-label cross-entropy, or, when an example
+        carries teacher logits (`teacher_logits`), the distillation loss of
+        `distill` with the component's `kd_alpha` and `kd_temperature`."""
+        examples = list(examples)
+        validate_examples(examples, "ClinkdNER.update")
+        targets = [teacher_logits(eg) for eg in examples]
+        if any(t is not None for t in targets):
+            return self.distill(targets, examples, drop=drop, sgd=sgd, losses=losses)
         if losses is None:
             losses = {}
         losses.setdefault(self.name, 0.0)
-        validate_examples(examples, "ClinkdNER.update")
         examples = [eg for eg in examples if len(eg.predicted)]
         if not examples:
             return losses
@@ -301,11 +358,11 @@ class ClinkdNER(TrainablePipe):
         """Soft-target term: T²·KL(softmax(t/T) ‖ softmax(s/T)) per token,
         averaged over the batch (see `spacy_clinkd.losses.soft_target_kl`).
 
+        temperature (float): T > 0; 1.0 by default (the dev KL), whatever the
+            component's `kd_temperature`.
         RETURNS (Tuple[float, List[Floats2d]]): loss and d_student_scores.
         """
-        teacher = numpy.concatenate(
-            [self.model.ops.to_numpy(t) for t in teacher_scores]
-        ) if teacher_scores else numpy.zeros((0, len(self.scheme)), dtype="float32")
+        teacher = self._concat(teacher_scores)
         return self._flat_loss(
             student_scores,
             lambda flat: soft_target_kl(flat, teacher, temperature=temperature),
@@ -316,20 +373,23 @@ class ClinkdNER(TrainablePipe):
         scores: list[Floats2d],
         loss_func: Callable[[numpy.ndarray], tuple[float, numpy.ndarray]],
     ) -> tuple[float, list[Floats2d]]:
-        ops = self.model.ops
-        lengths = [s.shape[0] for s in scores]
-        if scores:
-            flat = numpy.concatenate([ops.to_numpy(s) for s in scores])
-        else:
-            flat = numpy.zeros((0, len(self.scheme)), dtype="float32")
-        loss, d_flat = loss_func(flat)
+        loss, d_flat = loss_func(self._concat(scores))
+        return loss, self._split(d_flat, scores)
+
+    def _concat(self, scores: Sequence[Floats2d]) -> numpy.ndarray:
+        """Per-doc scores as one (n_tokens, n_tags) float32 array."""
+        if not scores:
+            return numpy.zeros((0, len(self.scheme)), dtype="float32")
+        return numpy.concatenate([self.model.ops.to_numpy(s) for s in scores]).astype("float32", copy=False)
+
+    def _split(self, d_flat: numpy.ndarray, scores: Sequence[Floats2d]) -> list[Floats2d]:
+        """A flat (n_tokens, n_tags) gradient cut back into per-doc arrays."""
         d_scores: list[Floats2d] = []
         offset = 0
-        for length in lengths:
-            d_scores.append(ops.asarray2f(d_flat[offset : offset + length]))
-            offset += length
-        return loss, d_scores
-
+        for s in scores:
+            d_scores.append(self.model.ops.asarray2f(d_flat[offset : offset + s.shape[0]]))
+            offset += s.shape[0]
+        return d_scores
 
     # -- distillation (spaCy v4's API names) -------------------------------
 
@@ -341,21 +401,20 @@ class ClinkdNER(TrainablePipe):
         drop: float = 0.0,
         sgd: Optimizer | None = None,
         losses: dict[str, float] | None = None,
-        temperature: float = 1.0,
-        alpha: float = 0.0,
     ) -> dict[str, float]:
-        """One distillation update on a batch:
+        """One distillation update on a batch, with α = `kd_alpha` and
+        T = `kd_temperature`:
 
             L = α·CE(student, gold) + (1 − α)·T²·KL(softmax(t/T) ‖ softmax(s/T))
 
-        CE is `get_loss` (only tokens with a known gold tag; an example whose
-        reference has no entity annotation, e.g. a transfer doc, adds none),
-        the soft term is `get_teacher_student_loss`; they are weighed by
-        `spacy_clinkd.distillation.losses.combine_terms`.
+        (`spacy_clinkd.losses.distillation_loss`). CE covers only tokens with a
+        known gold tag (an example whose reference has no entity annotation,
+        e.g. a transfer doc, adds none); the soft term covers the examples
+        that have teacher logits.
 
         teacher_pipe_or_targets (Union[TrainablePipe, Sequence[Floats2d]]): a
             teacher `clinkd_ner` with the same tags (run on the examples'
-            predicted docs), or its cached logits, (n_tokens, n_tags) per example
+            predicted docs), or its logits, (n_tokens, n_tags) per example
             (None: no soft term for that example).
         examples (Iterable[Example]): the batch; predicted docs are the input.
         drop (float): dropout rate.
@@ -363,19 +422,74 @@ class ClinkdNER(TrainablePipe):
         losses (Optional[Dict[str, float]]): accumulates the total under the
             component's name, and the unweighted parts under "<name>_ce" and
             "<name>_kd".
-        temperature (float): T > 0.
-        alpha (float): α in [0, 1], the weight of the gold term.
         RETURNS (Dict[str, float]): `losses`.
         """
-        from ..distillation.losses import check_distillation_settings, combine_terms
-
-        check_distillation_settings(alpha=alpha, temperature=temperature)
         if losses is None:
             losses = {}
         for key in (self.name, f"{self.name}_ce", f"{self.name}_kd"):
             losses.setdefault(key, 0.0)
         examples = list(examples)
         validate_examples(examples, "ClinkdNER.distill")
+        teacher_scores = self._teacher_scores(teacher_pipe_or_targets, examples)
+        pairs = [(eg, t) for eg, t in zip(examples, teacher_scores) if len(eg.predicted)]
+        if not pairs:
+            return losses
+        examples = [eg for eg, _ in pairs]
+        set_dropout_rate(self.model, drop)
+        scores, backprop = self.model.begin_update([eg.predicted for eg in examples])
+        terms = self.get_distillation_loss(examples, [t for _, t in pairs], scores)
+        backprop(self._split(terms.d_logits, scores))
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += terms.loss
+        losses[f"{self.name}_ce"] += terms.ce
+        losses[f"{self.name}_kd"] += terms.kd
+        return losses
+
+    def get_distillation_loss(
+        self,
+        examples: Sequence[Example],
+        teacher_scores: Sequence[Floats2d | None],
+        scores: list[Floats2d],
+    ) -> DistillationTerms:
+        """The distillation loss of a batch, flat over its tokens: gold tags
+        from `gold_tags`, teacher rows masked out where an example has no
+        teacher logits.
+
+        RETURNS (DistillationTerms): loss, d_logits (n_tokens, n_tags) over
+            the concatenated batch, and the unweighted ce and kd parts.
+        """
+        n_tags = len(self.scheme)
+        ops = self.model.ops
+        gold, gold_mask = self.gold_tags(examples)
+        student = self._concat(scores)  # (n_tokens, n_tags)
+        teacher = numpy.zeros_like(student)
+        teacher_mask = numpy.zeros((student.shape[0],), dtype="float32")
+        offset = 0
+        for t, s in zip(teacher_scores, scores):
+            length = s.shape[0]
+            if t is not None:
+                t = ops.to_numpy(t)
+                if t.shape != (length, n_tags):
+                    raise ClinkdError(Errors.E366.format(shape=t.shape, n_tokens=length, n_tags=n_tags))
+                teacher[offset : offset + length] = t
+                teacher_mask[offset : offset + length] = 1.0
+            offset += length
+        return distillation_loss(
+            student,
+            teacher,
+            gold=gold,
+            gold_mask=gold_mask,
+            teacher_mask=teacher_mask,
+            alpha=float(self.cfg["kd_alpha"]),
+            temperature=float(self.cfg["kd_temperature"]),
+        )
+
+    def _teacher_scores(
+        self,
+        teacher_pipe_or_targets: TrainablePipe | Sequence[Floats2d | None],
+        examples: list[Example],
+    ) -> list[Floats2d | None]:
         if isinstance(teacher_pipe_or_targets, TrainablePipe):
             teacher = teacher_pipe_or_targets
             if getattr(teacher, "tags", None) != self.tags:
@@ -384,35 +498,8 @@ class ClinkdNER(TrainablePipe):
                         teacher=list(getattr(teacher, "tags", ())), student=list(self.tags)
                     )
                 )
-            teacher_scores = teacher.predict([eg.predicted for eg in examples])
-        else:
-            teacher_scores = list(teacher_pipe_or_targets)
-            if len(teacher_scores) != len(examples):
-                raise ClinkdError(
-                    Errors.E355.format(n_targets=len(teacher_scores), n_examples=len(examples))
-                )
-        pairs = [(eg, t) for eg, t in zip(examples, teacher_scores) if len(eg.predicted)]
-        if not pairs:
-            return losses
-        examples = [eg for eg, _ in pairs]
-        set_dropout_rate(self.model, drop)
-        scores, backprop = self.model.begin_update([eg.predicted for eg in examples])
-        ce = self.get_loss(examples, scores)
-        # A doc without a teacher target (None) gets no soft term.
-        covered = [i for i, (_, t) in enumerate(pairs) if t is not None]
-        kd_loss, d_covered = self.get_teacher_student_loss(
-            [pairs[i][1] for i in covered], [scores[i] for i in covered],
-            temperature=temperature,
-        )
-        d_kd = [self.model.ops.alloc2f(*s.shape) for s in scores]
-        for i, d in zip(covered, d_covered):
-            d_kd[i] = d
-        kd = (kd_loss, d_kd)
-        loss, d_scores = combine_terms(ce, kd, alpha=alpha)
-        backprop(d_scores)
-        if sgd is not None:
-            self.finish_update(sgd)
-        losses[self.name] += loss
-        losses[f"{self.name}_ce"] += ce[0]
-        losses[f"{self.name}_kd"] += kd[0]
-        return losses
+            return list(teacher.predict([eg.predicted for eg in examples]))
+        targets = list(teacher_pipe_or_targets)
+        if len(targets) != len(examples):
+            raise ClinkdError(Errors.E355.format(n_targets=len(targets), n_examples=len(examples)))
+        return targets

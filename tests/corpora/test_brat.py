@@ -9,8 +9,8 @@ from spacy_clinkd.corpora.brat import (
     read_brat_document,
     read_brat_split,
 )
+from spacy_clinkd.corpora.conversion_report import ConversionReport
 from spacy_clinkd.corpora.labels import load_label_map
-from spacy_clinkd.corpora.report import ConversionReport
 from spacy_clinkd.errors import ClinkdError, InputFileError
 
 DATA = Path(__file__).parent.parent / "data" / "corpora"
@@ -86,7 +86,12 @@ def test_read_split(nlp, label_map):
     assert report.docs == {"train": 2, "dev": 1, "test": 1}
     assert report.n_kept("train") == 8
     limited = read_brat_split(BRAT, split, nlp=nlp, label_map=label_map, report=ConversionReport(), limit=1)
-    assert [len(ds) for ds in limited.values()] == [1, 1, 1]
+    # the first id of each split
+    assert {name: [d.user_data["doc_id"] for d in ds] for name, ds in limited.items()} == {
+        "train": ["doc1"],
+        "dev": ["doc3"],
+        "test": ["doc4"],
+    }
 
 
 def write_pair(tmp_path, text, ann, name="bad"):

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 
 from spacy_clinkd.corpora.conll import read_conll
+from spacy_clinkd.corpora.conversion_report import ConversionReport
 from spacy_clinkd.corpora.labels import load_label_map
-from spacy_clinkd.corpora.report import ConversionReport
 from spacy_clinkd.errors import InputFileError
 
 DATA = Path(__file__).parent.parent / "data" / "corpora"
@@ -54,8 +54,11 @@ def test_group_sentences_not_across_docstart(nlp):
 
 def test_limit(nlp):
     docs, report = read(nlp, limit=2)
-    assert len(docs) == 2
+    assert [d.text for d in docs] == ["Aspirin caused severe renal failure .", "No fever ."]
+    # the third sentence is not read at all: its entities are neither kept nor dropped
     assert report.docs == {"test": 2}
+    assert report.kept == {"test": {"CHEMICAL": 1, "DISEASE": 2}}
+    assert report.dropped == {}
 
 
 @pytest.mark.parametrize(

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
+from spacy_clinkd.corpora.conversion_report import ConversionReport
 from spacy_clinkd.corpora.labels import load_label_map
 from spacy_clinkd.corpora.pubtator import iter_pubtator, read_pubtator
-from spacy_clinkd.corpora.report import ConversionReport
 from spacy_clinkd.errors import InputFileError
 
 DATA = Path(__file__).parent.parent / "data" / "corpora"

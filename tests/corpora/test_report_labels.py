@@ -3,9 +3,10 @@ import json
 from pathlib import Path
 
 import pytest
+import srsly
 
+from spacy_clinkd.corpora.conversion_report import ConversionReport
 from spacy_clinkd.corpora.labels import load_label_map
-from spacy_clinkd.corpora.report import ConversionReport
 from spacy_clinkd.corpora.textio import read_lines
 from spacy_clinkd.errors import ClinkdError
 
@@ -64,15 +65,25 @@ def test_shipped_label_maps():
 
 
 @pytest.mark.parametrize(
-    "content,fragment",
-    [('["Disease"]', "found list"), ('{"Disease": 1}', "the value for 'Disease' is 1"), ("{oops", "")],
+    "content,reason",
+    [
+        ('["Disease"]', "found list"),
+        ('{"Disease": 1}', "the value for 'Disease' is 1"),
+        ('{"Disease": ""}', "the value for 'Disease' is ''"),
+        # not JSON: the reason is the parser's own message
+        ("{oops", None),
+    ],
 )
-def test_bad_label_map(tmp_path, content, fragment):
+def test_bad_label_map(tmp_path, content, reason):
     path = tmp_path / "labels.json"
     path.write_text(content, encoding="utf8")
+    if reason is None:
+        with pytest.raises(ValueError) as parse_error:
+            srsly.read_json(path)
+        reason = str(parse_error.value)
     with pytest.raises(ClinkdError, match="labels.json must be a JSON object") as exc:
         load_label_map(path)
-    assert fragment in str(exc.value)
+    assert str(exc.value).endswith(f": {reason}.")
 
 
 def test_missing_label_map(tmp_path):

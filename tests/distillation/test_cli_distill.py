@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 import spacy_clinkd.cli.distill  # noqa: F401  (attaches the commands)
 from spacy_clinkd.cli._app import app
-from spacy_clinkd.cli.distill import parse_numbers
+from spacy_clinkd.distillation.search import parse_numbers
 from spacy_clinkd.errors import ClinkdError
 from tests.util import DISTILL_CFG
 
@@ -23,16 +23,19 @@ def as_args(overrides):
 
 
 def test_distill_cli_writes_summary_and_refuses_non_empty(kd_overrides, tmp_path):
-    overrides = {**kd_overrides, "distillation.max_steps": 4, "distillation.eval_frequency": 2}
+    overrides = {**kd_overrides, "training.max_steps": 4, "training.eval_frequency": 2}
     output = tmp_path / "student_kd"
     result = runner.invoke(app, ["distill", str(DISTILL_CFG), "--output", str(output), *as_args(overrides)])
     assert result.exit_code == 0, result.output
-    assert "LOSS KD" in result.output and "ENTS_F" in result.output
+    assert "KD_KL" in result.output and "ENTS_F" in result.output
     summary = json.loads((output / "train_summary.json").read_text(encoding="utf8"))
     assert summary["config"] == str(DISTILL_CFG)
-    assert summary["overrides"]["distillation.max_steps"] == "4"
-    assert {"ents_f", "ents_p", "ents_r", "dev_kl", "dev_agreement"} <= set(summary["best_dev"])
-    assert summary["seconds"] > 0 and summary["best_step"] in (2, 4)
+    assert summary["overrides"]["training.max_steps"] == "4"
+    assert summary["steps"] == 4 and summary["best_step"] in (0, 2, 4)
+    assert (summary["temperature"], summary["alpha"]) == (2.0, 0.5)
+    meta = json.loads((output / "model-best" / "meta.json").read_text(encoding="utf8"))
+    assert summary["best_dev"] == meta["performance"]
+    assert 0.0 <= summary["best_dev"]["kd_agreement"] <= 1.0 and summary["best_dev"]["kd_kl"] > 0.0
     assert (output / "model-best" / "meta.json").exists()
 
     again = runner.invoke(app, ["distill", str(DISTILL_CFG), "--output", str(output), *as_args(overrides)])
@@ -43,7 +46,7 @@ def test_distill_cli_writes_summary_and_refuses_non_empty(kd_overrides, tmp_path
     assert forced.exit_code == 0, forced.output
     assert "--force: replacing" in forced.output
     log = (output / "distill_log.jsonl").read_text(encoding="utf8").splitlines()
-    assert len(log) == 2  # the earlier run's records were replaced, not appended to
+    assert [json.loads(line)["step"] for line in log] == [0, 2, 4]  # replaced, not appended to
 
 
 def test_teacher_targets_then_search(kd_overrides, tmp_path):
@@ -56,7 +59,7 @@ def test_teacher_targets_then_search(kd_overrides, tmp_path):
         [
             "distill-search", str(DISTILL_CFG), "--output", str(table), "--temperatures", "1,4",
             "--alphas", "0.5", "--runs-dir", str(tmp_path / "runs"), "--max-steps", "2",
-            *as_args({**kd_overrides, "distillation.eval_frequency": 2}),
+            *as_args({**kd_overrides, "training.eval_frequency": 2}),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -65,7 +68,8 @@ def test_teacher_targets_then_search(kd_overrides, tmp_path):
     assert sorted(row.split("|")[1].strip() for row in rows) == ["1", "4"]
     assert (tmp_path / "runs" / "T4_a0.5" / "train_summary.json").exists()
     summary = json.loads((tmp_path / "runs" / "T1_a0.5" / "train_summary.json").read_text())
-    assert summary["targets"]["labelled_now"] == 0  # the cache from teacher-targets
+    assert summary["targets"]["train"]["labelled_now"] == 0  # the cache from teacher-targets
+    assert summary["temperature"] == 1.0 and summary["alpha"] == 0.5
 
 
 def test_parse_numbers():

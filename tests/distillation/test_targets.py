@@ -1,20 +1,20 @@
 """Teacher targets: computed once per doc, cached on disk, checked."""
+import io
 from collections import Counter
 
 import numpy
 import pytest
 import spacy
 from spacy.util import registry
-from wasabi import Printer
 
-from spacy_clinkd.distillation.loop import load_distill_config, run_distillation
-from spacy_clinkd.distillation.sources import PipelineTargets
 from spacy_clinkd.distillation.targets import (
     TargetCache,
     doc_key,
     smoothed_logits,
     teacher_targets,
 )
+from spacy_clinkd.distillation.teachers import PipelineTargets
+from spacy_clinkd.distillation.training import distill, load_distill_config
 from spacy_clinkd.errors import ClinkdError
 from spacy_clinkd.losses import softmax
 from spacy_clinkd.pipeline.tags import BIOScheme
@@ -36,8 +36,8 @@ class CountingTeacher:
     def initialize(self, scheme):
         self.inner.initialize(scheme)
 
-    def report(self):
-        return self.inner.report()
+    def counts(self):
+        return self.inner.counts()
 
     def __call__(self, docs):
         TEACHER_CALLS.update(doc.text for doc in docs)
@@ -75,22 +75,25 @@ def test_loop_calls_teacher_once_per_doc(kd_overrides, tmp_path):
     name = "test.counting_targets.v1"
     if name not in registry.misc:
         registry.misc.register(name, func=CountingTeacher)
+    counting = {"@misc": name, "path": kd_overrides["paths.teacher"]}
     overrides = {
         **kd_overrides,
-        "distillation.teacher": {"@misc": name, "path": kd_overrides["paths.teacher"]},
-        "distillation.max_steps": 0,
-        "distillation.max_epochs": 2,
-        "distillation.eval_frequency": 100,
+        "corpora.train.teacher": counting,
+        "corpora.dev.teacher": counting,
+        "training.max_steps": 0,
+        "training.max_epochs": 2,
+        "training.eval_frequency": 1,
     }
     TEACHER_CALLS.clear()
     for run in ("one", "two"):
         config = load_distill_config(DISTILL_CFG, overrides)
-        result = run_distillation(config, tmp_path / run, printer=Printer(no_print=True))
+        result = distill(config, tmp_path / run, stdout=io.StringIO())
         assert result["log"][-1]["epoch"] == 1  # two epochs ran
     # 3 train + 2 transfer + 2 dev texts, each labelled once over both runs.
     assert len(TEACHER_CALLS) == 7
     assert set(TEACHER_CALLS.values()) == {1}
-    assert result["targets"]["labelled_now"] == 0
+    assert result["targets"]["train"]["labelled_now"] == 0
+    assert result["targets"]["dev"]["labelled_now"] == 0
 
 
 def test_tag_set_mismatch(teacher):

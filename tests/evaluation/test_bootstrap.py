@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from spacy_clinkd.evaluation.bootstrap import bootstrap_intervals
+from spacy_clinkd.evaluation.markdown import metrics_to_markdown
 from spacy_clinkd.evaluation.metrics import aggregate_counts
-from spacy_clinkd.evaluation.report import metrics_to_markdown
 
 LABELS = ["DIS", "MED", "SYM"]
 MODES = ("strict", "lenient")
@@ -91,7 +91,25 @@ def test_interval_contains_point_estimate():
     wide = bootstrap_intervals(doc_counts, labels=LABELS, n_samples=500, confidence=0.99)
     lo, hi = boot["strict"]["micro"]["f"]
     wide_lo, wide_hi = wide["strict"]["micro"]["f"]
-    assert wide_lo <= lo and hi <= wide_hi
+    assert wide_lo < lo and hi < wide_hi
+
+
+@pytest.mark.parametrize(
+    "confidence,f_interval", [(0.4, [0.75, 0.75]), (0.6, [0.0, 1.0]), (0.95, [0.0, 1.0])]
+)
+def test_interval_is_the_central_mass_of_summed_replicates(confidence, f_interval):
+    # Two docs: A (3 tp, F1 1) and B (1 fp + 1 fn, F1 0). A replicate is AA
+    # (F1 1) a quarter of the time, BB (F1 0) a quarter, and AB or BA half the
+    # time: counts summed, tp 3 fp 1 fn 1, F1 0.75 (the mean of per-doc F1s
+    # would be 0.5). So a central mass under 50% is 0.75 alone, one over 50%
+    # (the 20th to 80th percentiles for 60%) spans all three.
+    good = _doc({"MED": _c(3, 0, 0)}, {"MED": _c(3, 0, 0)})
+    bad = _doc({"MED": _c(0, 1, 1)}, {"MED": _c(1, 0, 0)})
+    boot = bootstrap_intervals([good, bad], labels=["MED"], n_samples=2000, confidence=confidence)
+    assert boot["strict"]["micro"]["f"] == f_interval
+    assert boot["strict"]["per_label"]["MED"]["f"] == f_interval
+    # lenient: B is a tp too, so every replicate scores 1.0
+    assert boot["lenient"]["micro"]["f"] == [1.0, 1.0]
 
 
 def test_labels_none_and_unknown_labels():

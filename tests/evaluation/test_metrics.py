@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from spacy.tokens import Doc
 
 from spacy_clinkd.errors import ClinkdError
+from spacy_clinkd.evaluation.markdown import metrics_to_markdown
 from spacy_clinkd.evaluation.metrics import (
     aggregate_counts,
     count_entities,
@@ -15,7 +16,6 @@ from spacy_clinkd.evaluation.metrics import (
     remap_entities,
     score_entities,
 )
-from spacy_clinkd.evaluation.report import metrics_to_markdown
 
 TEXT = "Aspirin for chest pain and severe headache in diabetes"
 

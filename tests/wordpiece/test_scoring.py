@@ -12,13 +12,13 @@ from collections import Counter
 import pytest
 
 from spacy_clinkd.errors import ClinkdError
-from spacy_clinkd.tokenization.counting import (
+from spacy_clinkd.wordpiece.counting import (
     PieceCache,
     merge_pieces,
     piece_runs,
     wordpiece,
 )
-from spacy_clinkd.tokenization.scoring import (
+from spacy_clinkd.wordpiece.scoring import (
     Candidate,
     is_wordlike,
     pick_batch,

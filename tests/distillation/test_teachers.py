@@ -1,17 +1,12 @@
-"""Teacher-agnostic targets (span files, matchers) and transfer texts."""
+"""Teachers other than a pipeline: span files and matchers."""
 import json
 
 import numpy
 import pytest
 
-from spacy_clinkd.distillation.sources import (
-    MatcherTargets,
-    SpanFileTargets,
-    chunk_doc,
-    create_transfer_corpus,
-    read_texts,
-)
-from spacy_clinkd.errors import ClinkdError, InputFileError
+from spacy_clinkd.corpora.transfer import chunk_doc
+from spacy_clinkd.distillation.teachers import MatcherTargets, SpanFileTargets
+from spacy_clinkd.errors import InputFileError
 from spacy_clinkd.pipeline.tags import BIOScheme
 from spacy_clinkd.tokenizer import clinical_blank
 from tests.util import DISTILLATION_DATA as DATA
@@ -51,7 +46,7 @@ def test_span_file_targets_exact_with_alignment_counts(nlp):
     ]
     for logits, tags in zip(out, expected):
         numpy.testing.assert_allclose(numpy.exp(logits), expected_probs(tags), rtol=1e-5)
-    assert source.report() == {
+    assert source.counts() == {
         "expanded_to_token_boundaries": 1,
         "kept": 4,
         "overlap": 1,
@@ -95,7 +90,7 @@ def test_matcher_targets_exact(nlp):
     tags = ["B-SYMPTOM", "I-SYMPTOM", "O", "B-SYMPTOM", "O", "O", "O", "O", "O", "B-DISEASE"]
     assert [t.text for t in doc][-1] == "diabetes" and len(doc) == len(tags)
     numpy.testing.assert_allclose(numpy.exp(logits), expected_probs(tags), rtol=1e-5)
-    assert source.report() == {"kept": 3, "unknown_label": 1}
+    assert source.counts() == {"kept": 3, "unknown_label": 1}
 
 
 def test_identity_depends_on_epsilon_and_tags():
@@ -107,29 +102,3 @@ def test_identity_depends_on_epsilon_and_tags():
     c = SpanFileTargets(DATA / "spans.jsonl", epsilon=0.1)
     c.initialize(BIOScheme(("SYMPTOM",)))
     assert c.identity != a.identity
-
-
-def test_read_texts_formats():
-    assert len(list(read_texts(DATA / "transfer", pattern="*.txt"))) == 2
-    csv_texts = list(read_texts(DATA / "notes.csv", column="note"))
-    assert csv_texts == ["the patient has fever.\nno cough.", "took insulin, has diabetes."]
-    assert list(read_texts(DATA / "notes.jsonl")) == ["chest pain with fever.", "denies cough."]
-    folder = list(read_texts(DATA, pattern="notes*.csv", exclude="*_metadata.csv"))
-    assert folder == csv_texts
-    with pytest.raises(ClinkdError, match="no column 'text'"):
-        list(read_texts(DATA / "notes.csv", column="text"))
-    with pytest.raises(ClinkdError, match="no such file"):
-        list(read_texts(DATA / "missing"))
-
-
-def test_transfer_corpus_limits_and_chunks(nlp, tmp_path):
-    folder = tmp_path / "notes"
-    folder.mkdir()
-    (folder / "a.txt").write_text("the patient has fever and cough.\n" * 40, encoding="utf8")
-    (folder / "b.txt").write_text("no chest pain.\n", encoding="utf8")
-    examples = list(create_transfer_corpus(str(folder), pattern="*.txt", max_tokens=20)(nlp))
-    assert len(examples) > 10
-    assert all(0 < len(eg.predicted) <= 20 for eg in examples)
-    assert all(set(eg.get_aligned_ner()) == {None} for eg in examples)  # no gold
-    assert len(list(create_transfer_corpus(str(folder), max_docs=1, max_tokens=1000)(nlp))) == 1
-    assert list(create_transfer_corpus(None)(nlp)) == []

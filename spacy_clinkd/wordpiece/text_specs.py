@@ -1,6 +1,7 @@
-"""Corpus specs for vocabulary statistics: where text comes from and how to
-read it, streamed one text at a time (no corpus is held in memory; a
-PubTator or DocBin file is read whole, one file at a time).
+"""Text specs: the texts the vocabulary statistics count, where they come
+from and how to read them, streamed one text at a time (no corpus is held in
+memory; a PubTator or DocBin file is read whole, one file at a time). The
+corpus readers that make training data are `spacy_clinkd.corpora`.
 
 A spec is one string, `FORMAT[*WEIGHT][:COLUMN]:GLOB`:
 
@@ -182,8 +183,8 @@ def _read_file(spec: CorpusSpec, path: Path) -> Iterator[str]:
                 # de-duplicate these (two Docs may mention just "fever").
                 yield "\n".join(ent.text for ent in doc.ents)
     elif spec.fmt == "pubtator":
+        from ..corpora.conversion_report import ConversionReport
         from ..corpora.pubtator import iter_pubtator
-        from ..corpora.report import ConversionReport
 
         # Malformed files raise InputFileError with the file and line.
         for document in iter_pubtator(path, report=ConversionReport(source=str(path))):

@@ -7,7 +7,7 @@ import pytest
 import spacy
 from spacy.training import Example
 
-from spacy_clinkd.tokenization.embeddings import extend_model
+from spacy_clinkd.wordpiece.embeddings import extend_model
 
 pytestmark = pytest.mark.slow
 

@@ -1,7 +1,7 @@
-"""Where distillation data comes from: teacher targets and transfer texts.
+"""Teachers: what turns a doc into per-token logits over the student's tags.
 
-Teachers (each a `targets.TargetSource`; registered in spaCy's `misc`
-registry so `configs/distill.cfg` can swap them):
+Each is a `Teacher` (below); they are registered in spaCy's `misc` registry so
+`configs/distill.cfg` can swap them:
 
 - `clinkd.pipeline_targets.v1`: a trained pipeline's `clinkd_ner` logits.
 - `clinkd.span_file_targets.v1`: pre-labelled spans from JSONL (e.g. an LLM's),
@@ -12,38 +12,49 @@ Hard labels (spans, matches) become label-smoothed log-probabilities
 (`targets.smoothed_logits`). Character spans are aligned with the corpus
 readers' policy (`corpora.spans.align_span`: trim whitespace, strict, then
 expand; overlaps resolved longest first by `corpora.spans.resolve_overlaps`),
-and every adjustment or drop is counted in `report()`.
-
-Transfer texts (`clinkd.transfer_corpus.v1`, a spaCy reader): unlabelled
-notes from a folder of .txt files, a CSV column or JSONL `{"text": ...}`,
-cut into chunks of whole lines of at most `max_tokens` tokens.
+and every adjustment or drop is counted in `counts()`.
 """
-import csv
-import sys
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy
-import srsly
+import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
-from spacy.training import Example
 
 from ..corpora.spans import CharSpan, align_span, resolve_overlaps
+from ..corpora.transfer import CHUNK_KEY, read_jsonl, text_key
 from ..errors import ClinkdError, Errors, InputFileError
-from ..models.windows import line_windows
+from ..pipeline.ner import ClinkdNER
 from ..pipeline.tags import BIOScheme
-from .targets import (
-    CHUNK_KEY,
-    digest,
-    file_digest,
-    smoothed_logits,
-    tag_ids_from_spans,
-    text_key,
-)
+from ..tokenizer import clinical_blank
+from .targets import digest, file_digest, smoothed_logits, tag_ids_from_spans
 
 Array = numpy.ndarray
+
+
+class Teacher(Protocol):
+    """What distillation needs from a teacher."""
+
+    @property
+    def identity(self) -> str:
+        """A digest that changes whenever the targets would change."""
+        ...
+
+    def initialize(self, scheme: BIOScheme) -> None:
+        """Bind to the student's tag set; raise E350 if it cannot match."""
+        ...
+
+    def __call__(self, docs: list[Doc]) -> list[Array | None]:
+        """(n_tokens, n_tags) logits per doc, over the bound tag set; None for
+        a doc the teacher does not cover."""
+        ...
+
+    def counts(self) -> dict[str, int]:
+        """Counts worth showing the user (e.g. misaligned spans)."""
+        ...
 
 
 def check_same_tokens(teacher_doc: Doc, student_doc: Doc) -> None:
@@ -94,16 +105,12 @@ class PipelineTargets:
     @property
     def nlp(self) -> Language:
         if self._nlp is None:
-            import spacy
-
             assert self.path is not None
             self._nlp = spacy.load(self.path)
         return self._nlp
 
     @property
-    def pipe(self):
-        from ..pipeline.ner import ClinkdNER
-
+    def pipe(self) -> ClinkdNER:
         if self.component not in self.nlp.pipe_names:
             raise ClinkdError(
                 Errors.E353.format(
@@ -148,7 +155,7 @@ class PipelineTargets:
         ops = self.pipe.model.ops
         return [ops.to_numpy(s).astype("float32") for s in self.pipe.predict(teacher_docs)]
 
-    def report(self) -> dict[str, int]:
+    def counts(self) -> dict[str, int]:
         return {"teacher_docs": self.calls}
 
 
@@ -161,7 +168,7 @@ class _HardLabelTargets:
         smoothed_logits(numpy.zeros((0,), dtype="int32"), 1, epsilon=epsilon)  # validates ε
         self.epsilon = epsilon
         self.scheme: BIOScheme | None = None
-        self.counts: Counter = Counter()
+        self.tally: Counter = Counter()
 
     def initialize(self, scheme: BIOScheme) -> None:
         self.scheme = scheme
@@ -175,12 +182,12 @@ class _HardLabelTargets:
         return digest(self.kind, repr(self.epsilon), tags, self._content_digest())
 
     def _logits(self, n_tokens: int, spans: Sequence[tuple[int, int, str]]) -> Array:
-        assert self.scheme is not None, "initialize() the source first"
+        assert self.scheme is not None, "initialize() the teacher first"
         ids = tag_ids_from_spans(n_tokens, spans, self.scheme)
         return smoothed_logits(ids, len(self.scheme), epsilon=self.epsilon)
 
-    def report(self) -> dict[str, int]:
-        return dict(sorted(self.counts.items()))
+    def counts(self) -> dict[str, int]:
+        return dict(sorted(self.tally.items()))
 
 
 class SpanFileTargets(_HardLabelTargets):
@@ -197,7 +204,7 @@ class SpanFileTargets(_HardLabelTargets):
         super().__init__(epsilon=epsilon)
         self.path = Path(path)
         self.spans: dict[str, list[CharSpan]] = {}
-        for line_no, record in enumerate(_read_jsonl(self.path), start=1):
+        for line_no, record in enumerate(read_jsonl(self.path), start=1):
             try:
                 text = record["text"]
                 spans = [
@@ -220,30 +227,30 @@ class SpanFileTargets(_HardLabelTargets):
         key, offset = doc.user_data.get(CHUNK_KEY, (text_key(doc.text), 0))
         if key not in self.spans:
             # Not labelled: the doc gets no soft term (a gold doc keeps its CE).
-            self.counts["uncovered_docs"] += 1
+            self.tally["uncovered_docs"] += 1
             return None
         assert self.scheme is not None
         candidates: list[tuple] = []
-        for source in self.spans[key]:
-            start, end = source.start - offset, source.end - offset
+        for labelled in self.spans[key]:
+            start, end = labelled.start - offset, labelled.end - offset
             if end <= 0 or start >= len(doc.text):
                 continue  # in another chunk of the same document
             if start < 0 or end > len(doc.text):
-                self.counts["crosses_chunk_boundary"] += 1
+                self.tally["crosses_chunk_boundary"] += 1
                 continue
-            if source.corpus_type not in self.scheme.labels:
-                self.counts["unknown_label"] += 1
+            if labelled.corpus_type not in self.scheme.labels:
+                self.tally["unknown_label"] += 1
                 continue
-            span, reasons = align_span(doc, start, end, source.corpus_type)
+            span, reasons = align_span(doc, start, end, labelled.corpus_type)
             for reason in reasons:
-                self.counts[reason] += 1
+                self.tally[reason] += 1
             if span is None:
-                self.counts["unalignable"] += 1
+                self.tally["unalignable"] += 1
                 continue
-            candidates.append((span, source))
+            candidates.append((span, labelled))
         kept, dropped = resolve_overlaps(candidates)
-        self.counts["overlap"] += len(dropped)
-        self.counts["kept"] += len(kept)
+        self.tally["overlap"] += len(dropped)
+        self.tally["kept"] += len(kept)
         return self._logits(len(doc), [(s.start, s.end, s.label_) for s, _ in kept])
 
 
@@ -259,12 +266,10 @@ class MatcherTargets(_HardLabelTargets):
 
     def __init__(self, patterns: str | Path, *, epsilon: float = 0.1) -> None:
         super().__init__(epsilon=epsilon)
-        from ..tokenizer import clinical_blank
-
         self.path = Path(patterns)
         self.nlp = clinical_blank()
         ruler = self.nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
-        ruler.add_patterns(list(_read_jsonl(self.path)))  # type: ignore[attr-defined]
+        ruler.add_patterns(list(read_jsonl(self.path)))  # type: ignore[attr-defined]
 
     def _content_digest(self) -> str:
         return file_digest(self.path)
@@ -277,29 +282,12 @@ class MatcherTargets(_HardLabelTargets):
             spans: list[tuple[int, int, str]] = []
             for ent in matched.ents:
                 if ent.label_ not in self.scheme.labels:
-                    self.counts["unknown_label"] += 1
+                    self.tally["unknown_label"] += 1
                     continue
                 spans.append((ent.start, ent.end, ent.label_))
-            self.counts["kept"] += len(spans)
+            self.tally["kept"] += len(spans)
             outputs.append(self._logits(len(doc), spans))
         return outputs
-
-
-def _read_jsonl(path: Path) -> Iterator[dict]:
-    try:
-        lines = path.read_text(encoding="utf8").splitlines()
-    except OSError as err:
-        raise ClinkdError(Errors.E115.format(path=path, reason=err)) from err
-    for line_no, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = srsly.json_loads(line)
-        except ValueError as err:
-            raise InputFileError(Errors.E359.format(reason=err), path=path, line=line_no) from None
-        if not isinstance(record, dict):
-            raise InputFileError(Errors.E359.format(reason="not an object"), path=path, line=line_no)
-        yield record
 
 
 # -- registered teacher factories (spaCy `misc` registry) -------------------
@@ -318,119 +306,3 @@ def create_span_file_targets(path: str, epsilon: float = 0.1) -> SpanFileTargets
 def create_matcher_targets(patterns: str, epsilon: float = 0.1) -> MatcherTargets:
     """Registered as `clinkd.matcher_targets.v1`: entity_ruler patterns JSONL."""
     return MatcherTargets(patterns, epsilon=epsilon)
-
-
-# -- transfer texts -----------------------------------------------------------
-
-
-def read_texts(
-    path: str | Path,
-    *,
-    pattern: str = "*",
-    exclude: str = "",
-    column: str = "note",
-    field: str = "text",
-) -> Iterator[str]:
-    """Texts from a .txt file (whole file), a .csv file (`column`), a .jsonl
-    file (`field`), or a directory of such files (`pattern`, minus names
-    matching `exclude`), in sorted path order.
-
-    RETURNS (Iterator[str]): the non-blank texts.
-    """
-    path = Path(path)
-    if path.is_dir():
-        files = sorted(
-            p for p in path.rglob(pattern)
-            if p.is_file() and not (exclude and p.match(exclude))
-        )
-    elif path.is_file():
-        files = [path]
-    else:
-        raise ClinkdError(Errors.E360.format(path=path, reason="no such file or directory"))
-    for file in files:
-        suffix = file.suffix.lower()
-        if suffix == ".csv":
-            texts: Iterator[str] = _csv_texts(file, column)
-        elif suffix == ".jsonl":
-            texts = (str(r.get(field, "")) for r in _read_jsonl(file))
-        elif suffix == ".txt":
-            from ..corpora.textio import read_text
-
-            texts = iter([read_text(file)])
-        else:
-            raise ClinkdError(Errors.E360.format(path=file, reason="expected .txt, .csv or .jsonl"))
-        for text in texts:
-            if text.strip():
-                yield text
-
-
-def _csv_texts(path: Path, column: str) -> Iterator[str]:
-    # Clinical notes in one CSV field can exceed csv's default 128 KB limit.
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    with path.open(encoding="utf8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames is None or column not in reader.fieldnames:
-            raise ClinkdError(
-                Errors.E361.format(path=path, column=column, columns=reader.fieldnames)
-            )
-        for row in reader:
-            yield row[column] or ""
-
-
-def chunk_doc(doc: Doc, max_tokens: int) -> list[Doc]:
-    """Cut a doc into docs of whole lines with at most `max_tokens` tokens
-    (a longer line is cut), using the encoder's `line_windows`. Each chunk
-    records (key of the whole text, character offset) in
-    `user_data["clinkd_chunk"]`, so span-file teachers can find its spans.
-
-    RETURNS (List[Doc]): the chunks that hold a non-space token.
-    """
-    if len(doc) <= max_tokens:
-        return [doc] if any(not t.is_space for t in doc) else []
-    key = text_key(doc.text)
-    chunks: list[Doc] = []
-    for window in line_windows(doc, max_tokens):
-        if all(t.is_space for t in window):
-            continue
-        chunk = window.as_doc()
-        chunk.user_data[CHUNK_KEY] = (key, window.start_char)
-        chunks.append(chunk)
-    return chunks
-
-
-def create_transfer_corpus(
-    path: str | None,
-    *,
-    pattern: str = "*",
-    exclude: str = "",
-    column: str = "note",
-    field: str = "text",
-    max_docs: int = 0,
-    max_tokens: int = 256,
-) -> Callable[[Language], Iterator[Example]]:
-    """Registered as `clinkd.transfer_corpus.v1` (spacy_readers): unlabelled
-    texts as Examples whose reference has no entity annotation, so they add
-    only the soft (teacher) term to the distillation loss.
-
-    path (Optional[str]): a file or folder (see `read_texts`); None: no texts.
-    pattern (str): file glob inside a folder, e.g. "*.txt".
-    exclude (str): file names to skip, e.g. "*_metadata.csv".
-    column (str): the text column of CSV files.
-    field (str): the text field of JSONL records.
-    max_docs (int): read at most this many texts (0: all), before chunking.
-    max_tokens (int): the most spaCy tokens per chunk.
-    RETURNS (Callable[[Language], Iterator[Example]]): the reader.
-    """
-    if max_tokens < 1:
-        raise ClinkdError(Errors.E116.format(name="max_tokens", value=max_tokens))
-
-    def read(nlp: Language) -> Iterator[Example]:
-        if path is None:
-            return
-        for i, text in enumerate(read_texts(path, pattern=pattern, exclude=exclude, column=column, field=field)):
-            if max_docs and i >= max_docs:
-                break
-            for chunk in chunk_doc(nlp.make_doc(text), max_tokens):
-                yield Example.from_dict(chunk, {})
-
-    return read

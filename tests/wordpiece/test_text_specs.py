@@ -1,10 +1,11 @@
-"""Corpus specs: parsing, formats, exclusion globs, weights, de-duplication."""
+"""Text specs (wordpiece/text_specs.py): parsing, formats, exclusion globs, weights, de-duplication."""
 from collections import Counter
 
 import pytest
 
 from spacy_clinkd.errors import ClinkdError
-from spacy_clinkd.tokenization.corpus import (
+from spacy_clinkd.wordpiece.counting import count_words
+from spacy_clinkd.wordpiece.text_specs import (
     CorpusSpec,
     iter_texts,
     parse_spec,
@@ -12,8 +13,7 @@ from spacy_clinkd.tokenization.corpus import (
     read_spec,
     undo_wikitext,
 )
-from spacy_clinkd.tokenization.counting import count_words
-from tests.util import TOKENIZATION_DATA as DATA
+from tests.util import WORDPIECE_DATA as DATA
 from tests.util import write_gold_docs
 
 CLIN = DATA / "clinical"

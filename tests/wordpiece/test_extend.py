@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from spacy_clinkd.errors import ClinkdError
-from spacy_clinkd.tokenization.embeddings import extend_model, init_new_rows, old_pieces
-from spacy_clinkd.tokenization.extend import load_tokenizer, wordpiece_vocab
+from spacy_clinkd.wordpiece.embeddings import extend_model, init_new_rows, old_pieces
+from spacy_clinkd.wordpiece.extend import load_tokenizer, wordpiece_vocab
 from tests.util import write_tiny_model
 
 NEW_UNCASED = ["dyspnea", "##itis", "tachy"]

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 import spacy_clinkd.cli.vocab  # noqa: F401  (attaches the commands to app)
 from spacy_clinkd.cli._app import app
-from tests.util import TOKENIZATION_DATA as DATA
+from tests.util import WORDPIECE_DATA as DATA
 from tests.util import write_gold_docs, write_tiny_model
 
 CLIN = DATA / "clinical"

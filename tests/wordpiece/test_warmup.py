@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from spacy_clinkd.errors import ClinkdError
-from spacy_clinkd.tokenization.embeddings import extend_model
-from spacy_clinkd.tokenization.warmup import mask_batch, warmup_chunks
+from spacy_clinkd.wordpiece.embeddings import extend_model
+from spacy_clinkd.wordpiece.warmup import mask_batch, warmup_chunks
 from tests.util import write_tiny_model
 
 NEW = ["dyspnea", "##itis", "tachy"]
@@ -96,7 +96,7 @@ def test_cli_mlm_steps_warms_up_on_running_text_only(tmp_path):
 
     import spacy_clinkd.cli.vocab  # noqa: F401  (attaches the command to the app)
     from spacy_clinkd.cli._app import app
-    from tests.util import TOKENIZATION_DATA as DATA
+    from tests.util import WORDPIECE_DATA as DATA
     from tests.util import write_gold_docs
 
     source = write_tiny_model(tmp_path / "source", "bert", True)
@@ -113,9 +113,9 @@ def test_cli_mlm_steps_warms_up_on_running_text_only(tmp_path):
     warm = json.loads((tmp_path / "out" / "clinkd_vocab.json").read_text(encoding="utf8"))["mlm_warmup"]
     assert warm["steps"] == 3 and warm["learn_rate"] == 0.01
     # chunks come from the notes only: the mention lists (ents) are left out
-    from spacy_clinkd.tokenization.corpus import iter_texts, parse_specs
-    from spacy_clinkd.tokenization.extend import load_tokenizer
-    from spacy_clinkd.tokenization.warmup import warmup_chunks
+    from spacy_clinkd.wordpiece.extend import load_tokenizer
+    from spacy_clinkd.wordpiece.text_specs import iter_texts, parse_specs
+    from spacy_clinkd.wordpiece.warmup import warmup_chunks
 
     tokenizer = load_tokenizer(tmp_path / "out")
     n_old = len(tokenizer) - 4

@@ -1,4 +1,4 @@
-"""Human-readable reports of evaluation metrics."""
+"""Evaluation metrics as markdown tables (what `evaluate` writes to --markdown)."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,0 +1,154 @@
+"""Evaluate a pipeline on gold docs: strict and lenient entity scores,
+bootstrap intervals over documents, and the speed of the pass (what
+`python -m spacy_clinkd evaluate` writes, and `scripts/ablation.py` tabulates)."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import srsly
+
+from ..errors import ClinkdError, Errors
+from .bootstrap import bootstrap_intervals
+from .markdown import metrics_to_markdown
+from .metrics import remap_entities, score_entities
+
+
+def read_label_map(path: Path) -> dict[str, str]:
+    """Read a JSON object mapping predicted labels to gold labels.
+
+    path (Path): The JSON file.
+    RETURNS (Dict[str, str]): Predicted label -> gold label.
+    """
+    try:
+        data = srsly.read_json(path)
+    except (OSError, ValueError) as err:
+        raise ClinkdError(f"{path}: {Errors.E252} ({err})") from err
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+    ):
+        raise ClinkdError(f"{path}: {Errors.E252}")
+    return data
+
+
+def _torch_threads() -> int | None:
+    try:
+        import torch
+    except ImportError:  # torch is only needed by transformer pipelines
+        return None
+    return torch.get_num_threads()
+
+
+def evaluate_pipeline(
+    model: str,
+    data_path: Path,
+    *,
+    labels: list[str] | None = None,
+    label_map: dict[str, str] | None = None,
+    batch_size: int = 8,
+    bootstrap: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Run a pipeline over gold docs' texts, score its entities and time the pass.
+
+    model (str): Pipeline directory or installed package name, for `spacy.load`.
+    data_path (Path): A `.spacy` DocBin of gold docs.
+    labels (Optional[List[str]]): Labels to score; None scores all.
+    label_map (Optional[Dict[str, str]]): Predicted label -> gold label; predicted
+        entities whose label is not in the map are dropped. None keeps labels as is.
+    batch_size (int): Batch size for `nlp.pipe`.
+    bootstrap (int): Bootstrap samples over documents for confidence intervals;
+        0 disables them.
+    seed (int): Seed of the bootstrap.
+    RETURNS (Dict[str, Any]): `score_entities` output without `doc_counts`, plus
+        `model`, `data`, `efficiency`, `labels` and `label_map`, and `bootstrap`
+        (the output of `bootstrap_intervals`) unless `bootstrap` is 0.
+    """
+    import spacy
+    from spacy.tokens import DocBin
+
+    if bootstrap < 0:
+        raise ValueError(f"bootstrap must be >= 0 (0 disables it), got {bootstrap}")
+    try:
+        nlp = spacy.load(model)
+    except (OSError, ValueError) as err:
+        raise ClinkdError(Errors.E253.format(model=model, reason=err)) from err
+    try:
+        gold_docs = list(DocBin().from_disk(data_path).get_docs(nlp.vocab))
+    except (OSError, ValueError, KeyError) as err:
+        raise ClinkdError(f"{data_path}: {Errors.E254.format(reason=err)}") from err
+    texts = [doc.text for doc in gold_docs]
+    start = time.perf_counter()
+    pred_docs = list(nlp.pipe(texts, batch_size=batch_size))
+    seconds = time.perf_counter() - start
+    if label_map is not None:
+        pred_docs = [remap_entities(doc, label_map) for doc in pred_docs]
+    metrics = score_entities(gold_docs, pred_docs, labels=labels)
+    # Per-doc counts are kept in memory for resampling but would swamp the file.
+    doc_counts = metrics.pop("doc_counts")
+    if bootstrap > 0:
+        metrics["bootstrap"] = bootstrap_intervals(
+            doc_counts, labels=list(metrics["per_label"]), n_samples=bootstrap, seed=seed
+        )
+    n_words = sum(1 for doc in gold_docs for token in doc if not token.is_space)
+    metrics["efficiency"] = {
+        "docs": len(gold_docs),
+        "words": n_words,
+        "seconds": seconds,
+        "words_per_second": n_words / seconds if seconds > 0 else None,
+        "batch_size": batch_size,
+        "torch_threads": _torch_threads(),
+    }
+    metrics["model"] = {
+        "path": model,
+        "name": f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', '')}",
+        "version": nlp.meta.get("version"),
+        "pipeline": list(nlp.pipe_names),
+    }
+    metrics["data"] = {"path": str(data_path)}
+    metrics["labels"] = labels
+    metrics["label_map"] = label_map
+    return metrics
+
+
+def write_evaluation(
+    model: str,
+    data_path: Path,
+    *,
+    output: Path,
+    markdown: Path | None = None,
+    title: str | None = None,
+    labels: list[str] | None = None,
+    label_map: dict[str, str] | None = None,
+    batch_size: int = 8,
+    bootstrap: int = 1000,
+) -> str:
+    """Evaluate a pipeline (`evaluate_pipeline`) and write its metrics JSON and,
+    optionally, its markdown report.
+
+    model (str): Pipeline directory or installed package name, for `spacy.load`.
+    data_path (Path): A `.spacy` DocBin of gold docs.
+    output (Path): The metrics JSON to write (parent directories are created).
+    markdown (Optional[Path]): The markdown report to write; None writes none.
+    title (Optional[str]): Report title; None: "<lang>_<name> on <data file name>".
+    labels (Optional[List[str]]): Labels to score; None scores all.
+    label_map (Optional[Dict[str, str]]): Predicted label -> gold label (see
+        `evaluate_pipeline`).
+    batch_size (int): Batch size for `nlp.pipe`.
+    bootstrap (int): Bootstrap samples over documents; 0 disables them.
+    RETURNS (str): The markdown report.
+    """
+    metrics = evaluate_pipeline(
+        model, data_path, labels=labels, label_map=label_map, batch_size=batch_size, bootstrap=bootstrap
+    )
+    if title is None:
+        title = f"{metrics['model']['name']} on {data_path.name}"
+    report = metrics_to_markdown(metrics, title=title)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf8")
+    if markdown is not None:
+        markdown.parent.mkdir(parents=True, exist_ok=True)
+        markdown.write_text(report, encoding="utf8")
+    return report

@@ -1,0 +1,60 @@
+"""The commands users and project.yml call: names, arguments and options stay
+as they are when code moves between cli/ and the package."""
+import pytest
+import typer
+
+from spacy_clinkd.cli import app
+from spacy_clinkd.cli._app import parse_labels
+from spacy_clinkd.errors import ClinkdError
+
+# command → (arguments, options); the distillation commands are checked by name only.
+COMMANDS = {
+    "fetch-assets": (["project_dir"], ["--mirror", "--only", "-m"]),
+    "benchmark": (
+        ["model", "data_path"],
+        ["--batch-size", "--latency-docs", "--limit", "--markdown", "--output", "--repeats", "--threads", "--warmup", "-o"],
+    ),
+    "convert-brat": (["brat_dir", "output_dir"], ["--labels", "--limit", "--split"]),
+    "convert-conll": (["input_file", "output_file"], ["--labels", "--limit", "--n-sents", "--report"]),
+    "convert-pubtator": (["input_file", "output_file"], ["--labels", "--limit", "--report"]),
+    "evaluate": (
+        ["model", "data_path"],
+        ["--batch-size", "--bootstrap", "--label-map", "--labels", "--markdown", "--output", "--title", "-o"],
+    ),
+    "build-student": (["teacher", "output_dir"], ["--layers"]),
+    "train": (["config_path"], ["--gpu-id", "--output", "--summary", "-g", "-o"]),
+    "extend-vocab": (
+        ["source", "output_dir"],
+        [
+            "--batch-size", "--clinical", "--eval-docs", "--general", "--init", "--labels", "--min-count",
+            "--mlm-lr", "--mlm-steps", "--objective", "--progress", "--report-dir", "--seed", "--size",
+            "--smoothing", "-c", "-g", "-k",
+        ],
+    ),
+    "vocab-report": (["old_model", "new_model"], ["--eval-docs", "--labels", "--report-dir"]),
+}
+DISTILLATION_COMMANDS = ["distill", "teacher-targets", "distill-search"]
+
+
+@pytest.fixture(scope="module")
+def commands():
+    return typer.main.get_command(app).commands
+
+
+def test_command_names(commands):
+    assert sorted(commands) == sorted([*COMMANDS, *DISTILLATION_COMMANDS])
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_command_arguments_and_options(commands, name):
+    params = commands[name].params
+    arguments = [p.name for p in params if p.param_type_name == "argument"]
+    options = sorted(opt for p in params if p.param_type_name == "option" for opt in p.opts)
+    assert (arguments, options) == COMMANDS[name]
+
+
+def test_parse_labels():
+    assert parse_labels(" DISEASE, SYMPTOM,,") == ["DISEASE", "SYMPTOM"]
+    assert parse_labels(None) is None
+    with pytest.raises(ClinkdError, match="--labels needs at least one label"):
+        parse_labels(" , ")

@@ -1,0 +1,107 @@
+"""The import layers of STYLE.md, read from the source: an import only points
+down (or sideways, within one layer), nothing but `__main__` imports `cli/`,
+and scripts/ import the package, never `cli/`. Function-local imports count
+like any other: one may not reach a higher layer either."""
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.util import ROOT
+
+PACKAGE = ROOT / "spacy_clinkd"
+# Top-level module or subpackage of spacy_clinkd → layer (higher imports lower).
+LAYERS = {
+    "about": 0, "errors": 0, "losses": 0, "tokenizer": 0,
+    "assets": 1, "corpora": 1, "models": 1,
+    "pipeline": 2,
+    "distillation": 3, "evaluation": 3, "gold_training": 3, "wordpiece": 3,
+    "cli": 4,
+    "__main__": 5,
+}
+
+
+def unit_of(path: Path) -> str:
+    """The top-level module or subpackage of a file in spacy_clinkd."""
+    rel = path.relative_to(PACKAGE)
+    return rel.parts[0] if len(rel.parts) > 1 else rel.stem
+
+
+def imported_units(path: Path) -> list[tuple[int, str]]:
+    """(line, unit of spacy_clinkd) of every import in a file, at any depth."""
+    package_parts = path.relative_to(ROOT).with_suffix("").parts[:-1]
+    return units_in(path.read_text(encoding="utf8"), package_parts)
+
+
+def units_in(source: str, package_parts: tuple[str, ...]) -> list[tuple[int, str]]:
+    """(line, unit of spacy_clinkd) of every import in `source`, a module of
+    the package `package_parts` (e.g. ("spacy_clinkd", "pipeline"))."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = list(package_parts[: len(package_parts) - node.level + 1])
+                module = ".".join([*base, *([node.module] if node.module else [])])
+                # `from . import x` / `from .. import x`: x may be a module
+                names = [f"{module}.{alias.name}" for alias in node.names] if not node.module else [module]
+            else:
+                names = [node.module or ""]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "spacy_clinkd" and len(parts) > 1:
+                found.append((node.lineno, parts[1]))
+    return found
+
+
+PACKAGE_FILES = sorted(p for p in PACKAGE.rglob("*.py") if p.name != "__init__.py" or p.parent != PACKAGE)
+SCRIPT_FILES = sorted((ROOT / "scripts").glob("*.py"))
+
+
+def test_every_unit_has_a_layer():
+    units = {unit_of(p) for p in PACKAGE_FILES}
+    assert units <= set(LAYERS), f"add to LAYERS: {sorted(units - set(LAYERS))}"
+
+
+@pytest.mark.parametrize("path", PACKAGE_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_package_imports_point_down(path):
+    unit = unit_of(path)
+    layer = LAYERS.get(unit)
+    if layer is None:
+        pytest.skip(f"{unit} has no layer (test_every_unit_has_a_layer fails)")
+    upward = [
+        f"line {line}: {unit} (layer {layer}) imports {target} (layer {LAYERS.get(target)})"
+        for line, target in imported_units(path)
+        if target != unit and LAYERS.get(target, 0) > layer
+    ]
+    assert not upward, "\n".join(upward)
+
+
+@pytest.mark.parametrize("path", SCRIPT_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_scripts_import_the_package_not_cli(path):
+    targets = {target for _, target in imported_units(path)}
+    assert "cli" not in targets and "__main__" not in targets
+
+
+def test_the_reader_sees_relative_and_local_imports():
+    # A reader that missed imports would pass every test above.
+    source = (
+        "import spacy_clinkd.models.encoder\n"
+        "from . import tags\n"
+        "from ..losses import soft_target_kl\n"
+        "def f():\n"
+        "    from ..distillation.losses import combine_terms\n"
+        "    from spacy_clinkd.cli import app\n"
+    )
+    found = units_in(source, ("spacy_clinkd", "pipeline"))
+    assert found == [(1, "models"), (2, "pipeline"), (3, "losses"), (5, "distillation"), (6, "cli")]
+
+
+def test_the_old_pipeline_to_distillation_arrow_is_refused():
+    # feced27's pipeline/ner.py reached the training side from inside a method.
+    source = "def distill(self):\n    from ..distillation.losses import check_distillation_settings\n"
+    found = units_in(source, ("spacy_clinkd", "pipeline"))
+    assert [t for _, t in found if LAYERS[t] > LAYERS["pipeline"]] == ["distillation"]
