@@ -148,3 +148,15 @@ def tiny_kd_overrides(teacher_dir, encoder_dir, corpora, cache_dir) -> dict:
         "training.optimizer.learn_rate.initial_rate": 0.002,
         "training.optimizer.L2": 0.0,
     }
+
+
+# The entities of the first document of tests/data/corpora/pubtator/sample.txt
+# under configs/labels/bc5cdr.json: (text, label) in order.
+PUBTATOR_SAMPLE_ENTS = [
+    ("Aspirin", "CHEMICAL"),
+    ("fever", "DISEASE"),
+    ("renal failure", "DISEASE"),
+    ("Fever", "DISEASE"),
+    ("heparin", "CHEMICAL"),
+    ("warfarin", "CHEMICAL"),
+]

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 import spacy_clinkd.cli.convert  # noqa: F401  (attaches the commands)
 from spacy_clinkd.cli._app import app
 from spacy_clinkd.tokenizer import clinical_blank
+from tests.util import PUBTATOR_SAMPLE_ENTS
 
 DATA = Path(__file__).parent.parent / "data" / "corpora"
 LABELS = Path(__file__).parents[2] / "configs" / "labels"
@@ -78,11 +79,4 @@ def test_convert_pubtator(tmp_path):
     assert result.exit_code == 0, result.output
     docs = load(out)
     assert [d.user_data["doc_id"] for d in docs] == ["111"]
-    assert [(e.text, e.label_) for e in docs[0].ents] == [
-        ("Aspirin", "CHEMICAL"),
-        ("fever", "DISEASE"),
-        ("renal failure", "DISEASE"),
-        ("Fever", "DISEASE"),
-        ("heparin", "CHEMICAL"),
-        ("warfarin", "CHEMICAL"),
-    ]
+    assert [(e.text, e.label_) for e in docs[0].ents] == PUBTATOR_SAMPLE_ENTS

@@ -7,6 +7,7 @@ from spacy_clinkd.corpora.conversion_report import ConversionReport
 from spacy_clinkd.corpora.labels import load_label_map
 from spacy_clinkd.corpora.pubtator import iter_pubtator, read_pubtator
 from spacy_clinkd.errors import InputFileError
+from tests.util import PUBTATOR_SAMPLE_ENTS
 
 DATA = Path(__file__).parent.parent / "data" / "corpora"
 SAMPLE = DATA / "pubtator" / "sample.txt"
@@ -26,14 +27,7 @@ def test_read(nlp):
         "Aspirin induced fever and renal failure. Fever was treated with 5mg heparin/warfarin."
     )
     assert docs[1].text == "No findings. Nothing to report."
-    assert [(e.text, e.label_) for e in docs[0].ents] == [
-        ("Aspirin", "CHEMICAL"),
-        ("fever", "DISEASE"),
-        ("renal failure", "DISEASE"),
-        ("Fever", "DISEASE"),
-        ("heparin", "CHEMICAL"),
-        ("warfarin", "CHEMICAL"),
-    ]
+    assert [(e.text, e.label_) for e in docs[0].ents] == PUBTATOR_SAMPLE_ENTS
     assert list(docs[1].ents) == []
     assert report.to_dict() == {
         "source": "",
