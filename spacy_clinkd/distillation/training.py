@@ -255,7 +255,9 @@ def train_student(
     finally:
         finalize_logger()
         save_checkpoint(False)
-    best = max(log, key=lambda r: (r["score"], -r["step"])) if log else None
+    # spaCy's loop rewrites model-best on every evaluation that equals the best
+    # score so far, so model-best holds the last of tied best evaluations.
+    best = max(log, key=lambda r: (r["score"], r["step"])) if log else None
     ner: ClinkdNER = nlp.get_pipe(component)
     return {
         "best_dev": _performance(output_path / DIR_MODEL_BEST),
