@@ -39,20 +39,48 @@ def train_pipeline(
     start = time.perf_counter()
     spacy_train(Path(config_path), Path(output_path), use_gpu=use_gpu, overrides=overrides)
     seconds = time.perf_counter() - start
-    best_meta = Path(output_path) / "model-best" / "meta.json"
-    performance = (
-        json.loads(best_meta.read_text(encoding="utf8")).get("performance", {})
-        if best_meta.exists()
-        else {}
+    target = Path(summary_path) if summary_path is not None else Path(output_path) / TRAIN_SUMMARY
+    write_train_summary(
+        target,
+        config_path=config_path,
+        overrides=overrides,
+        seconds=seconds,
+        best_dev=best_performance(output_path),
     )
+    return seconds, target
+
+
+def best_performance(output_path: str | Path) -> dict[str, Any]:
+    """The dev scores in OUTPUT/model-best/meta.json ({} if there is none)."""
+    meta = Path(output_path) / "model-best" / "meta.json"
+    if not meta.exists():
+        return {}
+    return json.loads(meta.read_text(encoding="utf8")).get("performance", {})
+
+
+def write_train_summary(
+    target: str | Path,
+    *,
+    config_path: str | Path,
+    overrides: dict[str, Any],
+    seconds: float,
+    best_dev: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write a training summary (the one shape of every train_summary.json):
+    config, overrides, seconds, minutes, best dev scores, plus `extra`.
+
+    RETURNS (Path): `target`.
+    """
     summary = {
         "config": str(config_path),
         "overrides": {k: str(v) for k, v in overrides.items()},
         "seconds": round(seconds, 1),
         "minutes": round(seconds / 60, 2),
-        "best_dev": performance,
+        "best_dev": best_dev,
+        **(extra or {}),
     }
-    target = Path(summary_path) if summary_path is not None else Path(output_path) / TRAIN_SUMMARY
+    target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf8")
-    return seconds, target
+    return target

@@ -12,7 +12,6 @@ the optimizer's parameter averages, also when a run dies). The one part of its
 own is the dev evaluation: spaCy's entity scores plus student–teacher KL
 (T = 1), argmax agreement and the teacher's tag accuracy.
 """
-import json
 import shutil
 import sys
 from collections.abc import Iterable
@@ -37,14 +36,14 @@ from wasabi import Printer
 
 from ..errors import ClinkdError, Errors
 from ..evaluation.agreement import argmax_agreement, tag_accuracy
+from ..gold_training import TRAIN_SUMMARY, best_performance, write_train_summary
 from ..losses import check_distillation_settings
 from ..pipeline.ner import TEACHER_LOGITS, ClinkdNER
 from .corpus import DistillationCorpus
 
 LOG_FILE = "distill_log.jsonl"
-SUMMARY_FILE = "train_summary.json"
 # What a distillation writes into its output directory (and --force replaces).
-OUTPUTS = (DIR_MODEL_BEST, DIR_MODEL_LAST, LOG_FILE, SUMMARY_FILE)
+OUTPUTS = (DIR_MODEL_BEST, DIR_MODEL_LAST, LOG_FILE, TRAIN_SUMMARY)
 
 
 def load_distill_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Config:
@@ -260,7 +259,7 @@ def train_student(
     best = max(log, key=lambda r: (r["score"], r["step"])) if log else None
     ner: ClinkdNER = nlp.get_pipe(component)
     return {
-        "best_dev": _performance(output_path / DIR_MODEL_BEST),
+        "best_dev": best_performance(output_path),
         "best_step": best["step"] if best else None,
         "steps": step,
         "log": log,
@@ -314,21 +313,11 @@ def write_summary(
 ) -> Path:
     """Write OUTPUT/train_summary.json in the shape `train` writes it, plus
     the distillation details (best step, temperature, α, target counts)."""
-    summary = {
-        "config": str(config_path),
-        "overrides": {k: str(v) for k, v in overrides.items()},
-        "seconds": round(seconds, 1),
-        "minutes": round(seconds / 60, 2),
-        **{key: result[key] for key in ("best_dev", "best_step", "steps", "temperature", "alpha", "targets")},
-    }
-    target = Path(output_path) / SUMMARY_FILE
-    target.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf8")
-    return target
-
-
-def _performance(model_dir: Path) -> dict[str, Any]:
-    meta = model_dir / "meta.json"
-    if not meta.exists():
-        return {}
-    return json.loads(meta.read_text(encoding="utf8")).get("performance", {})
-
+    return write_train_summary(
+        Path(output_path) / TRAIN_SUMMARY,
+        config_path=config_path,
+        overrides=overrides,
+        seconds=seconds,
+        best_dev=result["best_dev"],
+        extra={key: result[key] for key in ("best_step", "steps", "temperature", "alpha", "targets")},
+    )
