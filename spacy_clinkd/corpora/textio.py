@@ -1,61 +1,170 @@
-"""Corpus file I/O: read UTF-8 with errors naming file and line; write DocBins.
+"""Corpus file I/O: one way to read text and lines, errors naming file and
+line; DocBins written atomically.
 
-Text is decoded without newline translation, so character offsets into the
-returned string match the offsets that brat and PubTator count.
+Every text format is read here. A UTF-8 byte order mark is removed once, when
+the file is opened. Line-based files (brat .ann, CoNLL, PubTator, text
+specs) go through `LineReader`, which ends a line at "\\n", "\\r\\n" or a lone
+"\\r" (old Mac tools) and records which of them a file uses, so that a
+reader can say when a file mixes them. Whole texts (brat .txt) are decoded
+without newline translation, so character offsets into them match the
+offsets that brat counts. An unreadable file or a byte that is not UTF-8
+stops with a numbered error naming the file (and line), never a traceback.
 """
+import io
+import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from spacy.tokens import Doc, DocBin
 
-from ..errors import ClinkdError, Errors, InputFileError
+from ..errors import ClinkdError, Errors, InputFileError, Warnings
+from ..paths import write_atomic
+
+BOM = "\ufeff"
+# "\r\n" before "\r": a line ending in "\r\n" ends once.
+LINE_ENDS = ("\r\n", "\n", "\r")
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+_PRINTABLE_ENDS = {"\n": "\\n", "\r\n": "\\r\\n", "\r": "\\r"}
 
 
-def read_text(path: str | Path) -> str:
-    """Read a whole file as UTF-8 (a leading BOM is kept, as offsets count it).
+def _unreadable(path: Path, err: OSError) -> ClinkdError:
+    return ClinkdError(Errors.E115.format(path=path, reason=err.strerror or err))
+
+
+def decode_error(path: Path, data: bytes, err: UnicodeDecodeError) -> InputFileError:
+    """RETURNS (InputFileError): E100 with the line and column of the first bad byte.
+
+    path (Path): the file.
+    data (bytes): its content, at least up to the bad byte.
+    err (UnicodeDecodeError): the error `data.decode("utf8")` raised.
+    """
+    breaks = list(_LINE_BREAK.finditer(data, 0, err.start))
+    line = len(breaks) + 1
+    column = err.start - (breaks[-1].end() if breaks else 0) + 1
+    byte = f"0x{data[err.start]:02x}"
+    message = Errors.E100.format(byte=byte, column=column, reason=err.reason)
+    return InputFileError(message, path=path, line=line)
+
+
+def _locate_decode_error(path: Path) -> InputFileError:
+    # Only on the error path: the whole file is read to find the bad byte.
+    data = path.read_bytes()
+    try:
+        data.decode("utf8")
+    except UnicodeDecodeError as err:
+        return decode_error(path, data, err)
+    raise AssertionError(f"{path} decodes on a second read")  # pragma: no cover
+
+
+def read_text_and_bom(path: str | Path) -> tuple[str, bool]:
+    """Read a whole file as UTF-8; a leading byte order mark is removed.
 
     path (Union[str, Path]): the file.
-    RETURNS (str): the decoded text, newlines untouched.
-    RAISES InputFileError: the file holds a byte sequence that is not UTF-8;
-        the message names the 1-based line of the first bad byte.
+    RETURNS (Tuple[str, bool]): the text, newlines untouched, and whether a
+        byte order mark was removed (brat offsets may count it).
+    RAISES ClinkdError: the file cannot be read (E115).
+    RAISES InputFileError: a byte sequence that is not UTF-8 (E100, with line).
     """
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as err:
-        raise ClinkdError(Errors.E115.format(path=path, reason=err)) from err
+        raise _unreadable(path, err) from None
     try:
-        return data.decode("utf8")
+        text = data.decode("utf8")
     except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
-        byte = f"0x{data[err.start]:02x}"
-        message = Errors.E100.format(byte=byte, column=column, reason=err.reason)
-        raise InputFileError(message, path=path, line=line) from None
+        raise decode_error(path, data, err) from None
+    if text.startswith(BOM):
+        return text[1:], True
+    return text, False
+
+
+def read_text(path: str | Path) -> str:
+    """Read a whole file as UTF-8, without a byte order mark (see `read_text_and_bom`).
+
+    path (Union[str, Path]): the file.
+    RETURNS (str): the decoded text, newlines untouched.
+    """
+    return read_text_and_bom(path)[0]
+
+
+class LineReader:
+    """The lines of a UTF-8 file, streamed: (1-based line number, line).
+
+    A line ends at "\\n", "\\r\\n" or a lone "\\r"; the ending is not part of
+    the line. Other Unicode line breaks (U+2028, U+0085, ...) stay inside
+    their line, as text editors show them. A byte order mark before the first
+    line is removed. After iterating, `ends` counts each ending and `note()`
+    says whether the file mixed them.
+
+    path (Union[str, Path]): the file.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.ends: dict[str, int] = {}
+        self.had_bom = False
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        try:
+            handle = self.path.open("rb")
+        except OSError as err:
+            raise _unreadable(self.path, err) from None
+        with handle:
+            # newline="": universal line ends, returned untranslated.
+            text = io.TextIOWrapper(handle, encoding="utf8", newline="")
+            try:
+                for line_no, line in enumerate(text, start=1):
+                    if line_no == 1 and line.startswith(BOM):
+                        line = line[1:]
+                        self.had_bom = True
+                    end = next((e for e in LINE_ENDS if line.endswith(e)), "")
+                    if end:
+                        self.ends[end] = self.ends.get(end, 0) + 1
+                        line = line[: -len(end)]
+                    yield line_no, line
+            except UnicodeDecodeError:
+                raise _locate_decode_error(self.path) from None
+            except OSError as err:
+                raise _unreadable(self.path, err) from None
+
+    @property
+    def mixed(self) -> bool:
+        """RETURNS (bool): whether the lines read so far end in more than one way."""
+        return len(self.ends) > 1
+
+    def note(self) -> str | None:
+        """RETURNS (Optional[str]): a report note (W100) if the file mixed line ends."""
+        if not self.mixed:
+            return None
+        counts = ", ".join(f"{_PRINTABLE_ENDS[end]} {n}" for end, n in sorted(self.ends.items()))
+        return Warnings.W100.format(path=self.path, counts=counts)
 
 
 def read_lines(path: str | Path) -> list[str]:
-    """Read a file as UTF-8 lines, split on "\\n" only.
-
-    Other Unicode line breaks (U+2028, U+0085, ...) stay inside their line, so
-    list index + 1 is the line number a text editor shows. A trailing "\\r" is
-    removed from each line.
+    """Read a file's lines (see `LineReader`) into a list.
 
     path (Union[str, Path]): the file.
     RETURNS (List[str]): the lines without their line ending.
     """
-    text = read_text(path)
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [line.removesuffix("\r") for line in lines]
+    return [line for _, line in LineReader(path)]
 
 
-def write_docbin(docs: list[Doc], path: str | Path) -> None:
+def write_docbin(docs: Iterable[Doc], path: str | Path) -> int:
     """Write Docs (entities and `user_data`, so `doc_id` too) as a .spacy file.
 
-    docs (List[Doc]): the documents.
-    path (Union[str, Path]): the output file; parent folders are created.
+    Docs are added to the DocBin one at a time, so a generator of Docs is
+    never held in memory; the file is written atomically (temporary file and
+    rename), parent folders created.
+
+    docs (Iterable[Doc]): the documents.
+    path (Union[str, Path]): the output file.
+    RETURNS (int): the number of Docs written.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    DocBin(docs=docs, store_user_data=True).to_disk(path)
+    docbin = DocBin(store_user_data=True)
+    n = 0
+    for doc in docs:
+        docbin.add(doc)
+        n += 1
+    write_atomic(path, docbin.to_disk)
+    return n

@@ -78,11 +78,12 @@ def test_convert_pubtator(tmp_path):
     assert result.exit_code == 0, result.output
     docs = load(out)
     assert [d.user_data["doc_id"] for d in docs] == ["111"]
+    # "heparin" is annotated as "heparine": its offsets cannot be trusted
     assert [(e.text, e.label_) for e in docs[0].ents] == [
         ("Aspirin", "CHEMICAL"),
         ("fever", "DISEASE"),
         ("renal failure", "DISEASE"),
         ("Fever", "DISEASE"),
-        ("heparin", "CHEMICAL"),
         ("warfarin", "CHEMICAL"),
     ]
+    assert "surface_mismatch" in result.output
