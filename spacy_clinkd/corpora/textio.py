@@ -13,7 +13,9 @@ stops with a numbered error naming the file (and line), never a traceback.
 import io
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from spacy.tokens import Doc, DocBin
 
@@ -46,14 +48,41 @@ def decode_error(path: Path, data: bytes, err: UnicodeDecodeError) -> InputFileE
     return InputFileError(message, path=path, line=line)
 
 
-def _locate_decode_error(path: Path) -> InputFileError:
+def _locate_decode_error(path: Path) -> InputFileError | None:
     # Only on the error path: the whole file is read to find the bad byte.
     data = path.read_bytes()
     try:
         data.decode("utf8")
     except UnicodeDecodeError as err:
         return decode_error(path, data, err)
-    raise AssertionError(f"{path} decodes on a second read")  # pragma: no cover
+    return None
+
+
+def _unreadable_text(path: Path) -> ClinkdError:
+    return ClinkdError(Errors.E115.format(path=path, reason="not valid UTF-8"))
+
+
+@contextmanager
+def open_text(path: str | Path) -> Iterator[TextIO]:
+    """Open a UTF-8 text file for a reader that needs a file object (csv).
+
+    Lines are returned untranslated (newline=""), a leading byte order mark is
+    removed, and an error while the block reads the file becomes E115 or
+    E100 (with the line of the first bad byte), naming the file.
+
+    path (Union[str, Path]): the file.
+    YIELDS (TextIO): the open file.
+    """
+    path = Path(path)
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as err:
+        raise _unreadable(path, err) from None
+    try:
+        with handle:
+            yield handle
+    except UnicodeDecodeError:
+        raise (_locate_decode_error(path) or _unreadable_text(path)) from None
 
 
 def read_text_and_bom(path: str | Path) -> tuple[str, bool]:
@@ -124,7 +153,7 @@ class LineReader:
                         line = line[: -len(end)]
                     yield line_no, line
             except UnicodeDecodeError:
-                raise _locate_decode_error(self.path) from None
+                raise (_locate_decode_error(self.path) or _unreadable_text(self.path)) from None
             except OSError as err:
                 raise _unreadable(self.path, err) from None
 
