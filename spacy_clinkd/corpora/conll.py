@@ -24,6 +24,7 @@ I-X that does not follow B-X or I-X in the same sentence. The output file
 may not be the input (`convert-conll x.bio x.bio`); it is checked before the
 input is read and written atomically.
 """
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,12 +43,17 @@ DOCSTART = "-DOCSTART-"
 _Sentence = tuple[int, list[str], list[tuple[int, int, str]]]
 
 
+# `\s` in a str pattern is what `str.isspace` calls whitespace (NBSP too).
+_WHITESPACE = re.compile(r"\s")
+_ONLY_ZERO_WIDTH = re.compile(f"[{ZERO_WIDTH}]+")
+
+
 def _check_token(word: str, tag: str, *, path: Path, line_no: int) -> None:
     if not word:
         raise InputFileError(Errors.E114, path=path, line=line_no)
-    if any(c.isspace() for c in word) or all(c in ZERO_WIDTH for c in word):
+    if _WHITESPACE.search(word) or _ONLY_ZERO_WIDTH.fullmatch(word):
         raise InputFileError(Errors.E122.format(token=word), path=path, line=line_no)
-    if any(c.isspace() for c in tag):
+    if _WHITESPACE.search(tag):
         raise InputFileError(Errors.E123.format(tag=tag), path=path, line=line_no)
 
 

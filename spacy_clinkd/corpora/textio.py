@@ -12,19 +12,20 @@ stops with a numbered error naming the file (and line), never a traceback.
 """
 import io
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+import numpy
+import srsly
 from spacy.tokens import Doc, DocBin
 
 from ..errors import ClinkdError, Errors, InputFileError, Warnings
 from ..paths import write_atomic
 
 BOM = "\ufeff"
-# "\r\n" before "\r": a line ending in "\r\n" ends once.
-LINE_ENDS = ("\r\n", "\n", "\r")
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 _PRINTABLE_ENDS = {"\n": "\\n", "\r\n": "\\r\\n", "\r": "\\r"}
 
@@ -117,6 +118,31 @@ def read_text(path: str | Path) -> str:
     return read_text_and_bom(path)[0]
 
 
+_TEXT_BREAK = re.compile("\r\n|\r|\n")
+CHUNK_CHARS = 1 << 20
+
+
+def _split_lines(text: TextIO) -> Iterator[tuple[str, str]]:
+    """(line, its ending) of an untranslated text stream, read in chunks of
+    CHUNK_CHARS characters (so memory is bounded by the longest line)."""
+    buffer = ""
+    while True:
+        chunk = text.read(CHUNK_CHARS)
+        eof = not chunk
+        buffer += chunk
+        pos = 0
+        for match in _TEXT_BREAK.finditer(buffer):
+            if not eof and match.end() == len(buffer) and match.group() == "\r":
+                break  # perhaps the first half of a "\r\n" cut by the chunk
+            yield buffer[pos : match.start()], match.group()
+            pos = match.end()
+        buffer = buffer[pos:]
+        if eof:
+            if buffer:
+                yield buffer, ""
+            return
+
+
 class LineReader:
     """The lines of a UTF-8 file, streamed: (1-based line number, line).
 
@@ -140,17 +166,16 @@ class LineReader:
         except OSError as err:
             raise _unreadable(self.path, err) from None
         with handle:
-            # newline="": universal line ends, returned untranslated.
+            # newline="": nothing translated; line ends are found below.
             text = io.TextIOWrapper(handle, encoding="utf8", newline="")
+            ends = self.ends
             try:
-                for line_no, line in enumerate(text, start=1):
+                for line_no, (line, end) in enumerate(_split_lines(text), start=1):
                     if line_no == 1 and line.startswith(BOM):
                         line = line[1:]
                         self.had_bom = True
-                    end = next((e for e in LINE_ENDS if line.endswith(e)), "")
                     if end:
-                        self.ends[end] = self.ends.get(end, 0) + 1
-                        line = line[: -len(end)]
+                        ends[end] = ends.get(end, 0) + 1
                     yield line_no, line
             except UnicodeDecodeError:
                 raise (_locate_decode_error(self.path) or _unreadable_text(self.path)) from None
@@ -183,7 +208,9 @@ def write_docbin(docs: Iterable[Doc], path: str | Path) -> int:
     """Write Docs (entities and `user_data`, so `doc_id` too) as a .spacy file.
 
     Docs are added to the DocBin one at a time, so a generator of Docs is
-    never held in memory; the file is written atomically (temporary file and
+    never held in memory, and the file is written by `stream_docbin`, which
+    does not make the three whole copies of the token table that
+    `DocBin.to_bytes` makes. It is written atomically (temporary file and
     rename), parent folders created.
 
     docs (Iterable[Doc]): the documents.
@@ -195,5 +222,62 @@ def write_docbin(docs: Iterable[Doc], path: str | Path) -> int:
     for doc in docs:
         docbin.add(doc)
         n += 1
-    write_atomic(path, docbin.to_disk)
+    write_atomic(path, lambda tmp: stream_docbin(docbin, tmp))
     return n
+
+
+def _bin_header(n: int) -> bytes:
+    """msgpack's header of a bin object of n bytes (bin 8, bin 16 or bin 32)."""
+    if n < 1 << 8:
+        return b"\xc4" + n.to_bytes(1, "big")
+    if n < 1 << 16:
+        return b"\xc5" + n.to_bytes(2, "big")
+    return b"\xc6" + n.to_bytes(4, "big")
+
+
+def stream_docbin(docbin: DocBin, path: str | Path) -> None:
+    """Write a DocBin as `DocBin.to_disk` does, without building it in memory.
+
+    `DocBin.to_bytes` stacks all token arrays into one (a copy), turns that
+    into bytes (a second), packs the message (a third) and compresses it. Here
+    the same msgpack message, byte for byte (a test checks it against
+    `to_bytes`), is packed piece by piece into a zlib stream, so the peak is
+    the DocBin itself; `DocBin.from_disk` reads the file as usual.
+
+    docbin (DocBin): the documents.
+    path (Union[str, Path]): the file to write.
+    """
+    packer = srsly.msgpack.Packer(use_bin_type=True)
+    compressor = zlib.compressobj()
+    with Path(path).open("wb") as out:
+
+        def write(data: bytes) -> None:
+            out.write(compressor.compress(data))
+
+        def write_arrays(arrays: list) -> None:
+            write(_bin_header(sum(a.nbytes for a in arrays)))
+            for array in arrays:
+                write(numpy.ascontiguousarray(array).tobytes("C"))
+
+        lengths = numpy.asarray([len(t) for t in docbin.tokens], dtype="int32")
+        fields: list[tuple[str, object]] = [
+            ("version", docbin.version),
+            ("attrs", docbin.attrs),
+            ("tokens", docbin.tokens),
+            ("spaces", docbin.spaces),
+            ("lengths", lengths.tobytes("C")),
+            ("strings", sorted(docbin.strings)),
+            ("cats", docbin.cats),
+            ("flags", docbin.flags),
+            ("span_groups", docbin.span_groups),
+        ]
+        if docbin.store_user_data:
+            fields.append(("user_data", docbin.user_data))
+        write(packer.pack_map_header(len(fields)))
+        for key, value in fields:
+            write(srsly.msgpack_dumps(key))
+            if key in ("tokens", "spaces"):
+                write_arrays(value)  # type: ignore[arg-type]
+            else:
+                write(srsly.msgpack_dumps(value))
+        out.write(compressor.flush())
