@@ -38,6 +38,7 @@ setup(
         ],
         "spacy_tokenizers": [
             "clinkd.clinical_tokenizer.v1 = spacy_clinkd.tokenizer:create_clinical_tokenizer",
+            "clinkd.clinical_tokenizer.v2 = spacy_clinkd.tokenizer:create_clinical_tokenizer_v2",
         ],
         "spacy_span_getters": [
             "clinkd.line_windows.v1 = spacy_clinkd.models.windows:create_line_windows",

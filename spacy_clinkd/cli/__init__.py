@@ -1,19 +1,40 @@
 """`python -m spacy_clinkd COMMAND`: one module per project step."""
 import sys
 
-from ..errors import ClinkdError
+from ..errors import ClinkdError, Errors
 
 # Importing the command modules attaches their commands to `app`.
 from . import assets, benchmark, convert, distill, evaluate, student, train, vocab  # noqa: F401,E402
 from ._app import app
 
 
-def main() -> None:
-    """Run the CLI; user errors print as one message, not a traceback."""
+def user_error(err: Exception) -> ClinkdError | None:
+    """The user-facing error for an exception that reached the top, or None
+    for a bug (which keeps its traceback).
+
+    The package turns the errors of user paths into `ClinkdError`s where it
+    opens them; an `OSError` that names a file and still gets here (from a
+    library, say) is reported the same way, as E022, never as a traceback.
+    """
+    if isinstance(err, ClinkdError):
+        return err
+    if isinstance(err, OSError) and err.filename is not None:
+        return ClinkdError(Errors.E022.format(path=err.filename, reason=err.strerror or err))
+    return None
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; user errors print as one message, not a traceback.
+
+    argv (Optional[List[str]]): the arguments; None reads `sys.argv`.
+    """
     try:
-        app()
-    except ClinkdError as err:
-        print(f"✘ {err}", file=sys.stderr)
+        app(args=argv)
+    except Exception as err:
+        error = user_error(err)
+        if error is None:
+            raise
+        print(f"✘ {error}", file=sys.stderr)
         sys.exit(1)
 
 

@@ -26,6 +26,14 @@ ReportPath = Annotated[
 Limit = Annotated[
     int | None, typer.Option("--limit", min=1, help="Keep only the first N docs (of each split)")
 ]
+Strict = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Stop at the first annotation whose surface text differs from the text at its "
+        "offsets, or a duplicate id, instead of dropping and counting it",
+    ),
+]
 
 
 def _print_report(report: ConversionReport, written: str) -> None:
@@ -45,9 +53,10 @@ def convert_brat_cli(
     ],
     labels: Labels,
     limit: Limit = None,
+    strict: Strict = False,
 ) -> None:
     """Convert a brat corpus, split by document id, to one .spacy file per split."""
-    report = convert_brat(brat_dir, output_dir, split_path=split, labels_path=labels, limit=limit)
+    report = convert_brat(brat_dir, output_dir, split_path=split, labels_path=labels, limit=limit, strict=strict)
     files = ", ".join(f"{name}.spacy" for name in report.docs)
     _print_report(report, f"{files} and report.json to {output_dir}")
 
@@ -80,9 +89,10 @@ def convert_pubtator_cli(
     labels: Labels,
     report: ReportPath = None,
     limit: Limit = None,
+    strict: Strict = False,
 ) -> None:
     """Convert a PubTator file (title, abstract, mentions) to a .spacy file."""
     result = convert_pubtator(
-        input_file, output_file, labels_path=labels, report_path=report, limit=limit
+        input_file, output_file, labels_path=labels, report_path=report, limit=limit, strict=strict
     )
     _print_report(result, str(output_file) + (f" and {report}" if report else ""))

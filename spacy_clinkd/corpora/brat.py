@@ -4,33 +4,60 @@ Only text-bound annotations (T lines) become entities. The other line kinds
 (E events, R relations, A/M attributes, N normalizations, * equivalences,
 # notes) are skipped and counted per kind in the report's `skipped`.
 
-T lines are parsed with `line.split("\\t", 2)` and the offsets are trusted,
-not the surface field (one MACCROBAT file has a stray tab in a surface).
-Discontinuous spans (`Type 10 15;20 25`) are joined to their outer bounds and
-counted as `discontinuous_joined`. Label mapping, token alignment and overlap
-resolution follow `spacy_clinkd.corpora.spans` (longest span wins; ties by
-earlier start, then file order).
+Files are read through `textio`: an .ann line ends at "\\n", "\\r\\n" or a
+lone "\\r" (a file that mixes them gets a note), and a byte order mark is
+removed from the .txt; brat counts it as a character, so the offsets are
+then shifted by one, unless its surfaces show that they do not count it
+(`bom_shift`, noted). T lines are split with `line.split("\\t", 2)`, so a
+stray tab stays in the surface (one MACCROBAT file has one). Offsets are
+ASCII digits only. The surface, brat's own copy of the annotated text, is
+compared with the text at the offsets (`spans.check_surface`): equal, or
+equal but for whitespace (`surface_whitespace`), and the span is read;
+otherwise the offsets were counted another way (UTF-8 bytes, UTF-16 code
+units, LF-normalised text of a CRLF file) or two lines ran together, and the
+span is dropped and counted as `surface_mismatch` (an error with `strict`).
+A T id used twice is noted and counted as `duplicate_id` (an error with
+`strict`). Discontinuous spans (`Type 10 15;20 25`, surface "frag1 frag2")
+are joined to their outer bounds and counted as `discontinuous_joined`.
+Label mapping, token alignment and overlap resolution follow
+`spacy_clinkd.corpora.spans` (longest span wins; ties by earlier start, then
+file order).
 
-Errors, never silent skips: a bad T line (not 3 tab-separated fields, a
-non-integer offset, start > end), an offset beyond the text, an unknown line
-kind, an .ann without its .txt or a .txt without its .ann (InputFileError,
-with file and line); a split id with neither file, an id in two splits or a
-malformed split file (ClinkdError).
+Errors, never silent skips: a bad T line (not 3 tab-separated fields, an
+offset that is not ASCII digits, start > end), an offset beyond the text, an
+unknown line kind, an .ann without its .txt or a .txt without its .ann
+(InputFileError, with file and line); a split id with neither file or one
+pointing outside the folder, an id in two splits, a split name that is not
+a plain file name ("../x") or a malformed split file (ClinkdError). Outputs
+are checked before any work and written atomically (`convert_brat`).
 """
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import srsly
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..errors import ClinkdError, Errors, InputFileError
+from ..errors import ClinkdError, Errors, InputFileError, Warnings
+from ..paths import check_output_dir, check_output_file
 from ..tokenizer import clinical_blank
 from .conversion_report import ConversionReport
 from .labels import load_label_map
-from .spans import CharSpan, set_entities
-from .textio import read_lines, read_text, write_docbin
+from .spans import SURFACE_MISMATCH, CharSpan, check_surface, parse_offset, set_entities
+from .textio import LineReader, read_text_and_bom, write_docbin
 
 SKIPPED_KINDS = ("E", "R", "A", "M", "N", "*", "#")
+REPORT_FILE = "report.json"
+# A split name becomes a file name: letters (any script), digits, "-", "_",
+# ".", not starting with "." (no "..", no hidden files, no separators).
+_SPLIT_NAME = re.compile(r"[^\W][\w.-]*")
+
+
+def _is_plain_name(name: str) -> bool:
+    """A split name that is one file name, neither hidden nor a path: its
+    DocBin is OUTPUT_DIR/NAME.spacy."""
+    return bool(_SPLIT_NAME.fullmatch(name)) and name not in (".", "..")
 
 
 def load_split(path: str | Path) -> dict[str, list[str]]:
@@ -38,7 +65,9 @@ def load_split(path: str | Path) -> dict[str, list[str]]:
 
     path (Union[str, Path]): a JSON object of split name → list of document ids.
     RETURNS (Dict[str, List[str]]): the split, in file order.
-    RAISES ClinkdError: the file is not such an object or an id is in two splits.
+    RAISES ClinkdError: the file is not such an object, a split name is not a
+        plain file name (E118: "../x", "a/b", ".hidden") or an id is in two
+        splits.
     """
     path = Path(path)
     try:
@@ -50,6 +79,8 @@ def load_split(path: str | Path) -> dict[str, list[str]]:
         raise ClinkdError(Errors.E102.format(path=path, reason=reason))
     seen: dict[str, str] = {}
     for split, ids in data.items():
+        if not _is_plain_name(split):
+            raise ClinkdError(Errors.E118.format(name=split, path=path))
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             reason = f"split '{split}' is not a list of strings"
             raise ClinkdError(Errors.E102.format(path=path, reason=reason))
@@ -60,40 +91,72 @@ def load_split(path: str | Path) -> dict[str, list[str]]:
     return {split: list(ids) for split, ids in data.items()}
 
 
-def _parse_offsets(fragments: str, *, path: Path, line_no: int, line: str) -> list[tuple[int, int]]:
+@dataclass(frozen=True)
+class TLine:
+    """One parsed T line of an .ann file.
+
+    line_no (int): its 1-based line number.
+    ann_id (str): the T id, e.g. "T12".
+    corpus_type (str): the entity type as written.
+    fragments (Tuple[Tuple[int, int], ...]): (start, end) per fragment.
+    surface (str): the third column, the annotated text as brat wrote it.
+    """
+
+    line_no: int
+    ann_id: str
+    corpus_type: str
+    fragments: tuple[tuple[int, int], ...]
+    surface: str
+
+    def shifted(self, shift: int) -> "TLine":
+        """RETURNS (TLine): the same line with every offset `shift` lower (not below 0)."""
+        if not shift:
+            return self
+        fragments = tuple((max(s - shift, 0), max(e - shift, 0)) for s, e in self.fragments)
+        return TLine(self.line_no, self.ann_id, self.corpus_type, fragments, self.surface)
+
+
+def _bad_t_line(reason: str, *, path: Path, line_no: int, line: str) -> InputFileError:
+    return InputFileError(Errors.E106.format(reason=reason, text=line), path=path, line=line_no)
+
+
+def _parse_offsets(fragments: str, *, path: Path, line_no: int, line: str) -> tuple[tuple[int, int], ...]:
     offsets: list[tuple[int, int]] = []
     for fragment in fragments.split(";"):
         parts = fragment.split()
         if len(parts) != 2:
             reason = f"offset fragment {fragment!r} is not 'START END'"
-            raise InputFileError(Errors.E106.format(reason=reason, text=line), path=path, line=line_no)
-        try:
-            start, end = int(parts[0]), int(parts[1])
-        except ValueError:
-            reason = f"non-integer offset in {fragment!r}"
-            raise InputFileError(Errors.E106.format(reason=reason, text=line), path=path, line=line_no) from None
-        if start < 0 or start > end:
-            reason = f"start {start} > end {end}" if start > end else "negative offset"
-            raise InputFileError(Errors.E106.format(reason=reason, text=line), path=path, line=line_no)
+            raise _bad_t_line(reason, path=path, line_no=line_no, line=line)
+        start, end = parse_offset(parts[0]), parse_offset(parts[1])
+        if start is None or end is None:
+            reason = f"non-integer offset in {fragment!r} (offsets are ASCII digits)"
+            raise _bad_t_line(reason, path=path, line_no=line_no, line=line)
+        if start > end:
+            raise _bad_t_line(f"start {start} > end {end}", path=path, line_no=line_no, line=line)
         offsets.append((start, end))
-    return offsets
+    return tuple(offsets)
 
 
-def parse_ann(
-    path: str | Path, text: str, *, report: ConversionReport
-) -> list[CharSpan]:
-    """Read the T lines of an .ann file; count the other line kinds as skipped.
+def read_t_lines(
+    path: str | Path, *, report: ConversionReport, strict: bool = False
+) -> list[TLine]:
+    """Parse the T lines of an .ann file; count the other line kinds as skipped.
+
+    Lines end at "\\n", "\\r\\n" or a lone "\\r" (a file that mixes them
+    gets a note). A T id used twice is noted and counted as `duplicate_id`;
+    both lines are read.
 
     path (Union[str, Path]): the .ann file.
-    text (str): the text of the matching .txt file, to check the offsets.
-    report (ConversionReport): receives `skipped` and `discontinuous_joined`.
-    RETURNS (List[CharSpan]): one span per T line, in file order; discontinuous
-        spans joined to their outer bounds.
-    RAISES InputFileError: a malformed line or an offset beyond the text.
+    report (ConversionReport): receives `skipped`, `duplicate_id` and notes.
+    strict (bool): a duplicate T id is an error (E120).
+    RETURNS (List[TLine]): the T lines in file order.
+    RAISES InputFileError: a malformed line.
     """
     path = Path(path)
-    spans: list[CharSpan] = []
-    for line_no, line in enumerate(read_lines(path), start=1):
+    lines: list[TLine] = []
+    first_use: dict[str, int] = {}
+    reader = LineReader(path)
+    for line_no, line in reader:
         if not line.strip():
             continue
         kind = line[0]
@@ -105,21 +168,103 @@ def parse_ann(
         fields = line.split("\t", 2)
         if len(fields) != 3:
             reason = f"expected 3 tab-separated fields, found {len(fields)}"
-            raise InputFileError(Errors.E106.format(reason=reason, text=line), path=path, line=line_no)
-        type_and_offsets = fields[1].split(" ", 1)
-        if len(type_and_offsets) != 2 or not type_and_offsets[0]:
-            reason = "expected 'TYPE START END'"
-            raise InputFileError(Errors.E106.format(reason=reason, text=line), path=path, line=line_no)
-        corpus_type, fragments = type_and_offsets
-        offsets = _parse_offsets(fragments, path=path, line_no=line_no, line=line)
-        start = min(s for s, _ in offsets)
-        end = max(e for _, e in offsets)
+            raise _bad_t_line(reason, path=path, line_no=line_no, line=line)
+        ann_id, type_and_offsets, surface = fields
+        parts = type_and_offsets.split(" ", 1)
+        if len(parts) != 2 or not parts[0]:
+            raise _bad_t_line("expected 'TYPE START END'", path=path, line_no=line_no, line=line)
+        corpus_type, offsets = parts
+        fragments = _parse_offsets(offsets, path=path, line_no=line_no, line=line)
+        if ann_id in first_use:
+            if strict:
+                message = Errors.E120.format(id=ann_id, first=first_use[ann_id])
+                raise InputFileError(message, path=path, line=line_no)
+            report.note(Warnings.W102.format(path=path, line=line_no, id=ann_id, first=first_use[ann_id]))
+            report.count_adjusted("duplicate_id", corpus_type)
+        else:
+            first_use[ann_id] = line_no
+        lines.append(TLine(line_no, ann_id, corpus_type, fragments, surface))
+    report.note(reader.note())
+    return lines
+
+
+def _n_surfaces_matching(text: str, lines: list[TLine], shift: int) -> int:
+    n = 0
+    for line in lines:
+        shifted = line.shifted(shift)
+        if all(e <= len(text) for _, e in shifted.fragments):
+            n += check_surface(text, shifted.fragments, line.surface) != SURFACE_MISMATCH
+    return n
+
+
+def bom_shift(text: str, lines: list[TLine]) -> int:
+    """How much to lower the offsets of a .txt file whose byte order mark was removed.
+
+    brat's own server counts a leading BOM as a character; tools that decode
+    with "utf-8-sig" do not. The convention under which more surfaces match
+    the text wins (brat's on a tie).
+
+    text (str): the text, its BOM removed.
+    lines (List[TLine]): the T lines of its .ann file.
+    RETURNS (int): 1 if the offsets count the BOM, else 0.
+    """
+    return 1 if _n_surfaces_matching(text, lines, 1) >= _n_surfaces_matching(text, lines, 0) else 0
+
+
+def parse_ann(
+    path: str | Path,
+    text: str,
+    *,
+    report: ConversionReport,
+    strict: bool = False,
+    bom: bool = False,
+    txt_path: str | Path | None = None,
+) -> list[CharSpan]:
+    """Read the entities of an .ann file, checked against the text.
+
+    Each T line's surface (third column) is compared with the text at its
+    offsets (`spans.check_surface`): a mismatch is dropped and counted as
+    `surface_mismatch` (an error with `strict`).
+
+    path (Union[str, Path]): the .ann file.
+    text (str): the text of the matching .txt file (BOM removed).
+    report (ConversionReport): receives `skipped`, `discontinuous_joined`,
+        `surface_whitespace`, `surface_mismatch`, `duplicate_id` and notes.
+    strict (bool): a surface mismatch or a duplicate T id is an error.
+    bom (bool): the .txt file started with a byte order mark (see `bom_shift`).
+    txt_path (Optional[Union[str, Path]]): the .txt file, for the BOM note.
+    RETURNS (List[CharSpan]): one span per T line kept, in file order;
+        discontinuous spans joined to their outer bounds.
+    RAISES InputFileError: a malformed line, an offset beyond the text, or
+        (strict) a surface mismatch or duplicate id.
+    """
+    path = Path(path)
+    lines = read_t_lines(path, report=report, strict=strict)
+    shift = bom_shift(text, lines) if bom and lines else 0
+    if bom and lines:
+        note = Warnings.W101 if shift else Warnings.W105
+        report.note(note.format(path=txt_path or path.with_suffix(".txt"), ann=path.name))
+    spans: list[CharSpan] = []
+    for order, raw in enumerate(lines):
+        line = raw.shifted(shift)
+        start = min(s for s, _ in line.fragments)
+        end = max(e for _, e in line.fragments)
         if end > len(text):
             message = Errors.E107.format(start=start, end=end, length=len(text))
-            raise InputFileError(message, path=path, line=line_no)
-        if len(offsets) > 1:
-            report.count_adjusted("discontinuous_joined", corpus_type)
-        spans.append(CharSpan(start, end, corpus_type, len(spans)))
+            raise InputFileError(message, path=path, line=line.line_no)
+        surface = check_surface(text, line.fragments, line.surface)
+        if surface == SURFACE_MISMATCH:
+            if strict:
+                found = " ".join(text[s:e] for s, e in line.fragments)
+                message = Errors.E117.format(surface=line.surface, start=start, end=end, found=found)
+                raise InputFileError(message, path=path, line=line.line_no)
+            report.count_dropped(SURFACE_MISMATCH, line.corpus_type)
+            continue
+        if surface is not None:
+            report.count_adjusted(surface, line.corpus_type)
+        if len(line.fragments) > 1:
+            report.count_adjusted("discontinuous_joined", line.corpus_type)
+        spans.append(CharSpan(start, end, line.corpus_type, order))
     return spans
 
 
@@ -132,6 +277,7 @@ def read_brat_document(
     report: ConversionReport,
     split: str,
     doc_id: str | None = None,
+    strict: bool = False,
 ) -> Doc:
     """Convert one .txt/.ann pair to a Doc with `doc.ents` set.
 
@@ -143,7 +289,8 @@ def read_brat_document(
     split (str): the split name, for the report.
     doc_id (Optional[str]): stored in `doc.user_data["doc_id"]`; defaults to
         the file stem.
-    RETURNS (Doc): the document.
+    strict (bool): a surface mismatch or a duplicate T id is an error.
+    RETURNS (Doc): the document; its text is the .txt file's without a BOM.
     RAISES InputFileError: a missing file or malformed input.
     """
     txt_path, ann_path = Path(txt_path), Path(ann_path)
@@ -151,13 +298,34 @@ def read_brat_document(
         raise InputFileError(Errors.E104.format(txt=txt_path), path=ann_path)
     if not ann_path.exists():
         raise InputFileError(Errors.E105.format(ann=ann_path), path=txt_path)
-    text = read_text(txt_path)
-    spans = parse_ann(ann_path, text, report=report)
+    text, bom = read_text_and_bom(txt_path)
+    spans = parse_ann(ann_path, text, report=report, strict=strict, bom=bom, txt_path=txt_path)
     doc = nlp.make_doc(text)
     doc.user_data["doc_id"] = doc_id if doc_id is not None else txt_path.stem
     set_entities(doc, spans, label_map=label_map, report=report, split=split)
     report.count_doc(split)
     return doc
+
+
+def _document_files(brat_dir: Path) -> dict[str, list[str]]:
+    """Document id (path below `brat_dir` without suffix) → its .txt/.ann files,
+    in every folder below and with suffixes in any case."""
+    files: dict[str, list[str]] = {}
+    for path in sorted(brat_dir.rglob("*")):
+        if path.suffix.lower() in (".txt", ".ann") and path.is_file():
+            rel = path.relative_to(brat_dir)
+            files.setdefault(rel.with_suffix("").as_posix(), []).append(rel.as_posix())
+    return files
+
+
+def _check_doc_id(brat_dir: Path, doc_id: str, split: str) -> None:
+    root = brat_dir.resolve()
+    target = (brat_dir / doc_id).resolve()
+    if not doc_id or "\x00" in doc_id or Path(doc_id).is_absolute() or root not in target.parents:
+        raise ClinkdError(Errors.E119.format(doc_id=doc_id, split=split, folder=brat_dir))
+
+
+MAX_LISTED = 20
 
 
 def read_brat_split(
@@ -168,8 +336,14 @@ def read_brat_split(
     label_map: dict[str, str],
     report: ConversionReport,
     limit: int | None = None,
+    strict: bool = False,
 ) -> dict[str, list[Doc]]:
     """Convert the documents of each split.
+
+    Document ids may name subfolders ("batch2/0042"), never a path outside
+    `brat_dir`. Documents in the folder (or below it, or with upper-case
+    suffixes) that no split names are counted as `documents not in split`
+    and listed in a note.
 
     brat_dir (Union[str, Path]): folder holding ID.txt and ID.ann files.
     split (Dict[str, List[str]]): split name → document ids (see `load_split`).
@@ -177,12 +351,17 @@ def read_brat_split(
     label_map (Dict[str, str]): corpus type → pipeline label.
     report (ConversionReport): receives the counts.
     limit (Optional[int]): keep only the first `limit` ids of each split.
+    strict (bool): a surface mismatch or a duplicate T id is an error.
     RETURNS (Dict[str, List[Doc]]): split name → Docs, in split-file order.
-    RAISES ClinkdError: an id has neither file (InputFileError: one is missing).
+    RAISES ClinkdError: an id has neither file or points outside `brat_dir`
+        (InputFileError: one file is missing).
     """
     brat_dir = Path(brat_dir)
     if not brat_dir.is_dir():
         raise ClinkdError(Errors.E115.format(path=brat_dir, reason="not a directory"))
+    for name, ids in split.items():
+        for doc_id in ids:
+            _check_doc_id(brat_dir, doc_id, name)
     docs: dict[str, list[Doc]] = {}
     for name, ids in split.items():
         docs[name] = []
@@ -194,16 +373,31 @@ def read_brat_split(
                 message = Errors.E103.format(doc_id=doc_id, split=name, txt=txt_path, ann=ann_path)
                 raise ClinkdError(message)
             doc = read_brat_document(
-                txt_path, ann_path, nlp=nlp, label_map=label_map, report=report, split=name, doc_id=doc_id
+                txt_path,
+                ann_path,
+                nlp=nlp,
+                label_map=label_map,
+                report=report,
+                split=name,
+                doc_id=doc_id,
+                strict=strict,
             )
             docs[name].append(doc)
     # Documents in the folder that no split names are not converted: count
-    # them, so that nothing disappears without trace (e.g. a fuller upstream
-    # copy, or a stray placeholder file).
+    # and name them, so that nothing disappears without trace (e.g. a fuller
+    # upstream copy, a stray placeholder file, a subfolder, "X.TXT").
     listed = {doc_id for ids in split.values() for doc_id in ids}
-    unlisted = {p.stem for p in brat_dir.iterdir() if p.suffix in (".txt", ".ann")} - listed
+    unlisted: list[str] = []
+    for doc_id, files in _document_files(brat_dir).items():
+        odd = [f for f in files if not f.endswith((".txt", ".ann"))]
+        if doc_id not in listed:
+            unlisted.append(doc_id)
+        elif odd:
+            unlisted.append(doc_id + " (" + ", ".join(odd) + ")")
     if unlisted:
         report.count_skipped("documents not in split", len(unlisted))
+        names = ", ".join(unlisted[:MAX_LISTED]) + (", ..." if len(unlisted) > MAX_LISTED else "")
+        report.note(Warnings.W104.format(n=len(unlisted), folder=brat_dir, names=names))
     return docs
 
 
@@ -214,24 +408,36 @@ def convert_brat(
     split_path: str | Path,
     labels_path: str | Path,
     limit: int | None = None,
+    strict: bool = False,
 ) -> ConversionReport:
     """Convert a brat corpus to OUTPUT_DIR/{split}.spacy plus OUTPUT_DIR/report.json.
+
+    The outputs are checked before anything is read (a file where the folder
+    should be, a folder where a file should be, no permission, an output that
+    is an input), and each is written atomically.
 
     brat_dir (Union[str, Path]): folder holding ID.txt and ID.ann files.
     output_dir (Union[str, Path]): folder for the .spacy files and report.json.
     split_path (Union[str, Path]): JSON split file (see `load_split`).
     labels_path (Union[str, Path]): JSON label map (see `load_label_map`).
     limit (Optional[int]): keep only the first `limit` docs of each split.
+    strict (bool): a surface mismatch or a duplicate T id is an error.
     RETURNS (ConversionReport): the counts, also written to report.json.
     """
     split = load_split(split_path)
     label_map = load_label_map(labels_path)
+    output_dir = Path(output_dir)
+    inputs = {"the split file": split_path, "the label map": labels_path}
+    check_output_dir(output_dir, inputs={"the brat folder": brat_dir})
+    outputs = {f"split '{name}'": output_dir / f"{name}.spacy" for name in split}
+    outputs["the report"] = output_dir / REPORT_FILE
+    for path in outputs.values():
+        check_output_file(path, inputs=inputs)
     report = ConversionReport(source=str(brat_dir))
     docs = read_brat_split(
-        brat_dir, split, nlp=clinical_blank(), label_map=label_map, report=report, limit=limit
+        brat_dir, split, nlp=clinical_blank(), label_map=label_map, report=report, limit=limit, strict=strict
     )
-    output_dir = Path(output_dir)
     for name, split_docs in docs.items():
         write_docbin(split_docs, output_dir / f"{name}.spacy")
-    report.write_json(output_dir / "report.json")
+    report.write_json(output_dir / REPORT_FILE)
     return report

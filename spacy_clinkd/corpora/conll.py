@@ -10,11 +10,21 @@ default one Doc per sentence; `n_sents` groups up to N consecutive sentences
 of the same document per Doc (sentence starts are set either way). Types not
 in the label map are dropped and counted as `unmapped_label`.
 
+The file is read line by line (`textio.LineReader`: "\\n", "\\r\\n" or a
+lone "\\r" ends a line; a file that mixes them gets a note; a byte order
+mark is removed, so it can neither hide a -DOCSTART- line nor join the first
+token) and Docs are made one at a time (`iter_conll`): `convert_conll` holds
+one DocBin, never the file or its Docs, in memory.
+
 Malformed input raises InputFileError with the file and line: a non-blank
-line without exactly 2 tab-separated columns, an empty token, a tag that is
-not O/B-X/I-X, or an I-X that does not follow B-X or I-X in the same
-sentence.
+line without exactly 2 tab-separated columns, an empty token, a token that
+holds whitespace (a trailing space, an NBSP-only token) or only zero-width
+characters, a tag that holds whitespace, a tag that is not O/B-X/I-X, or an
+I-X that does not follow B-X or I-X in the same sentence. The output file
+may not be the input (`convert-conll x.bio x.bio`); it is checked before the
+input is read and written atomically.
 """
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,10 +32,10 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from ..errors import ClinkdError, Errors, InputFileError
-from ..tokenizer import clinical_blank
-from .conversion_report import ConversionReport
+from ..tokenizer import ZERO_WIDTH, clinical_blank
+from .conversion_report import ConversionReport, check_conversion_outputs
 from .labels import load_label_map
-from .textio import read_lines, write_docbin
+from .textio import LineReader, write_docbin
 
 DOCSTART = "-DOCSTART-"
 
@@ -33,13 +43,28 @@ DOCSTART = "-DOCSTART-"
 _Sentence = tuple[int, list[str], list[tuple[int, int, str]]]
 
 
-def _read_sentences(path: Path) -> Iterator[_Sentence | None]:
+# `\s` in a str pattern is what `str.isspace` calls whitespace (NBSP too).
+_WHITESPACE = re.compile(r"\s")
+_ONLY_ZERO_WIDTH = re.compile(f"[{ZERO_WIDTH}]+")
+
+
+def _check_token(word: str, tag: str, *, path: Path, line_no: int) -> None:
+    if not word:
+        raise InputFileError(Errors.E114, path=path, line=line_no)
+    if _WHITESPACE.search(word) or _ONLY_ZERO_WIDTH.fullmatch(word):
+        raise InputFileError(Errors.E122.format(token=word), path=path, line=line_no)
+    if _WHITESPACE.search(tag):
+        raise InputFileError(Errors.E123.format(tag=tag), path=path, line=line_no)
+
+
+def _read_sentences(path: Path, report: ConversionReport) -> Iterator[_Sentence | None]:
     """Yield sentences in file order, and None at each -DOCSTART- line."""
     words: list[str] = []
     ents: list[tuple[int, int, str]] = []
     first_line = 0
     prev_tag = "O"
-    for line_no, line in enumerate(read_lines(path), start=1):
+    reader = LineReader(path)
+    for line_no, line in reader:
         if not line.strip() or line.split()[0] == DOCSTART:
             if words:
                 yield first_line, words, ents
@@ -52,8 +77,7 @@ def _read_sentences(path: Path) -> Iterator[_Sentence | None]:
             message = Errors.E109.format(n=len(columns), text=line)
             raise InputFileError(message, path=path, line=line_no)
         word, tag = columns
-        if not word:
-            raise InputFileError(Errors.E114, path=path, line=line_no)
+        _check_token(word, tag, path=path, line_no=line_no)
         if not words:
             first_line = line_no
         if tag != "O":
@@ -72,6 +96,7 @@ def _read_sentences(path: Path) -> Iterator[_Sentence | None]:
         prev_tag = tag
     if words:
         yield first_line, words, ents
+    report.note(reader.note())
 
 
 def _make_doc(
@@ -107,6 +132,54 @@ def _make_doc(
     return doc
 
 
+def iter_conll(
+    path: str | Path,
+    *,
+    nlp: Language,
+    label_map: dict[str, str],
+    report: ConversionReport,
+    split: str,
+    n_sents: int = 1,
+    limit: int | None = None,
+) -> Iterator[Doc]:
+    """Convert a CoNLL/BIO file to Docs, one at a time (bounded memory).
+
+    path (Union[str, Path]): the token-per-line file.
+    nlp (Language): supplies the vocab (use `clinical_blank()`).
+    label_map (Dict[str, str]): corpus type → pipeline label.
+    report (ConversionReport): receives the counts.
+    split (str): the split name, for the report.
+    n_sents (int): sentences per Doc (never across a -DOCSTART- boundary).
+    limit (Optional[int]): stop after this many Docs.
+    YIELDS (Doc): the Docs; `user_data["doc_id"]` is "FILENAME:LINE" with the
+        line of the Doc's first token.
+    RAISES InputFileError: malformed input (see the module docstring).
+    """
+    if n_sents < 1:
+        raise ClinkdError(Errors.E116.format(name="n_sents", value=n_sents))
+    path = Path(path)
+    n_docs = 0
+    group: list[_Sentence] = []
+    report.count_doc(split, 0)
+
+    def make() -> Doc:
+        doc_id = f"{path.name}:{group[0][0]}"
+        doc = _make_doc(nlp, group, doc_id=doc_id, label_map=label_map, report=report, split=split)
+        group.clear()
+        return doc
+
+    for sentence in _read_sentences(path, report):
+        if limit is not None and n_docs >= limit:
+            return
+        if sentence is not None:
+            group.append(sentence)
+        if group and (sentence is None or len(group) >= n_sents):
+            n_docs += 1
+            yield make()
+    if group and (limit is None or n_docs < limit):
+        yield make()
+
+
 def read_conll(
     path: str | Path,
     *,
@@ -117,46 +190,13 @@ def read_conll(
     n_sents: int = 1,
     limit: int | None = None,
 ) -> list[Doc]:
-    """Convert a CoNLL/BIO file to Docs.
+    """Convert a CoNLL/BIO file to a list of Docs (see `iter_conll`).
 
-    path (Union[str, Path]): the token-per-line file.
-    nlp (Language): supplies the vocab (use `clinical_blank()`).
-    label_map (Dict[str, str]): corpus type → pipeline label.
-    report (ConversionReport): receives the counts.
-    split (str): the split name, for the report.
-    n_sents (int): sentences per Doc (never across a -DOCSTART- boundary).
-    limit (Optional[int]): stop after this many Docs.
-    RETURNS (List[Doc]): the Docs; `user_data["doc_id"]` is "FILENAME:LINE"
-        with the line of the Doc's first token.
-    RAISES InputFileError: malformed input (see the module docstring).
+    RETURNS (List[Doc]): the Docs.
     """
-    if n_sents < 1:
-        raise ClinkdError(Errors.E116.format(name="n_sents", value=n_sents))
-    path = Path(path)
-    docs: list[Doc] = []
-    group: list[_Sentence] = []
-    report.count_doc(split, 0)
-
-    def flush() -> None:
-        if group:
-            doc_id = f"{path.name}:{group[0][0]}"
-            docs.append(
-                _make_doc(nlp, group, doc_id=doc_id, label_map=label_map, report=report, split=split)
-            )
-            group.clear()
-
-    for sentence in _read_sentences(path):
-        if limit is not None and len(docs) >= limit:
-            break
-        if sentence is None:
-            flush()
-            continue
-        group.append(sentence)
-        if len(group) >= n_sents:
-            flush()
-    if limit is None or len(docs) < limit:
-        flush()
-    return docs
+    return list(
+        iter_conll(path, nlp=nlp, label_map=label_map, report=report, split=split, n_sents=n_sents, limit=limit)
+    )
 
 
 def convert_conll(
@@ -169,10 +209,13 @@ def convert_conll(
     limit: int | None = None,
     split: str | None = None,
 ) -> ConversionReport:
-    """Convert a CoNLL/BIO file to a .spacy file.
+    """Convert a CoNLL/BIO file to a .spacy file, streaming.
+
+    The outputs are checked before the input is read: neither may be an
+    input or a folder, and their folders must be writable.
 
     input_file (Union[str, Path]): the token-per-line file.
-    output_file (Union[str, Path]): the .spacy file to write.
+    output_file (Union[str, Path]): the .spacy file to write (atomically).
     labels_path (Union[str, Path]): JSON label map (see `load_label_map`).
     n_sents (int): sentences per Doc.
     report_path (Optional[Union[str, Path]]): where to write the report JSON.
@@ -180,10 +223,11 @@ def convert_conll(
     split (Optional[str]): split name in the report; default: the output stem.
     RETURNS (ConversionReport): the counts.
     """
+    check_conversion_outputs(input_file, output_file, labels_path=labels_path, report_path=report_path)
     label_map = load_label_map(labels_path)
     report = ConversionReport(source=str(input_file))
     split = split if split is not None else Path(output_file).stem
-    docs = read_conll(
+    docs = iter_conll(
         input_file,
         nlp=clinical_blank(),
         label_map=label_map,

@@ -6,20 +6,29 @@ Counters (all plain dicts, so the report serializes as is):
 - `kept`: split → pipeline label → entities written to `doc.ents`.
 - `dropped`: reason → original corpus type → entities not written.
   Reasons: `unmapped_label` (type not in the label map), `overlap` (lost to
-  a longer overlapping entity), `unalignable` (no token span covers it).
+  a longer overlapping entity), `unalignable` (no token span covers it),
+  `surface_mismatch` (the annotation's own text is not the text at its
+  offsets: the offsets cannot be trusted).
 - `adjusted`: reason → original corpus type → entities written, but changed
   or suspicious. Reasons: `discontinuous_joined`, `trimmed_whitespace`,
-  `expanded_to_token_boundaries`, `surface_mismatch`. An adjusted entity may
-  still be dropped later (e.g. by overlap); it is then counted in both.
+  `expanded_to_token_boundaries`, `surface_whitespace` (the annotation's
+  text differs from the text at its offsets in whitespace only),
+  `duplicate_id` (a brat T id used twice; both are read). An adjusted entity
+  may still be dropped later (e.g. by overlap); it is then counted in both.
 - `skipped`: annotation line kind → lines read but not converted (brat
-  E/R/A/M/N/*/# lines, PubTator relation lines such as CID).
+  E/R/A/M/N/*/# lines, PubTator relation lines such as CID), and
+  `documents not in split` (brat).
+- `notes`: things about files rather than entities, one line each, with the
+  file (and line): mixed line ends, a byte order mark that the offsets
+  count, duplicate document ids, the documents no split names.
 """
+import json
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import srsly
+from ..paths import check_distinct, check_output_file, write_text_atomic
 
 
 def _bump(counter: dict[str, int], key: str, n: int = 1) -> None:
@@ -40,6 +49,12 @@ class ConversionReport:
     dropped: dict[str, dict[str, int]] = field(default_factory=dict)
     adjusted: dict[str, dict[str, int]] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, message: str | None) -> None:
+        """Add a note about a file (None: nothing to say)."""
+        if message is not None:
+            self.notes.append(message)
 
     def count_doc(self, split: str, n: int = 1) -> None:
         """Count `n` Docs written for `split`."""
@@ -85,16 +100,15 @@ class ConversionReport:
             "dropped": {r: _sorted(self.dropped[r]) for r in sorted(self.dropped)},
             "adjusted": {r: _sorted(self.adjusted[r]) for r in sorted(self.adjusted)},
             "skipped": _sorted(self.skipped),
+            "notes": list(self.notes),
         }
 
     def write_json(self, path: str | Path) -> None:
-        """Write `to_dict()` as indented JSON, creating parent directories.
+        """Write `to_dict()` as indented JSON, atomically, creating parent directories.
 
         path (Union[str, Path]): the output file.
         """
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(path, self.to_dict(), indent=2)
+        write_text_atomic(Path(path), json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
 
     def table(self) -> str:
         """RETURNS (str): the report as plain-text tables for printing."""
@@ -123,7 +137,29 @@ class ConversionReport:
             changes.append(("skipped", f"lines {line_kind}", str(self.skipped[line_kind]), ""))
         if changes:
             parts.append(_format(["", "reason", "count", "by original type"], changes))
+        if self.notes:
+            parts.append("\n".join(f"note: {note}" for note in self.notes))
         return "\n\n".join(parts)
+
+
+def check_conversion_outputs(
+    input_file: str | Path,
+    output_file: str | Path,
+    *,
+    labels_path: str | Path,
+    report_path: str | Path | None = None,
+) -> None:
+    """Check, before any work, the outputs of a one-file conversion (CoNLL,
+    PubTator): neither the DocBin nor the report may be an input or each
+    other, or a folder, and their folders must be writable.
+
+    RAISES ClinkdError: E020, E021 or E023.
+    """
+    inputs = {"the input file": input_file, "the label map": labels_path}
+    check_output_file(output_file, inputs=inputs)
+    if report_path is not None:
+        check_output_file(report_path, inputs=inputs)
+        check_distinct({"the output file": output_file, "the report": report_path})
 
 
 def _format(header: list[str], rows: list[tuple[str, ...]]) -> str:

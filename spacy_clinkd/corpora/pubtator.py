@@ -9,15 +9,22 @@ kind (its second field). The document text is `title + " " + abstract`
 (the title alone if there is no abstract line); `doc.user_data["doc_id"]` is
 the PMID.
 
-Offsets are trusted: a mention whose text differs from `text[start:end]` is
-kept and counted as `surface_mismatch`. Label mapping, token alignment and
-overlap resolution follow `spacy_clinkd.corpora.spans` (longest span wins;
-ties by earlier start, then file order).
+Lines end at "\\n", "\\r\\n" or a lone "\\r" (`textio.LineReader`; a file
+that mixes them gets a note) and a byte order mark is removed. Offsets are
+ASCII digits only. A mention's fourth column is compared with
+`text[start:end]` (`spans.check_surface`): equal but for whitespace, it is
+read and counted as `surface_whitespace`; otherwise it is dropped and counted
+as `surface_mismatch` (an error with `strict`), as in the brat reader. A PMID
+that a second document uses again is noted (an error with `strict`); both
+documents are read. Label mapping, token alignment and overlap resolution
+follow `spacy_clinkd.corpora.spans` (longest span wins; ties by earlier
+start, then file order).
 
 Malformed input raises InputFileError with the file and line: offsets beyond
-the text, non-integer end offset, start > end, fewer than 5 columns, a
-mention or abstract whose PMID differs from the title's, or one with no
-title before it, an abstract after mentions, or a line that is neither.
+the text, an offset that is not ASCII digits, start > end, fewer than 5
+columns, a mention or abstract whose PMID differs from the title's, or one
+with no title before it, an abstract after mentions, or a line that is
+neither.
 """
 import re
 from collections.abc import Iterator
@@ -27,12 +34,12 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..errors import Errors, InputFileError
+from ..errors import Errors, InputFileError, Warnings
 from ..tokenizer import clinical_blank
-from .conversion_report import ConversionReport
+from .conversion_report import ConversionReport, check_conversion_outputs
 from .labels import load_label_map
-from .spans import CharSpan, set_entities
-from .textio import read_lines, write_docbin
+from .spans import SURFACE_MISMATCH, CharSpan, check_surface, parse_offset, set_entities
+from .textio import LineReader, write_docbin
 
 _TEXT_LINE = re.compile(r"^([^\t|]+)\|([ta])\|(.*)$")
 
@@ -44,13 +51,15 @@ class PubTatorDocument:
     pmid (str): the document id.
     title (str): the title line's text.
     abstract (Optional[str]): the abstract line's text, if any.
-    mentions (List[CharSpan]): the mentions, in file order.
+    mentions (List[CharSpan]): the mentions read, in file order.
+    n_dropped (int): mentions dropped as `surface_mismatch`.
     """
 
     pmid: str
     title: str
     abstract: str | None = None
     mentions: list[CharSpan] = field(default_factory=list)
+    n_dropped: int = 0
 
     @property
     def text(self) -> str:
@@ -62,18 +71,23 @@ def _error(reason: str, line: str, path: Path, line_no: int) -> InputFileError:
     return InputFileError(Errors.E112.format(reason=reason, text=line), path=path, line=line_no)
 
 
-def iter_pubtator(path: str | Path, *, report: ConversionReport) -> Iterator[PubTatorDocument]:
+def iter_pubtator(
+    path: str | Path, *, report: ConversionReport, strict: bool = False
+) -> Iterator[PubTatorDocument]:
     """Parse a PubTator file document by document.
 
     path (Union[str, Path]): the PubTator file.
-    report (ConversionReport): receives `skipped` relation lines and
-        `surface_mismatch` counts.
+    report (ConversionReport): receives `skipped` relation lines,
+        `surface_whitespace` and `surface_mismatch` counts and notes.
+    strict (bool): a surface mismatch or a PMID used twice is an error.
     YIELDS (PubTatorDocument): the documents in file order.
     RAISES InputFileError: malformed input (see the module docstring).
     """
     path = Path(path)
     doc: PubTatorDocument | None = None
-    for line_no, line in enumerate(read_lines(path), start=1):
+    first_use: dict[str, int] = {}
+    reader = LineReader(path)
+    for line_no, line in reader:
         if not line.strip():
             if doc is not None:
                 yield doc
@@ -85,6 +99,13 @@ def iter_pubtator(path: str | Path, *, report: ConversionReport) -> Iterator[Pub
             if kind == "t":
                 if doc is not None:
                     yield doc
+                if pmid in first_use:
+                    if strict:
+                        message = Errors.E121.format(pmid=pmid, first=first_use[pmid])
+                        raise InputFileError(message, path=path, line=line_no)
+                    report.note(Warnings.W103.format(path=path, line=line_no, pmid=pmid, first=first_use[pmid]))
+                else:
+                    first_use[pmid] = line_no
                 doc = PubTatorDocument(pmid=pmid, title=content)
                 continue
             if doc is None or doc.pmid != pmid:
@@ -102,13 +123,14 @@ def iter_pubtator(path: str | Path, *, report: ConversionReport) -> Iterator[Pub
             # a relation line, e.g. PMID<TAB>CID<TAB>chemical<TAB>disease
             report.count_skipped(columns[1])
             continue
-        if not columns[1].isdigit():
-            raise _error("non-integer start offset", line, path, line_no)
+        start = parse_offset(columns[1])
+        if start is None:
+            raise _error("non-integer start offset (offsets are ASCII digits)", line, path, line_no)
         if len(columns) < 5:
             raise _error(f"mention with {len(columns)} columns, expected at least 5", line, path, line_no)
-        if not columns[2].isdigit():
-            raise _error("non-integer end offset", line, path, line_no)
-        start, end = int(columns[1]), int(columns[2])
+        end = parse_offset(columns[2])
+        if end is None:
+            raise _error("non-integer end offset (offsets are ASCII digits)", line, path, line_no)
         surface, corpus_type = columns[3], columns[4]
         if start > end:
             raise _error(f"start {start} > end {end}", line, path, line_no)
@@ -116,11 +138,21 @@ def iter_pubtator(path: str | Path, *, report: ConversionReport) -> Iterator[Pub
         if end > len(text):
             message = Errors.E107.format(start=start, end=end, length=len(text))
             raise InputFileError(message, path=path, line=line_no)
-        if text[start:end] != surface:
-            report.count_adjusted("surface_mismatch", corpus_type)
-        doc.mentions.append(CharSpan(start, end, corpus_type, len(doc.mentions)))
+        check = check_surface(text, [(start, end)], surface)
+        n_read = len(doc.mentions) + doc.n_dropped
+        if check == SURFACE_MISMATCH:
+            if strict:
+                message = Errors.E117.format(surface=surface, start=start, end=end, found=text[start:end])
+                raise InputFileError(message, path=path, line=line_no)
+            report.count_dropped(SURFACE_MISMATCH, corpus_type)
+            doc.n_dropped += 1
+            continue
+        if check is not None:
+            report.count_adjusted(check, corpus_type)
+        doc.mentions.append(CharSpan(start, end, corpus_type, n_read))
     if doc is not None:
         yield doc
+    report.note(reader.note())
 
 
 def read_pubtator(
@@ -131,8 +163,28 @@ def read_pubtator(
     report: ConversionReport,
     split: str,
     limit: int | None = None,
+    strict: bool = False,
 ) -> list[Doc]:
-    """Convert a PubTator file to Docs with `doc.ents` set.
+    """Convert a PubTator file to Docs with `doc.ents` set (see `iter_pubtator_docs`).
+
+    RETURNS (List[Doc]): one Doc per document, in file order.
+    """
+    return list(
+        iter_pubtator_docs(path, nlp=nlp, label_map=label_map, report=report, split=split, limit=limit, strict=strict)
+    )
+
+
+def iter_pubtator_docs(
+    path: str | Path,
+    *,
+    nlp: Language,
+    label_map: dict[str, str],
+    report: ConversionReport,
+    split: str,
+    limit: int | None = None,
+    strict: bool = False,
+) -> Iterator[Doc]:
+    """Convert a PubTator file to Docs with `doc.ents` set, one at a time.
 
     path (Union[str, Path]): the PubTator file.
     nlp (Language): supplies the tokenizer (use `clinical_blank()`).
@@ -140,22 +192,23 @@ def read_pubtator(
     report (ConversionReport): receives the counts.
     split (str): the split name, for the report.
     limit (Optional[int]): stop after this many documents.
-    RETURNS (List[Doc]): one Doc per document, in file order.
+    strict (bool): a surface mismatch or a PMID used twice is an error.
+    YIELDS (Doc): one Doc per document, in file order.
     RAISES InputFileError: malformed input (see the module docstring).
     """
-    docs: list[Doc] = []
     report.count_doc(split, 0)
     if limit is not None and limit < 1:
-        return docs
-    for document in iter_pubtator(path, report=report):
+        return
+    n_docs = 0
+    for document in iter_pubtator(path, report=report, strict=strict):
         doc = nlp.make_doc(document.text)
         doc.user_data["doc_id"] = document.pmid
         set_entities(doc, document.mentions, label_map=label_map, report=report, split=split)
         report.count_doc(split)
-        docs.append(doc)
-        if limit is not None and len(docs) >= limit:
-            break
-    return docs
+        yield doc
+        n_docs += 1
+        if limit is not None and n_docs >= limit:
+            return
 
 
 def convert_pubtator(
@@ -166,22 +219,28 @@ def convert_pubtator(
     report_path: str | Path | None = None,
     limit: int | None = None,
     split: str | None = None,
+    strict: bool = False,
 ) -> ConversionReport:
     """Convert a PubTator file to a .spacy file.
 
+    The outputs are checked before the input is read (see
+    `check_conversion_outputs`).
+
     input_file (Union[str, Path]): the PubTator file.
-    output_file (Union[str, Path]): the .spacy file to write.
+    output_file (Union[str, Path]): the .spacy file to write (atomically).
     labels_path (Union[str, Path]): JSON label map (see `load_label_map`).
     report_path (Optional[Union[str, Path]]): where to write the report JSON.
     limit (Optional[int]): keep only the first `limit` documents.
     split (Optional[str]): split name in the report; default: the output stem.
+    strict (bool): a surface mismatch or a PMID used twice is an error.
     RETURNS (ConversionReport): the counts.
     """
+    check_conversion_outputs(input_file, output_file, labels_path=labels_path, report_path=report_path)
     label_map = load_label_map(labels_path)
     report = ConversionReport(source=str(input_file))
     split = split if split is not None else Path(output_file).stem
-    docs = read_pubtator(
-        input_file, nlp=clinical_blank(), label_map=label_map, report=report, split=split, limit=limit
+    docs = iter_pubtator_docs(
+        input_file, nlp=clinical_blank(), label_map=label_map, report=report, split=split, limit=limit, strict=strict
     )
     write_docbin(docs, output_file)
     if report_path is not None:

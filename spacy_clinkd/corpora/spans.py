@@ -24,17 +24,30 @@ The brat and PubTator readers parse offsets into `CharSpan`s and hand them to
 
 Discontinuous spans are joined to their outer bounds by the readers before
 this step (counted there as `discontinuous_joined`).
+
+Before any of this, the readers parse offsets with `parse_offset` (ASCII
+digits only: `int()` would take "٣" or " 5", `str.isdigit()` even "²") and
+compare the annotation's own copy of its text (brat's third column,
+PubTator's fourth) with the document text at its offsets (`check_surface`).
+Equal, or equal but for whitespace (counted as `surface_whitespace`): the
+span is read. Otherwise the offsets were counted another way (UTF-8 bytes,
+UTF-16 code units, text with other line ends) or are wrong, and the span
+would name other words than its annotator meant: it is dropped and counted
+as `surface_mismatch`, or, with `strict`, the reader stops (E117).
 """
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span
 
+from ..tokenizer import ZERO_WIDTH
 from .conversion_report import ConversionReport
 
-# Characters trimmed at entity edges besides str.isspace() ones: zero-width
-# characters are not whitespace to Python but are invisible in the text.
-ZERO_WIDTH = "\u200b\u2060\ufeff"
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+SURFACE_OK = None
+SURFACE_WHITESPACE = "surface_whitespace"
+SURFACE_MISMATCH = "surface_mismatch"
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,36 @@ class CharSpan:
     end: int
     corpus_type: str
     order: int
+
+
+def parse_offset(value: str) -> int | None:
+    """RETURNS (Optional[int]): `value` as a character offset if it is one or
+    more ASCII digits and nothing else, else None."""
+    return int(value) if _ASCII_DIGITS.fullmatch(value) else None
+
+
+def _squash(text: str) -> str:
+    """Whitespace runs to one space, zero-width characters removed, ends stripped."""
+    return " ".join("".join(c for c in text if c not in ZERO_WIDTH).split())
+
+
+def check_surface(text: str, fragments: Iterable[tuple[int, int]], surface: str) -> str | None:
+    """Compare an annotation's surface text with the document text at its offsets.
+
+    text (str): the document text.
+    fragments (Iterable[Tuple[int, int]]): the annotation's (start, end)
+        fragments; a discontinuous annotation's surface is its fragments'
+        texts joined by one space (brat's convention).
+    surface (str): the text the annotation file gives.
+    RETURNS (Optional[str]): None if equal, `surface_whitespace` if equal
+        but for whitespace and zero-width characters, else `surface_mismatch`.
+    """
+    found = " ".join(text[s:e] for s, e in fragments)
+    if found == surface:
+        return SURFACE_OK
+    if _squash(found) == _squash(surface):
+        return SURFACE_WHITESPACE
+    return SURFACE_MISMATCH
 
 
 def _is_blank(char: str) -> bool:

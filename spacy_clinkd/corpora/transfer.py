@@ -18,7 +18,7 @@ from spacy.training import Example
 
 from ..errors import ClinkdError, Errors, InputFileError
 from ..models.windows import line_windows
-from .textio import read_text
+from .textio import LineReader, open_text, read_text
 
 # Set on chunks cut from a longer document (see `chunk_doc`): the key of the
 # whole document and the chunk's character offset into it.
@@ -32,12 +32,10 @@ def text_key(text: str) -> str:
 
 def read_jsonl(path: Path) -> Iterator[dict]:
     """The JSON objects of a JSONL file, one per non-blank line; a bad line
-    raises E359 naming the file and line."""
-    try:
-        lines = path.read_text(encoding="utf8").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        raise ClinkdError(Errors.E115.format(path=path, reason=err)) from err
-    for line_no, line in enumerate(lines, start=1):
+    raises E359 naming the file and line. Lines are read by
+    `textio.LineReader`, so a U+2028 inside a JSON string (valid JSON) does
+    not cut its record in two, as `str.splitlines` would."""
+    for line_no, line in LineReader(path):
         if not line.strip():
             continue
         try:
@@ -91,7 +89,7 @@ def read_texts(
 def _csv_texts(path: Path, column: str) -> Iterator[str]:
     # Clinical notes in one CSV field can exceed csv's default 128 KB limit.
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    with path.open(encoding="utf8", newline="") as handle:
+    with open_text(path) as handle:
         reader = csv.DictReader(handle)
         if reader.fieldnames is None or column not in reader.fieldnames:
             raise ClinkdError(

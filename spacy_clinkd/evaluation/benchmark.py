@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ClinkdError, Errors
+from ..paths import check_distinct, check_output_file, write_text_atomic
 
 
 def current_rss_mib() -> float | None:
@@ -281,24 +282,27 @@ def write_benchmark(
 
     model (str): pipeline directory or installed package name.
     data_path (Union[str, Path]): a `.spacy` DocBin or a directory of `.txt` files.
-    output (Union[str, Path]): the measurements JSON (parent directories are created).
+    output (Union[str, Path]): the measurements JSON (parent directories are
+        created); it and `markdown` are checked before any work and written
+        atomically.
     markdown (Optional[Union[str, Path]]): the markdown table; None writes none.
     limit (int): use the first `limit` texts (0: all).
     batch_size, repeats, warmup, latency_docs, threads: see `benchmark_pipeline`.
     RETURNS (str): the markdown table.
     """
+    inputs = {"the benchmark texts": data_path}
+    check_output_file(output, inputs=inputs)
+    if markdown is not None:
+        check_output_file(markdown, inputs=inputs)
+        check_distinct({"--output": output, "--markdown": markdown})
     texts = read_benchmark_texts(data_path, limit=limit)
     result = benchmark_pipeline(
         model, texts, batch_size=batch_size, repeats=repeats, warmup=warmup,
         latency_docs=latency_docs, threads=threads,
     )
     result["data"]["path"] = str(data_path)
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf8")
+    write_text_atomic(output, json.dumps(result, indent=2, sort_keys=True) + "\n")
     table = benchmark_markdown([result], title=f"Benchmark: {model}")
     if markdown is not None:
-        markdown = Path(markdown)
-        markdown.parent.mkdir(parents=True, exist_ok=True)
-        markdown.write_text(table, encoding="utf8")
+        write_text_atomic(markdown, table)
     return table

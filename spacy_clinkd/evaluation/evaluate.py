@@ -11,6 +11,7 @@ from typing import Any
 import srsly
 
 from ..errors import ClinkdError, Errors
+from ..paths import check_distinct, check_output_file, write_text_atomic
 from .bootstrap import bootstrap_intervals
 from .markdown import metrics_to_markdown
 from .metrics import remap_entities, score_entities
@@ -79,6 +80,9 @@ def evaluate_pipeline(
         gold_docs = list(DocBin().from_disk(data_path).get_docs(nlp.vocab))
     except (OSError, ValueError, KeyError) as err:
         raise ClinkdError(f"{data_path}: {Errors.E254.format(reason=err)}") from err
+    if not gold_docs:
+        # Scores over no documents would be zeros or NaN that look like results.
+        raise ClinkdError(Errors.E259.format(path=data_path))
     texts = [doc.text for doc in gold_docs]
     start = time.perf_counter()
     pred_docs = list(nlp.pipe(texts, batch_size=batch_size))
@@ -130,7 +134,9 @@ def write_evaluation(
 
     model (str): Pipeline directory or installed package name, for `spacy.load`.
     data_path (Path): A `.spacy` DocBin of gold docs.
-    output (Path): The metrics JSON to write (parent directories are created).
+    output (Path): The metrics JSON to write (parent directories are created);
+        it and `markdown` are checked before the pipeline is loaded, and
+        written atomically.
     markdown (Optional[Path]): The markdown report to write; None writes none.
     title (Optional[str]): Report title; None: "<lang>_<name> on <data file name>".
     labels (Optional[List[str]]): Labels to score; None scores all.
@@ -140,15 +146,19 @@ def write_evaluation(
     bootstrap (int): Bootstrap samples over documents; 0 disables them.
     RETURNS (str): The markdown report.
     """
+    # Checked before the pipeline is loaded and run, not after.
+    inputs = {"the gold docs": data_path}
+    check_output_file(output, inputs=inputs)
+    if markdown is not None:
+        check_output_file(markdown, inputs=inputs)
+        check_distinct({"--output": output, "--markdown": markdown})
     metrics = evaluate_pipeline(
         model, data_path, labels=labels, label_map=label_map, batch_size=batch_size, bootstrap=bootstrap
     )
     if title is None:
         title = f"{metrics['model']['name']} on {data_path.name}"
     report = metrics_to_markdown(metrics, title=title)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf8")
+    write_text_atomic(output, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     if markdown is not None:
-        markdown.parent.mkdir(parents=True, exist_ok=True)
-        markdown.write_text(report, encoding="utf8")
+        write_text_atomic(markdown, report)
     return report

@@ -7,6 +7,12 @@ id such as `emilyalsentzer/Bio_ClinicalBERT`. The name is resolved only when
 the model is initialized (training); a trained pipeline carries the weights,
 config and tokenizer inside, so loading it never resolves a name or touches
 the network.
+
+Resolving checks what will be loaded (`models.integrity`): a packaged
+encoder's files against their pinned SHA-256, and every folder for
+safetensors weights and no custom code. A hub id is fetched as a snapshot of
+its configs, vocabularies and safetensors only, so no pickled checkpoint is
+ever downloaded or loaded.
 """
 import importlib
 import os
@@ -21,6 +27,7 @@ from thinc.api import Model
 from thinc.types import Floats2d, Ragged
 
 from ..errors import ClinkdError, Errors
+from .integrity import HUB_FILES, PINNED_ENCODERS, check_encoder_folder, verify_pinned
 from .threads import register_fork_handler
 from .windows import WordpieceLimited
 
@@ -36,8 +43,11 @@ def resolve_encoder_name(name: str) -> str:
     """Turn an encoder name into something `from_pretrained` can open.
 
     name (str): a packaged-encoder alias, a local directory, or a hub id.
-    RETURNS (str): an absolute directory for aliases and local paths; hub ids
-        are returned unchanged.
+    RETURNS (str): an absolute directory: the package's folder, the local
+        directory, or the hub snapshot in the local cache.
+    RAISES ClinkdError: a packaged encoder's file differs from its pin (E030),
+        a folder without safetensors weights (E031) or asking for custom code
+        (E032), a missing package, folder or unreachable hub.
     """
     if name in PACKAGED_ENCODERS:
         module_name, package = PACKAGED_ENCODERS[name]
@@ -45,9 +55,14 @@ def resolve_encoder_name(name: str) -> str:
             module = importlib.import_module(module_name)
         except ImportError:
             raise ClinkdError(Errors.E002.format(name=name, package=package)) from None
-        return str(Path(module.get_model_path()).resolve())
+        folder = Path(module.get_model_path()).resolve()
+        if name in PINNED_ENCODERS:
+            verify_pinned(name, folder)
+        check_encoder_folder(folder)
+        return str(folder)
     path = Path(name).expanduser()
     if path.exists():
+        check_encoder_folder(path)
         return str(path.resolve())
     if path.is_absolute() or name.startswith(".") or (
         path.parent != Path(".") and path.parent.is_dir()
@@ -55,7 +70,26 @@ def resolve_encoder_name(name: str) -> str:
         # Looks like a local path (its folder exists here), not a hub id.
         raise ClinkdError(Errors.E008.format(path=path))
     check_hub_reachable(name)
-    return name
+    return hub_snapshot(name)
+
+
+def hub_snapshot(name: str) -> str:
+    """Fetch (or find in the cache) a hub model's configs, vocabularies and
+    safetensors weights, and nothing else.
+
+    name (str): a Hugging Face hub id.
+    RETURNS (str): the snapshot folder.
+    RAISES ClinkdError: the download failed (E001) or the model has no
+        safetensors weights (E031).
+    """
+    from huggingface_hub import snapshot_download
+
+    try:
+        folder = snapshot_download(name, allow_patterns=HUB_FILES)
+    except Exception as err:  # the hub library's many error types: say what to do
+        raise load_hf_error(name, err) from None
+    check_encoder_folder(folder)
+    return str(folder)
 
 
 HUB_HOST = "huggingface.co"

@@ -22,6 +22,7 @@ import torch
 
 from ..errors import ClinkdError, Errors
 from .encoder import encoder_from_pipeline, is_spacy_pipeline, resolve_encoder_name
+from .integrity import check_encoder_folder
 
 # Written into every student dir: where it came from and what was kept.
 PROVENANCE_FILE = "clinkd_student.json"
@@ -87,15 +88,18 @@ def build_student(
     """Load a teacher encoder from a Hugging Face directory, keep a subset of
     its layers, and save the student (see `save_student`).
 
-    source (Union[str, Path]): a local HF model directory (resolved name).
+    source (Union[str, Path]): a local HF model directory (resolved name);
+        it must hold safetensors weights (see `models.integrity`).
     output_dir (Union[str, Path]): where the student is written.
     layers (str): "every-other" or comma-separated indices, e.g. "0,2,5".
     RETURNS (Dict[str, object]): a summary (kept layers, parameter counts).
     """
     from transformers import AutoModel, AutoTokenizer
 
-    model = AutoModel.from_pretrained(str(source))
-    tokenizer = AutoTokenizer.from_pretrained(str(source))
+    check_encoder_folder(source)
+    # Weights only from safetensors, never a pickle; never the model's own code.
+    model = AutoModel.from_pretrained(str(source), use_safetensors=True, trust_remote_code=False)
+    tokenizer = AutoTokenizer.from_pretrained(str(source), trust_remote_code=False)
     return save_student(model, tokenizer, output_dir, layers=layers, source=str(source))
 
 

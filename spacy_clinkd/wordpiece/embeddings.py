@@ -115,7 +115,7 @@ def extend_model(
     source_dir, output_dir = Path(source_dir), Path(output_dir)
     tokenizer = load_tokenizer(source_dir)
     try:
-        model = AutoModel.from_pretrained(str(source_dir))
+        model = AutoModel.from_pretrained(str(source_dir), use_safetensors=True, trust_remote_code=False)
     except Exception as err:  # noqa: BLE001 - any loader failure is the user's path
         raise ClinkdError(Errors.E308.format(path=source_dir, reason=err)) from None
     old_list = wordpiece_vocab(tokenizer)

@@ -30,7 +30,7 @@ def load_tokenizer(path: str | Path) -> Any:
     from transformers import AutoTokenizer
 
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(path), use_fast=True)
+        tokenizer = AutoTokenizer.from_pretrained(str(path), use_fast=True, trust_remote_code=False)
     except Exception as err:  # noqa: BLE001 - any loader failure is the user's path
         raise ClinkdError(Errors.E308.format(path=path, reason=err)) from None
     if not getattr(tokenizer, "is_fast", False):

@@ -41,6 +41,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..corpora.textio import LineReader, open_text, read_text
 from ..errors import ClinkdError, Errors
 
 FORMATS_WITH_COLUMN = ("csv", "tsv")
@@ -154,16 +155,16 @@ def read_spec(spec: CorpusSpec) -> Iterator[str]:
 
 
 def _read_file(spec: CorpusSpec, path: Path) -> Iterator[str]:
+    # All text goes through corpora.textio: BOM removed, and an unreadable
+    # file or a byte that is not UTF-8 stops with an error naming the file.
     if spec.fmt == "txt":
-        yield path.read_text(encoding="utf8")
+        yield read_text(path)
     elif spec.fmt in ("lines", "wikitext"):
-        with path.open(encoding="utf8", newline="") as f:
-            for line in f:
-                line = line.rstrip("\r\n")
-                if spec.fmt == "wikitext":
-                    line = undo_wikitext(line)
-                if line.strip():
-                    yield line
+        for _, line in LineReader(path):
+            if spec.fmt == "wikitext":
+                line = undo_wikitext(line)
+            if line.strip():
+                yield line
     elif spec.fmt in ("csv", "tsv"):
         yield from _read_table(spec, path)
     elif spec.fmt in ("spacy", "ents"):
@@ -196,7 +197,7 @@ def _read_table(spec: CorpusSpec, path: Path) -> Iterator[str]:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     column = spec.column or "1"
     delimiter = "\t" if spec.fmt == "tsv" else ","
-    with path.open(encoding="utf8", newline="") as f:
+    with open_text(path) as f:
         if spec.fmt == "tsv":
             # Brown-style TSVs carry quotes as text (`` and ''): no quoting.
             rows: Iterator[list[str]] = csv.reader(f, delimiter=delimiter, quoting=csv.QUOTE_NONE)

@@ -14,9 +14,9 @@ COMMANDS = {
         ["model", "data_path"],
         ["--batch-size", "--latency-docs", "--limit", "--markdown", "--output", "--repeats", "--threads", "--warmup", "-o"],
     ),
-    "convert-brat": (["brat_dir", "output_dir"], ["--labels", "--limit", "--split"]),
+    "convert-brat": (["brat_dir", "output_dir"], ["--labels", "--limit", "--split", "--strict"]),
     "convert-conll": (["input_file", "output_file"], ["--labels", "--limit", "--n-sents", "--report"]),
-    "convert-pubtator": (["input_file", "output_file"], ["--labels", "--limit", "--report"]),
+    "convert-pubtator": (["input_file", "output_file"], ["--labels", "--limit", "--report", "--strict"]),
     "evaluate": (
         ["model", "data_path"],
         ["--batch-size", "--bootstrap", "--label-map", "--labels", "--markdown", "--output", "--title", "-o"],

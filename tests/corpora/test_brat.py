@@ -145,10 +145,11 @@ def test_non_utf8_text(tmp_path, nlp, label_map):
 
 
 def test_parse_ann_counts_discontinuous_for_all_types(tmp_path):
-    _, ann = write_pair(tmp_path, "", "T1\tLab_value 0 2;4 6\tab ef\n")
+    # the surface of a discontinuous span is its fragments joined by a space
+    _, ann = write_pair(tmp_path, "", "T1\tLab_value 0 2;6 8\tab ef\n")
     report = ConversionReport()
     spans = parse_ann(ann, "ab cd ef", report=report)
-    assert [(s.start, s.end, s.corpus_type, s.order) for s in spans] == [(0, 6, "Lab_value", 0)]
+    assert [(s.start, s.end, s.corpus_type, s.order) for s in spans] == [(0, 8, "Lab_value", 0)]
     assert report.adjusted == {"discontinuous_joined": {"Lab_value": 1}}
 
 

@@ -80,3 +80,4 @@ def test_convert_pubtator(tmp_path):
     docs = load(out)
     assert [d.user_data["doc_id"] for d in docs] == ["111"]
     assert [(e.text, e.label_) for e in docs[0].ents] == PUBTATOR_SAMPLE_ENTS
+    assert "surface_mismatch" in result.output

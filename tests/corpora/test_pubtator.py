@@ -32,13 +32,15 @@ def test_read(nlp):
     assert report.to_dict() == {
         "source": "",
         "docs": {"test": 2},
-        "kept": {"test": {"CHEMICAL": 3, "DISEASE": 3}},
-        "dropped": {"overlap": {"Disease": 1}, "unmapped_label": {"Dosage": 1}},
-        "adjusted": {
-            "expanded_to_token_boundaries": {"Disease": 1},
+        "kept": {"test": {"CHEMICAL": 2, "DISEASE": 3}},
+        "dropped": {
+            "overlap": {"Disease": 1},
             "surface_mismatch": {"Chemical": 1},
+            "unmapped_label": {"Dosage": 1},
         },
+        "adjusted": {"expanded_to_token_boundaries": {"Disease": 1}},
         "skipped": {"CID": 2},
+        "notes": [],
     }
 
 

@@ -24,6 +24,7 @@ def make_report() -> ConversionReport:
     report.count_dropped("overlap", "Sign_symptom")
     report.count_adjusted("expanded_to_token_boundaries", "Disease_disorder", 2)
     report.count_skipped("R", 7)
+    report.note("x.ann: mixed line ends")
     return report
 
 
@@ -37,6 +38,7 @@ def test_report_json(tmp_path):
         "dropped": {"overlap": {"Sign_symptom": 1}, "unmapped_label": {"Age": 1, "Lab_value": 4}},
         "adjusted": {"expanded_to_token_boundaries": {"Disease_disorder": 2}},
         "skipped": {"R": 7},
+        "notes": ["x.ann: mixed line ends"],
     }
 
 
@@ -49,6 +51,7 @@ def test_report_table():
     assert "entities      3    1" in table
     assert any(line.split()[:3] == ["dropped", "unmapped_label", "5"] and "Lab_value 4, Age 1" in line for line in lines)
     assert any(line.split() == ["skipped", "lines", "R", "7"] for line in lines)
+    assert lines[-1] == "note: x.ann: mixed line ends"
     report = make_report()
     assert report.n_dropped("unmapped_label") == 5
     assert report.n_adjusted("expanded_to_token_boundaries") == 2
