@@ -164,6 +164,7 @@ class Errors:
     )
     E258 = "{path}: cannot read texts to benchmark ({reason})."
     E259 = "{path} holds no documents: there is nothing to evaluate."
+    E260 = "{n} hostile-text check(s) failed (details above and in {output})."
 
     # -- tokenization (E300-E349) --
     E300 = "The corpus spec '{spec}' matches no file (globs are relative to the working directory)."
@@ -202,7 +203,7 @@ class Errors:
         "Teacher and student tokenize a doc differently ({n_teacher} vs {n_student} "
         "tokens; first difference at token {i}: {teacher_token!r} vs {student_token!r}; "
         "text begins {text!r}). Distillation pairs spaCy tokens, so both pipelines need "
-        "the same tokenizer (clinkd.clinical_tokenizer.v1)."
+        "the same tokenizer (the project's configs use clinkd.clinical_tokenizer.v2)."
     )
     E352 = (
         "Teacher targets for a doc have {rows} rows but the doc has {n_tokens} tokens "

@@ -12,7 +12,7 @@ from tests.util import ROOT
 PACKAGE = ROOT / "spacy_clinkd"
 # Top-level module or subpackage of spacy_clinkd → layer (higher imports lower).
 LAYERS = {
-    "about": 0, "errors": 0, "losses": 0, "tokenizer": 0,
+    "about": 0, "errors": 0, "losses": 0, "paths": 0, "tokenizer": 0,
     "assets": 1, "corpora": 1, "models": 1,
     "pipeline": 2,
     "distillation": 3, "evaluation": 3, "gold_training": 3, "wordpiece": 3,

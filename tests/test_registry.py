@@ -12,6 +12,7 @@ REGISTERED = [
     ("architectures", "clinkd.TokenTagger.v1"),
     ("architectures", "clinkd.TransformerEncoder.v1"),
     ("tokenizers", "clinkd.clinical_tokenizer.v1"),
+    ("tokenizers", "clinkd.clinical_tokenizer.v2"),
     ("scorers", "clinkd.ner_scorer.v1"),
     ("misc", "clinkd.pipeline_targets.v1"),
     ("misc", "clinkd.span_file_targets.v1"),

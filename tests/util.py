@@ -161,3 +161,48 @@ PUBTATOR_SAMPLE_ENTS = [
     ("Fever", "DISEASE"),
     ("warfarin", "CHEMICAL"),
 ]
+
+
+def run_cli(monkeypatch, capsys, *args) -> tuple[int, str, str]:
+    """Run `python -m spacy_clinkd ARGS` in-process, as a user would: through
+    `spacy_clinkd.cli.main`, which prints user errors without a traceback.
+    An exception that escapes `main` (a traceback for the user) fails the test.
+
+    RETURNS (Tuple[int, str, str]): exit code, stdout, stderr.
+    """
+    import sys
+
+    from spacy_clinkd.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["spacy_clinkd", *(str(a) for a in args)])
+    try:
+        main()
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def write_brat(folder: Path, name: str, text: str | bytes, ann: str | bytes) -> tuple[Path, Path]:
+    """Write NAME.txt and NAME.ann (str as UTF-8, bytes as given) into folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = folder / f"{name}.txt", folder / f"{name}.ann"
+    for path, content in zip(paths, (text, ann)):
+        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf8"))
+    return paths
+
+
+def random_head_pipeline(encoder_dir: Path, *, seed: int = 0, scale: float = 4.0) -> spacy.Language:
+    """A tiny clinkd_ner pipeline whose output layer has random weights, so
+    that it predicts entities everywhere (an untrained head predicts none, and
+    a test of entity offsets would check nothing)."""
+    import numpy
+    from spacy.training import Example
+
+    nlp = make_ner_nlp(encoder_dir)
+    nlp.initialize(lambda: [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in TRAIN_DATA])
+    head = nlp.get_pipe("clinkd_ner").model.get_ref("output_layer")
+    rng = numpy.random.RandomState(seed)
+    head.set_param("W", rng.normal(0, scale, head.get_param("W").shape).astype("float32"))
+    return nlp

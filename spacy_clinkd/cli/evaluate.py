@@ -1,4 +1,5 @@
-"""`python -m spacy_clinkd evaluate`: entity-level scores and speed of a pipeline."""
+"""`python -m spacy_clinkd evaluate`: entity-level scores and speed of a pipeline;
+`hostile-text`: the pipeline on hostile input."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +7,9 @@ from typing import Annotated
 
 import typer
 
+from ..errors import ClinkdError, Errors
 from ..evaluation.evaluate import read_label_map, write_evaluation
+from ..evaluation.robustness import write_hostile_text_check
 from ._app import app, parse_labels
 
 
@@ -61,3 +64,29 @@ def evaluate_cli(
         bootstrap=bootstrap,
     )
     typer.echo(report)
+
+
+@app.command("hostile-text")
+def hostile_text_cli(
+    model: Annotated[str, typer.Argument(help="Pipeline directory or installed package name.")],
+    *,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Result JSON to write.")],
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Batch size for nlp.pipe.")
+    ] = 4,
+) -> None:
+    """Run the hostile-text list (empty, 200,000 characters, control and zero-width
+    characters, emoji, right-to-left, CRLF, a lone surrogate, ...) through a pipeline:
+    no crash, every entity at its offsets, nlp.pipe equal to one call per text."""
+    result = write_hostile_text_check(model, output, batch_size=batch_size)
+    failed = {name: row["problems"] for name, row in result["texts"].items() if row["problems"]}
+    for name, row in result["texts"].items():
+        mark = "✘" if row["problems"] else "✔"
+        typer.echo(f"{mark} {name}: {row['chars']} chars, {row.get('tokens', '-')} tokens, {row.get('entities', '-')} entities")
+        for problem in row["problems"]:
+            typer.echo(f"    {problem}")
+    for problem in result["pipe_problems"]:
+        typer.echo(f"✘ {problem}")
+    if failed or result["pipe_problems"]:
+        raise ClinkdError(Errors.E260.format(n=len(failed) + len(result["pipe_problems"]), output=output))
+    typer.echo(f"✔ {len(result['texts'])} hostile texts, nlp.pipe equal to single calls; wrote {output}")

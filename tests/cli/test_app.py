@@ -21,6 +21,7 @@ COMMANDS = {
         ["model", "data_path"],
         ["--batch-size", "--bootstrap", "--label-map", "--labels", "--markdown", "--output", "--title", "-o"],
     ),
+    "hostile-text": (["model"], ["--batch-size", "--output", "-o"]),
     "build-student": (["teacher", "output_dir"], ["--layers"]),
     "train": (["config_path"], ["--gpu-id", "--output", "--summary", "-g", "-o"]),
     "extend-vocab": (

@@ -1,8 +1,8 @@
 """Transfer texts: unlabelled notes read as chunked spaCy Examples."""
 import pytest
 
-from spacy_clinkd.corpora.transfer import create_transfer_corpus, read_texts
-from spacy_clinkd.errors import ClinkdError
+from spacy_clinkd.corpora.transfer import create_transfer_corpus, read_jsonl, read_texts
+from spacy_clinkd.errors import ClinkdError, InputFileError
 from spacy_clinkd.tokenizer import clinical_blank
 from tests.util import DISTILLATION_DATA as DATA
 
@@ -39,3 +39,14 @@ def test_transfer_corpus_limits_and_chunks(nlp, tmp_path):
     assert all(set(eg.get_aligned_ner()) == {None} for eg in examples)  # no gold
     assert len(list(create_transfer_corpus(str(folder), max_docs=1, max_tokens=1000)(nlp))) == 1
     assert list(create_transfer_corpus(None)(nlp)) == []
+
+
+@pytest.mark.hostile
+def test_jsonl_records_keep_unicode_line_separators(tmp_path):
+    # U+2028 is valid inside a JSON string; str.splitlines would cut the record.
+    path = tmp_path / "notes.jsonl"
+    path.write_bytes('{"text": "fever\u2028cough"}\r\n\r\n{"text": "pain"}\r'.encode("utf8"))
+    assert [r["text"] for r in read_jsonl(path)] == ["fever\u2028cough", "pain"]
+    path.write_bytes(b'{"text": "ok"}\n{"text": "\xff"}\n')
+    with pytest.raises(InputFileError, match=r"notes\.jsonl:2: Not valid UTF-8"):
+        list(read_jsonl(path))

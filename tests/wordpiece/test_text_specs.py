@@ -3,7 +3,7 @@ from collections import Counter
 
 import pytest
 
-from spacy_clinkd.errors import ClinkdError
+from spacy_clinkd.errors import ClinkdError, InputFileError
 from spacy_clinkd.wordpiece.counting import count_words
 from spacy_clinkd.wordpiece.text_specs import (
     CorpusSpec,
@@ -137,3 +137,23 @@ def test_pubtator_malformed_names_file_and_line(tmp_path):
     path.write_text("1|t|Title.\n2|a|Abstract of another PMID.\n", encoding="utf8")
     with pytest.raises(ClinkdError, match=r"bad\.txt:2: Bad PubTator line"):
         list(read_spec(parse_spec(f"pubtator:{path}")))
+
+
+@pytest.mark.hostile
+@pytest.mark.parametrize("fmt", ["txt", "lines", "csv:1", "tsv:1"])
+def test_a_bad_byte_names_the_corpus_file_and_line(tmp_path, fmt):
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"fever\ncough \xe9 today\n")
+    with pytest.raises(InputFileError) as exc:
+        list(read_spec(parse_spec(f"{fmt}:{path}")))
+    assert str(exc.value).startswith(f"{path}:2: Not valid UTF-8 (byte 0xe9 at column 7)")
+
+
+@pytest.mark.hostile
+def test_corpus_files_lose_their_bom_and_keep_lone_cr_lines(tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_bytes("\ufeffnote,id\r\nfever,1\r\n".encode("utf8"))
+    assert list(read_spec(parse_spec(f"csv:note:{path}"))) == ["fever"]
+    lines = tmp_path / "lines.txt"
+    lines.write_bytes(b"fever\rcough\r")
+    assert list(read_spec(parse_spec(f"lines:{lines}"))) == ["fever", "cough"]
