@@ -1,8 +1,17 @@
 """brat standoff (.txt + .ann pairs) → Docs and DocBins, split by document id.
 
-Only text-bound annotations (T lines) become entities. The other line kinds
-(E events, R relations, A/M attributes, N normalizations, * equivalences,
-# notes) are skipped and counted per kind in the report's `skipped`.
+Only text-bound annotations (T lines) become entities. Polarity attributes
+become their assertion status: an A line `A3<TAB>POLARITY E12 NEG` on an
+event (whose trigger, `E12<TAB>Sign_symptom:T5`, is the entity) or on a T
+line directly gives NEG → "absent"; UNCERTAIN, MAYBE_POS, MAYBE_NEG →
+"possible"; POS, or no polarity, → "present" (MACCROBAT's convention). Binary
+attributes `Negation`/`Negated` (→ absent) and `Uncertain`/`Speculation`
+(→ possible) are read the same way. The kept entities' values are stored in
+`doc.user_data["clinkd_assertions"]` (see `spacy_clinkd.corpora.spans`) and
+counted in the report (`assertion`, and `polarity` per value read). The other
+line kinds (E events, R relations, other A and M attributes, N
+normalizations, * equivalences, # notes) are skipped and counted per kind in
+the report's `skipped`.
 
 T lines are parsed with `line.split("\\t", 2)` and the offsets are trusted,
 not the surface field (one MACCROBAT file has a stray tab in a surface).
@@ -13,10 +22,12 @@ earlier start, then file order).
 
 Errors, never silent skips: a bad T line (not 3 tab-separated fields, a
 non-integer offset, start > end), an offset beyond the text, an unknown line
-kind, an .ann without its .txt or a .txt without its .ann (InputFileError,
+kind, a polarity attribute on an id the file does not define or with an
+unknown value, an .ann without its .txt or a .txt without its .ann (InputFileError,
 with file and line); a split id with neither file, an id in two splits or a
 malformed split file (ClinkdError).
 """
+from dataclasses import replace
 from pathlib import Path
 
 import srsly
@@ -31,6 +42,25 @@ from .spans import CharSpan, set_entities
 from .textio import read_lines, read_text, write_docbin
 
 SKIPPED_KINDS = ("E", "R", "A", "M", "N", "*", "#")
+# brat polarity values → assertion status
+POLARITY = {
+    "NEG": "absent",
+    "NEGATIVE": "absent",
+    "UNCERTAIN": "possible",
+    "MAYBE_POS": "possible",
+    "MAYBE_NEG": "possible",
+    "POS": "present",
+    "POSITIVE": "present",
+}
+# binary brat attributes (no value) → assertion status
+BINARY_ASSERTIONS = {
+    "negation": "absent",
+    "negated": "absent",
+    "uncertain": "possible",
+    "uncertainty": "possible",
+    "speculation": "possible",
+    "speculated": "possible",
+}
 
 
 def load_split(path: str | Path) -> dict[str, list[str]]:
@@ -87,16 +117,32 @@ def parse_ann(
     path (Union[str, Path]): the .ann file.
     text (str): the text of the matching .txt file, to check the offsets.
     report (ConversionReport): receives `skipped` and `discontinuous_joined`.
-    RETURNS (List[CharSpan]): one span per T line, in file order; discontinuous
+    RETURNS (List[CharSpan]): one span per T line, in file order, with its
+        assertion status (module docstring); discontinuous
         spans joined to their outer bounds.
     RAISES InputFileError: a malformed line or an offset beyond the text.
     """
     path = Path(path)
     spans: list[CharSpan] = []
+    t_ids: dict[str, int] = {}  # T id → index into spans
+    triggers: dict[str, str] = {}  # E id → T id of its trigger
+    attributes: list[tuple[int, str, str, str]] = []  # (line, target id, assertion, line)
     for line_no, line in enumerate(read_lines(path), start=1):
         if not line.strip():
             continue
         kind = line[0]
+        if kind == "E":
+            fields = line.split("\t")
+            trigger = fields[1].split()[0] if len(fields) > 1 and fields[1].split() else ""
+            if ":" in trigger:
+                triggers[fields[0]] = trigger.split(":", 1)[1]
+        if kind == "A":
+            parsed = _parse_attribute(line, path=path, line_no=line_no)
+            if parsed is not None:
+                target, value, assertion = parsed
+                report.count_polarity(value)
+                attributes.append((line_no, target, assertion, line))
+                continue
         if kind in SKIPPED_KINDS:
             report.count_skipped(kind)
             continue
@@ -119,8 +165,35 @@ def parse_ann(
             raise InputFileError(message, path=path, line=line_no)
         if len(offsets) > 1:
             report.count_adjusted("discontinuous_joined", corpus_type)
-        spans.append(CharSpan(start, end, corpus_type, len(spans)))
+        t_ids[fields[0]] = len(spans)
+        spans.append(CharSpan(start, end, corpus_type, len(spans), "present"))
+    for line_no, target, assertion, line in attributes:
+        t_id = triggers.get(target, target)
+        if t_id not in t_ids:
+            reason = f"it names {target!r}, which is no T line or event of this file"
+            raise InputFileError(Errors.E117.format(reason=reason, text=line), path=path, line=line_no)
+        i = t_ids[t_id]
+        spans[i] = replace(spans[i], assertion=assertion)
     return spans
+
+
+def _parse_attribute(line: str, *, path: Path, line_no: int) -> tuple[str, str, str] | None:
+    """(target id, value, assertion) of a polarity A line; None for other attributes."""
+    fields = line.split("\t")
+    parts = fields[1].split() if len(fields) > 1 else []
+    if len(parts) < 2:
+        reason = "expected 'NAME TARGET [VALUE]'"
+        raise InputFileError(Errors.E117.format(reason=reason, text=line), path=path, line=line_no)
+    name, target = parts[0], parts[1]
+    if name.lower() == "polarity":
+        value = parts[2] if len(parts) > 2 else ""
+        if value.upper() not in POLARITY:
+            reason = f"unknown polarity {value!r} (expected one of {sorted(POLARITY)})"
+            raise InputFileError(Errors.E117.format(reason=reason, text=line), path=path, line=line_no)
+        return target, value.upper(), POLARITY[value.upper()]
+    if name.lower() in BINARY_ASSERTIONS and len(parts) == 2:
+        return target, name, BINARY_ASSERTIONS[name.lower()]
+    return None
 
 
 def read_brat_document(

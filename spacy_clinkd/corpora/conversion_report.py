@@ -12,7 +12,13 @@ Counters (all plain dicts, so the report serializes as is):
   `expanded_to_token_boundaries`, `surface_mismatch`. An adjusted entity may
   still be dropped later (e.g. by overlap); it is then counted in both.
 - `skipped`: annotation line kind → lines read but not converted (brat
-  E/R/A/M/N/*/# lines, PubTator relation lines such as CID).
+  E/R/M/N/*/# lines and A lines other than polarity, PubTator relation lines
+  such as CID).
+- `assertion`: split → pipeline label → assertion status → entities written
+  (brat polarity: NEG → absent; UNCERTAIN, MAYBE_POS, MAYBE_NEG → possible;
+  POS or none → present). Empty for corpora without assertions.
+- `polarity`: brat polarity value → attribute lines read (before label
+  mapping and overlap resolution).
 """
 import textwrap
 from dataclasses import dataclass, field
@@ -40,6 +46,8 @@ class ConversionReport:
     dropped: dict[str, dict[str, int]] = field(default_factory=dict)
     adjusted: dict[str, dict[str, int]] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
+    assertion: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    polarity: dict[str, int] = field(default_factory=dict)
 
     def count_doc(self, split: str, n: int = 1) -> None:
         """Count `n` Docs written for `split`."""
@@ -61,6 +69,14 @@ class ConversionReport:
     def count_skipped(self, kind: str, n: int = 1) -> None:
         """Count `n` annotation lines of `kind` read but not converted."""
         _bump(self.skipped, kind, n)
+
+    def count_assertion(self, split: str, label: str, assertion: str, n: int = 1) -> None:
+        """Count `n` entities of `label` with gold `assertion` written for `split`."""
+        _bump(self.assertion.setdefault(split, {}).setdefault(label, {}), assertion, n)
+
+    def count_polarity(self, value: str, n: int = 1) -> None:
+        """Count `n` brat polarity attribute lines of `value` read."""
+        _bump(self.polarity, value, n)
 
     def n_dropped(self, reason: str) -> int:
         """RETURNS (int): entities dropped for `reason`, over all types."""
@@ -85,6 +101,11 @@ class ConversionReport:
             "dropped": {r: _sorted(self.dropped[r]) for r in sorted(self.dropped)},
             "adjusted": {r: _sorted(self.adjusted[r]) for r in sorted(self.adjusted)},
             "skipped": _sorted(self.skipped),
+            "assertion": {
+                split: {label: _sorted(c) for label, c in sorted(by_label.items())}
+                for split, by_label in self.assertion.items()
+            },
+            "polarity": _sorted(self.polarity),
         }
 
     def write_json(self, path: str | Path) -> None:
@@ -123,6 +144,13 @@ class ConversionReport:
             changes.append(("skipped", f"lines {line_kind}", str(self.skipped[line_kind]), ""))
         if changes:
             parts.append(_format(["", "reason", "count", "by original type"], changes))
+        if self.assertion:
+            values = ["present", "absent", "possible"]
+            rows_a: list[tuple[str, ...]] = []
+            for split, by_label in self.assertion.items():
+                for label in sorted(by_label):
+                    rows_a.append((split, label, *(str(by_label[label].get(v, 0)) for v in values)))
+            parts.append(_format(["assertion", "label", *values], rows_a))
         return "\n\n".join(parts)
 
 

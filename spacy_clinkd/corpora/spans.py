@@ -24,6 +24,12 @@ The brat and PubTator readers parse offsets into `CharSpan`s and hand them to
 
 Discontinuous spans are joined to their outer bounds by the readers before
 this step (counted there as `discontinuous_joined`).
+
+Assertion status: when a reader gives spans an `assertion` ("present",
+"absent", "possible"; brat's polarity attributes), the kept entities' values
+go to `doc.user_data[ASSERTIONS]` as `[start_char, end_char, assertion]`
+triples (saved in the DocBin with the other user data; `gold_assertions`
+reads them back) and are counted per label in the report's `assertion`.
 """
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,6 +37,10 @@ from dataclasses import dataclass
 from spacy.tokens import Doc, Span
 
 from .conversion_report import ConversionReport
+
+# Key of `Doc.user_data` holding the gold assertion status of `doc.ents`.
+ASSERTIONS = "clinkd_assertions"
+ASSERTION_VALUES = ("present", "absent", "possible")
 
 # Characters trimmed at entity edges besides str.isspace() ones: zero-width
 # characters are not whitespace to Python but are invisible in the text.
@@ -45,12 +55,14 @@ class CharSpan:
     end (int): end character offset (exclusive).
     corpus_type (str): the entity type as written in the corpus.
     order (int): position in the input file, the last overlap tie-breaker.
+    assertion (Optional[str]): the gold assertion status, where the corpus has one.
     """
 
     start: int
     end: int
     corpus_type: str
     order: int
+    assertion: str | None = None
 
 
 def _is_blank(char: str) -> bool:
@@ -162,4 +174,23 @@ def set_entities(
     doc.ents = [span for span, _ in kept]
     for span, _ in kept:
         report.count_kept(split, span.label_)
+    if any(source.assertion is not None for _, source in kept):
+        doc.user_data[ASSERTIONS] = [
+            [span.start_char, span.end_char, source.assertion or "present"] for span, source in kept
+        ]
+        for span, source in kept:
+            report.count_assertion(split, span.label_, source.assertion or "present")
     return doc
+
+
+def gold_assertions(doc: Doc) -> dict[tuple[int, int], str] | None:
+    """The gold assertion status of a doc's entities, by character offsets.
+
+    doc (Doc): a doc converted by a reader that keeps assertions.
+    RETURNS (Optional[Dict[Tuple[int, int], str]]): (start_char, end_char) →
+        assertion; None if the doc holds none.
+    """
+    triples = doc.user_data.get(ASSERTIONS)
+    if triples is None:
+        return None
+    return {(int(start), int(end)): str(value) for start, end, value in triples}
