@@ -6,7 +6,8 @@ medspaCy's ConText), with both negation and uncertainty:
 1. Cues are matched on lower-cased tokens (a PhraseMatcher over the term
    lists of `assertion_terms`, or the lists in the component's config).
    Where cues overlap, the longest wins ("no evidence of" over "no"); a cue
-   inside a `pseudo` phrase ("no change") is no cue.
+   inside a `pseudo` phrase ("no change") is no cue; a phrase in two lists
+   ("was not" before or after the entity) is both.
 2. An entity's scope is its sentence (`doc.sents` when the doc has sentence
    boundaries, e.g. from a `sentencizer` before this component; the whole
    doc otherwise), cut at line breaks, and cut again at `termination` cues
@@ -134,23 +135,25 @@ class ClinkdAssertion:
         return self._matcher
 
     def cues(self, doc: Doc) -> list[tuple[str, int, int]]:
-        """The cues of a doc: `(category, start, end)` token offsets, without
-        overlaps (longest first, then earliest) and without pseudo phrases."""
+        """The cues of a doc: `(category, start, end)` token offsets, sorted by
+        start. Overlapping phrases are resolved longest first, then earliest;
+        a phrase listed in several categories ("was not": before or after the
+        entity) keeps them all; a phrase that is `pseudo` is no cue."""
         strings = self.vocab.strings
-        found = sorted(
-            ((strings[match_id], start, end) for match_id, start, end in self.matcher(doc)),
-            key=lambda m: (-(m[2] - m[1]), m[1]),
-        )
+        by_span: dict[tuple[int, int], set[str]] = {}
+        for match_id, start, end in self.matcher(doc):
+            by_span.setdefault((start, end), set()).add(strings[match_id])
         taken = [False] * len(doc)
         kept = []
-        for category, start, end in found:
+        for start, end in sorted(by_span, key=lambda se: (-(se[1] - se[0]), se[0])):
             if any(taken[start:end]):
                 continue
             for i in range(start, end):
                 taken[i] = True
-            if category != "pseudo":
-                kept.append((category, start, end))
-        return sorted(kept, key=lambda m: m[1])
+            categories = by_span[(start, end)]
+            if "pseudo" not in categories:
+                kept.extend((category, start, end) for category in sorted(categories))
+        return sorted(kept, key=lambda m: (m[1], m[0]))
 
     def _scopes(self, doc: Doc) -> list[int]:
         """Scope id per token: sentences (if set), cut at line breaks."""

@@ -27,21 +27,23 @@ NEGATION_PRECEDING = [
     "no evidence of", "no evidence", "evaluate for", "fails to reveal", "free of", "rules out",
     "ruled out", "rule out for", "with no", "no history of", "no h/o", "neither", "nor",
     "none", "no new", "no further", "no other", "not any", "no longer", "lack of", "lacks",
-    "lacked", "unremarkable for", "resolution of", "resolved", "no complaints of",
-    "free from", "exclude", "excluded", "excludes", "excluding", "absent", "denial of",
+    "lacked", "unremarkable for", "no complaints of",
+    "free from", "exclude", "excludes", "excluding", "denial of",
     # MACCROBAT dev
     "without any", "without apparent", "did not show", "did not reveal", "did not indicate",
     "did not receive", "not any", "no obvious", "no focal", "no remnant", "no invasive",
-    "cessation of", "discontinuation of", "discontinued", "stopped", "withdrawal of",
+    "cessation of", "discontinuation of", "withdrawal of",
     "remains free of", "free of any", "not displayed any", "not demonstrated any",
     "showed no", "revealed no", "were negative for", "was negative for", "all negative for",
     "was not any", "were not any", "there was not any", "were not", "was not",
+    "ceased to", "recovered from", "disappearance of", "removal of", "complete removal of",
+    "exclusion of", "complete exclusion of", "had not detected any", "not detected any",
 ]
 NEGATION_FOLLOWING = [
     "declined", "unlikely", "was not", "were not", "not seen", "are not", "is not",
     "was ruled out", "were ruled out", "is ruled out", "are ruled out", "has been ruled out",
     "have been ruled out", "being ruled out", "was excluded", "were excluded", "is excluded",
-    "free", "was negative", "were negative", "is negative", "are negative", "absent",
+    "was negative", "were negative", "is negative", "are negative", "absent",
     "not observed", "were not observed", "was not observed", "not detected", "not found",
     "not noted", "not present", "not identified", "not seen", "not considered",
     "were not considered", "was not considered", "resolved", "was resolved", "were resolved",
@@ -93,7 +95,7 @@ TERMINATION = [
     "origin of", "origin for", "origins of", "origins for", "other possibilities of", "which", "who",
     "whereas", "while", "presenting", "presented", "presents", "complains", "complained", "reports",
     "reported", "revealed", "showed", "shows", "demonstrated", "then", "and then", "until", "when",
-    "due to", "on the contrary",
+    "due to", "on the contrary", "developed", "began", "started", "and later",
 ]
 
 DEFAULT_TERMS: dict[str, list[str]] = {
