@@ -148,3 +148,36 @@ def tiny_kd_overrides(teacher_dir, encoder_dir, corpora, cache_dir) -> dict:
         "training.optimizer.learn_rate.initial_rate": 0.002,
         "training.optimizer.L2": 0.0,
     }
+
+
+# Synthetic notes over the toy vocabulary, for the annotate tests.
+NOTE_TEXTS = [
+    "the patient has fever and cough",
+    "denies chest pain . no fever",
+    "took aspirin 5mg with insulin",
+    "no chest pain , has diabetes",
+    "was given insulin for diabetes and has dyspnea",
+]
+
+
+def synthetic_notes(n: int) -> list[dict]:
+    """`n` JSONL-ready notes `{"id", "text"}` cycling through NOTE_TEXTS."""
+    return [{"id": f"note-{i:04d}", "text": f"{NOTE_TEXTS[i % len(NOTE_TEXTS)]} {i}"} for i in range(n)]
+
+
+def write_tiny_pipeline(path: Path, encoder_dir: Path) -> Path:
+    """A saved pipeline: clinkd_ner on a tiny random encoder with a random
+    (seeded) head, so it finds entities, then sentencizer and clinkd_assertion."""
+    import numpy
+    from spacy.training import Example
+
+    nlp = make_ner_nlp(encoder_dir)
+    examples = [Example.from_dict(nlp.make_doc(t), {"entities": e}) for t, e in TRAIN_DATA]
+    nlp.initialize(lambda: examples)
+    head = nlp.get_pipe("clinkd_ner").model.get_ref("output_layer")
+    rng = numpy.random.default_rng(0)
+    head.set_param("W", rng.normal(0, 3.0, head.get_param("W").shape).astype("float32"))
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("clinkd_assertion")
+    nlp.to_disk(path)
+    return path
