@@ -92,21 +92,24 @@ class ConversionReport:
 
     def to_dict(self) -> dict[str, Any]:
         """RETURNS (Dict[str, Any]): the report as JSON-serializable data, keys sorted
-            within each counter (splits keep their insertion order).
+            within each counter (splits keep their insertion order); `assertion`
+            and `polarity` only when the corpus has assertions.
         """
-        return {
+        data = {
             "source": self.source,
             "docs": dict(self.docs),
             "kept": {split: _sorted(c) for split, c in self.kept.items()},
             "dropped": {r: _sorted(self.dropped[r]) for r in sorted(self.dropped)},
             "adjusted": {r: _sorted(self.adjusted[r]) for r in sorted(self.adjusted)},
             "skipped": _sorted(self.skipped),
-            "assertion": {
+        }
+        if self.assertion or self.polarity:
+            data["assertion"] = {
                 split: {label: _sorted(c) for label, c in sorted(by_label.items())}
                 for split, by_label in self.assertion.items()
-            },
-            "polarity": _sorted(self.polarity),
-        }
+            }
+            data["polarity"] = _sorted(self.polarity)
+        return data
 
     def write_json(self, path: str | Path) -> None:
         """Write `to_dict()` as indented JSON, creating parent directories.
