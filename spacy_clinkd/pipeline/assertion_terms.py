@@ -38,9 +38,14 @@ NEGATION_PRECEDING = [
     "was not any", "were not any", "there was not any", "were not", "was not",
     "ceased to", "recovered from", "disappearance of", "removal of", "complete removal of",
     "exclusion of", "complete exclusion of", "had not detected any", "not detected any",
+    # MACCROBAT train: stopped, refused and resolved count as absent
+    "discontinuing", "stopping", "stopped", "withholding", "refused", "refused further",
+    "refused to receive", "rejected", "rejected further", "failed to identify", "failed to reveal",
+    "failed to reveal any", "resolution of the", "complete resolution of", "normalization of",
+    "normalizations of", "non-", "non",
 ]
 NEGATION_FOLLOWING = [
-    "declined", "unlikely", "was not", "were not", "not seen", "are not", "is not",
+    "unlikely", "was not", "were not", "not seen", "are not", "is not",
     "was ruled out", "were ruled out", "is ruled out", "are ruled out", "has been ruled out",
     "have been ruled out", "being ruled out", "was excluded", "were excluded", "is excluded",
     "was negative", "were negative", "is negative", "are negative", "absent",
@@ -50,6 +55,8 @@ NEGATION_FOLLOWING = [
     "disappeared", "completely disappeared", "were ceased", "was ceased", "ceased",
     "was discontinued", "were discontinued", "discontinued", "were relieved", "was relieved",
     "was stopped", "were stopped", "withdrawn", "was withdrawn", "improbable",
+    "subsided", "had subsided", "ameliorated", "were ameliorated", "was ameliorated", "was cured",
+    "were cured", "were absorbed", "was absorbed", "did not appear",
 ]
 POSSIBLE_PRECEDING = [
     # ConText / NegEx uncertainty triggers
@@ -95,7 +102,7 @@ TERMINATION = [
     "origin of", "origin for", "origins of", "origins for", "other possibilities of", "which", "who",
     "whereas", "while", "presenting", "presented", "presents", "complains", "complained", "reports",
     "reported", "revealed", "showed", "shows", "demonstrated", "then", "and then", "until", "when",
-    "due to", "on the contrary", "developed", "began", "started", "and later",
+    "due to", "on the contrary", "developed", "began", "started", "and later", "after",
 ]
 
 DEFAULT_TERMS: dict[str, list[str]] = {
