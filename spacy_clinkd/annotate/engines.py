@@ -30,6 +30,7 @@ from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
+from spacy.util import raise_error
 
 from ..errors import ClinkdError, Errors
 from .inputs import Note
@@ -71,8 +72,10 @@ def _skip_failed_batch(proc_name: str | None, proc: Any, docs: Any, error: Excep
 
 
 def _run_one(nlp: Language, note: Note) -> tuple[Doc | None, str | None]:
-    """Run the pipeline's components on one note, raising on errors (unlike
-    `nlp(text)` once the skipping error handler is set)."""
+    """Run the pipeline's components on one note with spaCy's raising error
+    handler (a TrainablePipe's `__call__` also goes through the handler, and
+    the skipping one would return the doc unannotated as if it had worked)."""
+    nlp.set_error_handler(raise_error)
     try:
         doc = nlp.make_doc(note.text or "")
         for _, proc in nlp.pipeline:
@@ -80,6 +83,8 @@ def _run_one(nlp: Language, note: Note) -> tuple[Doc | None, str | None]:
         return doc, None
     except Exception as err:  # any failure of the pipeline on this note
         return None, f"{type(err).__name__}: {err}"
+    finally:
+        nlp.set_error_handler(_skip_failed_batch)
 
 
 def annotate_notes(

@@ -100,6 +100,28 @@ def test_a_note_that_breaks_the_pipeline_fails_alone():
     assert failed == {"n5": "RuntimeError: cannot annotate a boom", "x": "bad bytes"}
 
 
+def test_a_note_that_breaks_the_ner_fails_alone(tiny_pipeline, monkeypatch):
+    # clinkd_ner is a TrainablePipe: its __call__ and pipe() both go through
+    # spaCy's error handler, so the retry must not swallow the error
+    nlp = spacy.load(tiny_pipeline)
+    ner = nlp.get_pipe("clinkd_ner")
+    predict = ner.predict
+
+    def fails_on_boom(docs):
+        docs = list(docs)
+        if any("boom" in doc.text for doc in docs):
+            raise RuntimeError("cannot annotate a boom")
+        return predict(docs)
+
+    monkeypatch.setattr(ner, "predict", fails_on_boom)
+    notes = [Note(f"n{i}", "the patient has boom" if i == 2 else f"the patient has fever {i}") for i in range(6)]
+    outcomes = {note.id: (doc, reason) for note, doc, reason in annotate_notes(nlp, notes, batch_size=3)}
+    assert sorted(outcomes) == [n.id for n in notes]
+    assert outcomes["n2"] == (None, "RuntimeError: cannot annotate a boom")
+    # n0 and n1 shared n2's batch: annotated on the retry, like the others
+    assert all(outcomes[f"n{i}"][0] is not None and "clinkd_ner" in outcomes[f"n{i}"][0].spans for i in (0, 1, 3, 4, 5))
+
+
 def test_duplicate_ids_stop_the_run_before_any_output(tiny_pipeline, tmp_path):
     notes = write_notes(tmp_path / "n.jsonl", [{"id": "a", "text": "x"}, {"id": "a", "text": "y"}])
     with pytest.raises(ClinkdError, match="Duplicate note id"):
