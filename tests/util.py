@@ -206,3 +206,28 @@ def random_head_pipeline(encoder_dir: Path, *, seed: int = 0, scale: float = 4.0
     rng = numpy.random.RandomState(seed)
     head.set_param("W", rng.normal(0, scale, head.get_param("W").shape).astype("float32"))
     return nlp
+
+
+# Synthetic notes over the toy vocabulary, for the annotate tests.
+NOTE_TEXTS = [
+    "the patient has fever and cough",
+    "denies chest pain . no fever",
+    "took aspirin 5mg with insulin",
+    "no chest pain , has diabetes",
+    "was given insulin for diabetes and has dyspnea",
+]
+
+
+def synthetic_notes(n: int) -> list[dict]:
+    """`n` JSONL-ready notes `{"id", "text"}` cycling through NOTE_TEXTS."""
+    return [{"id": f"note-{i:04d}", "text": f"{NOTE_TEXTS[i % len(NOTE_TEXTS)]} {i}"} for i in range(n)]
+
+
+def write_tiny_pipeline(path: Path, encoder_dir: Path) -> Path:
+    """A saved pipeline: clinkd_ner on a tiny random encoder with a random
+    (seeded) head, so it finds entities, then sentencizer and clinkd_assertion."""
+    nlp = random_head_pipeline(encoder_dir, scale=3.0)
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("clinkd_assertion")
+    nlp.to_disk(path)
+    return path

@@ -4,7 +4,7 @@ import sys
 from ..errors import ClinkdError, Errors
 
 # Importing the command modules attaches their commands to `app`.
-from . import assets, benchmark, convert, distill, evaluate, student, train, vocab  # noqa: F401,E402
+from . import annotate, assemble, assets, benchmark, convert, distill, evaluate, student, train, vocab  # noqa: F401,E402
 from ._app import app
 
 

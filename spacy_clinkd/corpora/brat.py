@@ -1,8 +1,17 @@
 """brat standoff (.txt + .ann pairs) → Docs and DocBins, split by document id.
 
-Only text-bound annotations (T lines) become entities. The other line kinds
-(E events, R relations, A/M attributes, N normalizations, * equivalences,
-# notes) are skipped and counted per kind in the report's `skipped`.
+Only text-bound annotations (T lines) become entities. Polarity attributes
+become their assertion status: an A line `A3<TAB>POLARITY E12 NEG` on an
+event (whose trigger, `E12<TAB>Sign_symptom:T5`, is the entity) or on a T
+line directly gives NEG → "absent"; UNCERTAIN, MAYBE_POS, MAYBE_NEG →
+"possible"; POS, or no polarity, → "present" (MACCROBAT's convention). Binary
+attributes `Negation`/`Negated` (→ absent) and `Uncertain`/`Speculation`
+(→ possible) are read the same way. The kept entities' values are stored in
+`doc.user_data["clinkd_assertions"]` (see `spacy_clinkd.corpora.spans`) and
+counted in the report (`assertion`, and `polarity` per value read). The other
+line kinds (E events, R relations, other A and M attributes, N
+normalizations, * equivalences, # notes) are skipped and counted per kind in
+the report's `skipped`.
 
 Files are read through `textio`: an .ann line ends at "\\n", "\\r\\n" or a
 lone "\\r" (a file that mixes them gets a note), and a byte order mark is
@@ -25,14 +34,15 @@ file order).
 
 Errors, never silent skips: a bad T line (not 3 tab-separated fields, an
 offset that is not ASCII digits, start > end), an offset beyond the text, an
-unknown line kind, an .ann without its .txt or a .txt without its .ann
+unknown line kind, a polarity attribute on an id the file does not define or
+with an unknown value, an .ann without its .txt or a .txt without its .ann
 (InputFileError, with file and line); a split id with neither file or one
 pointing outside the folder, an id in two splits, a split name that is not
 a plain file name ("../x") or a malformed split file (ClinkdError). Outputs
 are checked before any work and written atomically (`convert_brat`).
 """
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import srsly
@@ -52,6 +62,27 @@ REPORT_FILE = "report.json"
 # A split name becomes a file name: letters (any script), digits, "-", "_",
 # ".", not starting with "." (no "..", no hidden files, no separators).
 _SPLIT_NAME = re.compile(r"[^\W][\w.-]*")
+
+
+# brat polarity values → assertion status
+POLARITY = {
+    "NEG": "absent",
+    "NEGATIVE": "absent",
+    "UNCERTAIN": "possible",
+    "MAYBE_POS": "possible",
+    "MAYBE_NEG": "possible",
+    "POS": "present",
+    "POSITIVE": "present",
+}
+# binary brat attributes (no value) → assertion status
+BINARY_ASSERTIONS = {
+    "negation": "absent",
+    "negated": "absent",
+    "uncertain": "possible",
+    "uncertainty": "possible",
+    "speculation": "possible",
+    "speculated": "possible",
+}
 
 
 def _is_plain_name(name: str) -> bool:
@@ -100,6 +131,7 @@ class TLine:
     corpus_type (str): the entity type as written.
     fragments (Tuple[Tuple[int, int], ...]): (start, end) per fragment.
     surface (str): the third column, the annotated text as brat wrote it.
+    assertion (str): "present", "absent" or "possible" (its polarity attribute).
     """
 
     line_no: int
@@ -107,13 +139,14 @@ class TLine:
     corpus_type: str
     fragments: tuple[tuple[int, int], ...]
     surface: str
+    assertion: str = "present"
 
     def shifted(self, shift: int) -> "TLine":
         """RETURNS (TLine): the same line with every offset `shift` lower (not below 0)."""
         if not shift:
             return self
         fragments = tuple((max(s - shift, 0), max(e - shift, 0)) for s, e in self.fragments)
-        return TLine(self.line_no, self.ann_id, self.corpus_type, fragments, self.surface)
+        return replace(self, fragments=fragments)
 
 
 def _bad_t_line(reason: str, *, path: Path, line_no: int, line: str) -> InputFileError:
@@ -140,26 +173,44 @@ def _parse_offsets(fragments: str, *, path: Path, line_no: int, line: str) -> tu
 def read_t_lines(
     path: str | Path, *, report: ConversionReport, strict: bool = False
 ) -> list[TLine]:
-    """Parse the T lines of an .ann file; count the other line kinds as skipped.
+    """Parse the T lines of an .ann file with their assertion status (the
+    polarity attributes, module docstring); count the other line kinds as
+    skipped.
 
     Lines end at "\\n", "\\r\\n" or a lone "\\r" (a file that mixes them
     gets a note). A T id used twice is noted and counted as `duplicate_id`;
-    both lines are read.
+    both lines are read (and both get its polarity).
 
     path (Union[str, Path]): the .ann file.
-    report (ConversionReport): receives `skipped`, `duplicate_id` and notes.
+    report (ConversionReport): receives `skipped`, `polarity`, `duplicate_id`
+        and notes.
     strict (bool): a duplicate T id is an error (E120).
     RETURNS (List[TLine]): the T lines in file order.
-    RAISES InputFileError: a malformed line.
+    RAISES InputFileError: a malformed line, or an attribute naming no T line
+        or event of the file.
     """
     path = Path(path)
     lines: list[TLine] = []
     first_use: dict[str, int] = {}
+    triggers: dict[str, str] = {}  # E id → T id of its trigger
+    attributes: list[tuple[int, str, str, str]] = []  # (line no, target id, assertion, line)
     reader = LineReader(path)
     for line_no, line in reader:
         if not line.strip():
             continue
         kind = line[0]
+        if kind == "E":
+            fields = line.split("\t")
+            trigger = fields[1].split()[0] if len(fields) > 1 and fields[1].split() else ""
+            if ":" in trigger:
+                triggers[fields[0]] = trigger.split(":", 1)[1]
+        if kind == "A":
+            parsed = _parse_attribute(line, path=path, line_no=line_no)
+            if parsed is not None:
+                target, value, assertion = parsed
+                report.count_polarity(value)
+                attributes.append((line_no, target, assertion, line))
+                continue
         if kind in SKIPPED_KINDS:
             report.count_skipped(kind)
             continue
@@ -185,7 +236,33 @@ def read_t_lines(
             first_use[ann_id] = line_no
         lines.append(TLine(line_no, ann_id, corpus_type, fragments, surface))
     report.note(reader.note())
-    return lines
+    assertions: dict[str, str] = {}
+    for line_no, target, assertion, line in attributes:
+        t_id = triggers.get(target, target)
+        if t_id not in first_use:
+            reason = f"it names {target!r}, which is no T line or event of this file"
+            raise InputFileError(Errors.E124.format(reason=reason, text=line), path=path, line=line_no)
+        assertions[t_id] = assertion
+    return [replace(t, assertion=assertions[t.ann_id]) if t.ann_id in assertions else t for t in lines]
+
+
+def _parse_attribute(line: str, *, path: Path, line_no: int) -> tuple[str, str, str] | None:
+    """(target id, value, assertion) of a polarity A line; None for other attributes."""
+    fields = line.split("\t")
+    parts = fields[1].split() if len(fields) > 1 else []
+    if len(parts) < 2:
+        reason = "expected 'NAME TARGET [VALUE]'"
+        raise InputFileError(Errors.E124.format(reason=reason, text=line), path=path, line=line_no)
+    name, target = parts[0], parts[1]
+    if name.lower() == "polarity":
+        value = parts[2] if len(parts) > 2 else ""
+        if value.upper() not in POLARITY:
+            reason = f"unknown polarity {value!r} (expected one of {sorted(POLARITY)})"
+            raise InputFileError(Errors.E124.format(reason=reason, text=line), path=path, line=line_no)
+        return target, value.upper(), POLARITY[value.upper()]
+    if name.lower() in BINARY_ASSERTIONS and len(parts) == 2:
+        return target, name, BINARY_ASSERTIONS[name.lower()]
+    return None
 
 
 def _n_surfaces_matching(text: str, lines: list[TLine], shift: int) -> int:
@@ -233,8 +310,8 @@ def parse_ann(
     strict (bool): a surface mismatch or a duplicate T id is an error.
     bom (bool): the .txt file started with a byte order mark (see `bom_shift`).
     txt_path (Optional[Union[str, Path]]): the .txt file, for the BOM note.
-    RETURNS (List[CharSpan]): one span per T line kept, in file order;
-        discontinuous spans joined to their outer bounds.
+    RETURNS (List[CharSpan]): one span per T line kept, in file order, with
+        its assertion status; discontinuous spans joined to their outer bounds.
     RAISES InputFileError: a malformed line, an offset beyond the text, or
         (strict) a surface mismatch or duplicate id.
     """
@@ -264,7 +341,7 @@ def parse_ann(
             report.count_adjusted(surface, line.corpus_type)
         if len(line.fragments) > 1:
             report.count_adjusted("discontinuous_joined", line.corpus_type)
-        spans.append(CharSpan(start, end, line.corpus_type, order))
+        spans.append(CharSpan(start, end, line.corpus_type, order, line.assertion))
     return spans
 
 

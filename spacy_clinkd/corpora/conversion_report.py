@@ -16,11 +16,16 @@ Counters (all plain dicts, so the report serializes as is):
   `duplicate_id` (a brat T id used twice; both are read). An adjusted entity
   may still be dropped later (e.g. by overlap); it is then counted in both.
 - `skipped`: annotation line kind → lines read but not converted (brat
-  E/R/A/M/N/*/# lines, PubTator relation lines such as CID), and
-  `documents not in split` (brat).
+  E/R/M/N/*/# lines and A lines other than polarity, PubTator relation lines
+  such as CID), and `documents not in split` (brat).
 - `notes`: things about files rather than entities, one line each, with the
   file (and line): mixed line ends, a byte order mark that the offsets
   count, duplicate document ids, the documents no split names.
+- `assertion`: split → pipeline label → assertion status → entities written
+  (brat polarity: NEG → absent; UNCERTAIN, MAYBE_POS, MAYBE_NEG → possible;
+  POS or none → present). Empty for corpora without assertions.
+- `polarity`: brat polarity value → attribute lines read (before label
+  mapping and overlap resolution).
 """
 import json
 import textwrap
@@ -49,6 +54,8 @@ class ConversionReport:
     dropped: dict[str, dict[str, int]] = field(default_factory=dict)
     adjusted: dict[str, dict[str, int]] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
+    assertion: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    polarity: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     def note(self, message: str | None) -> None:
@@ -77,6 +84,14 @@ class ConversionReport:
         """Count `n` annotation lines of `kind` read but not converted."""
         _bump(self.skipped, kind, n)
 
+    def count_assertion(self, split: str, label: str, assertion: str, n: int = 1) -> None:
+        """Count `n` entities of `label` with gold `assertion` written for `split`."""
+        _bump(self.assertion.setdefault(split, {}).setdefault(label, {}), assertion, n)
+
+    def count_polarity(self, value: str, n: int = 1) -> None:
+        """Count `n` brat polarity attribute lines of `value` read."""
+        _bump(self.polarity, value, n)
+
     def n_dropped(self, reason: str) -> int:
         """RETURNS (int): entities dropped for `reason`, over all types."""
         return sum(self.dropped.get(reason, {}).values())
@@ -91,9 +106,10 @@ class ConversionReport:
 
     def to_dict(self) -> dict[str, Any]:
         """RETURNS (Dict[str, Any]): the report as JSON-serializable data, keys sorted
-            within each counter (splits keep their insertion order).
+            within each counter (splits keep their insertion order); `assertion`
+            and `polarity` only when the corpus has assertions.
         """
-        return {
+        data = {
             "source": self.source,
             "docs": dict(self.docs),
             "kept": {split: _sorted(c) for split, c in self.kept.items()},
@@ -102,6 +118,13 @@ class ConversionReport:
             "skipped": _sorted(self.skipped),
             "notes": list(self.notes),
         }
+        if self.assertion or self.polarity:
+            data["assertion"] = {
+                split: {label: _sorted(c) for label, c in sorted(by_label.items())}
+                for split, by_label in self.assertion.items()
+            }
+            data["polarity"] = _sorted(self.polarity)
+        return data
 
     def write_json(self, path: str | Path) -> None:
         """Write `to_dict()` as indented JSON, atomically, creating parent directories.
@@ -137,6 +160,13 @@ class ConversionReport:
             changes.append(("skipped", f"lines {line_kind}", str(self.skipped[line_kind]), ""))
         if changes:
             parts.append(_format(["", "reason", "count", "by original type"], changes))
+        if self.assertion:
+            values = ["present", "absent", "possible"]
+            rows_a: list[tuple[str, ...]] = []
+            for split, by_label in self.assertion.items():
+                for label in sorted(by_label):
+                    rows_a.append((split, label, *(str(by_label[label].get(v, 0)) for v in values)))
+            parts.append(_format(["assertion", "label", *values], rows_a))
         if self.notes:
             parts.append("\n".join(f"note: {note}" for note in self.notes))
         return "\n\n".join(parts)

@@ -34,6 +34,12 @@ span is read. Otherwise the offsets were counted another way (UTF-8 bytes,
 UTF-16 code units, text with other line ends) or are wrong, and the span
 would name other words than its annotator meant: it is dropped and counted
 as `surface_mismatch`, or, with `strict`, the reader stops (E117).
+
+Assertion status: when a reader gives spans an `assertion` ("present",
+"absent", "possible"; brat's polarity attributes), the kept entities' values
+go to `doc.user_data[ASSERTIONS]` as `[start_char, end_char, assertion]`
+triples (saved in the DocBin with the other user data; `gold_assertions`
+reads them back) and are counted per label in the report's `assertion`.
 """
 import re
 from collections.abc import Iterable
@@ -49,6 +55,10 @@ SURFACE_OK = None
 SURFACE_WHITESPACE = "surface_whitespace"
 SURFACE_MISMATCH = "surface_mismatch"
 
+# Key of `Doc.user_data` holding the gold assertion status of `doc.ents`.
+ASSERTIONS = "clinkd_assertions"
+ASSERTION_VALUES = ("present", "absent", "possible")
+
 
 @dataclass(frozen=True)
 class CharSpan:
@@ -58,12 +68,14 @@ class CharSpan:
     end (int): end character offset (exclusive).
     corpus_type (str): the entity type as written in the corpus.
     order (int): position in the input file, the last overlap tie-breaker.
+    assertion (Optional[str]): the gold assertion status, where the corpus has one.
     """
 
     start: int
     end: int
     corpus_type: str
     order: int
+    assertion: str | None = None
 
 
 def parse_offset(value: str) -> int | None:
@@ -205,4 +217,23 @@ def set_entities(
     doc.ents = [span for span, _ in kept]
     for span, _ in kept:
         report.count_kept(split, span.label_)
+    if any(source.assertion is not None for _, source in kept):
+        doc.user_data[ASSERTIONS] = [
+            [span.start_char, span.end_char, source.assertion or "present"] for span, source in kept
+        ]
+        for span, source in kept:
+            report.count_assertion(split, span.label_, source.assertion or "present")
     return doc
+
+
+def gold_assertions(doc: Doc) -> dict[tuple[int, int], str] | None:
+    """The gold assertion status of a doc's entities, by character offsets.
+
+    doc (Doc): a doc converted by a reader that keeps assertions.
+    RETURNS (Optional[Dict[Tuple[int, int], str]]): (start_char, end_char) →
+        assertion; None if the doc holds none.
+    """
+    triples = doc.user_data.get(ASSERTIONS)
+    if triples is None:
+        return None
+    return {(int(start), int(end)): str(value) for start, end, value in triples}

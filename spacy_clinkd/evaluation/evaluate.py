@@ -10,7 +10,9 @@ from typing import Any
 
 import srsly
 
+from ..corpora.spans import ASSERTIONS as GOLD_ASSERTIONS
 from ..errors import ClinkdError, Errors
+from .assertion import assertions_on_gold, has_assertion_component, score_assertions, score_end_to_end
 from ..paths import check_distinct, check_output_file, write_text_atomic
 from .bootstrap import bootstrap_intervals
 from .markdown import metrics_to_markdown
@@ -65,7 +67,10 @@ def evaluate_pipeline(
     seed (int): Seed of the bootstrap.
     RETURNS (Dict[str, Any]): `score_entities` output without `doc_counts`, plus
         `model`, `data`, `efficiency`, `labels` and `label_map`, and `bootstrap`
-        (the output of `bootstrap_intervals`) unless `bootstrap` is 0.
+        (the output of `bootstrap_intervals`) unless `bootstrap` is 0; and
+        `assertion` (`on_gold_entities`: `score_assertions`, `end_to_end`:
+        `score_end_to_end`) when the pipeline sets `ent._.assertion` and the
+        gold docs hold assertions.
     """
     import spacy
     from spacy.tokens import DocBin
@@ -105,6 +110,12 @@ def evaluate_pipeline(
         "batch_size": batch_size,
         "torch_threads": _torch_threads(),
     }
+    # Assertion status, when the pipeline sets it and the gold has it (MACCROBAT via the brat reader).
+    if has_assertion_component(nlp) and any(GOLD_ASSERTIONS in doc.user_data for doc in gold_docs):
+        metrics["assertion"] = {
+            "on_gold_entities": score_assertions(assertions_on_gold(nlp, gold_docs)),
+            "end_to_end": score_end_to_end(gold_docs, pred_docs, labels=labels),
+        }
     metrics["model"] = {
         "path": model,
         "name": f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', '')}",

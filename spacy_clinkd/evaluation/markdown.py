@@ -32,7 +32,8 @@ def _table(scores: dict[str, Any], intervals: dict[str, Any] | None = None) -> l
     lines = [HEADER]
     for label, label_scores in scores["per_label"].items():
         lines.append(_row(label, label_scores, _f1_interval(intervals, label)))
-    lines.append(_row("**micro**", scores["micro"], _f1_interval(intervals, None)))
+    if scores.get("micro") is not None:
+        lines.append(_row("**micro**", scores["micro"], _f1_interval(intervals, None)))
     return lines
 
 
@@ -64,4 +65,11 @@ def metrics_to_markdown(metrics: dict[str, Any], *, title: str) -> str:
     if "lenient" in metrics:
         lines += ["", "### Lenient (overlapping span, same label)", ""]
         lines += _table(metrics["lenient"], None if boot is None else boot.get("lenient"))
+    if metrics.get("assertion"):
+        on_gold = metrics["assertion"]["on_gold_entities"]
+        lines += ["", f"### Assertion on gold entities ({on_gold['n']} entities, accuracy {on_gold['accuracy']:.3f})", ""]
+        lines += _table({"per_label": on_gold["per_class"]})
+        e2e = metrics["assertion"]["end_to_end"]
+        lines += ["", "### End to end: strict (span, label, assertion)", ""]
+        lines += _table({"per_label": e2e["per_class"], "micro": e2e["micro"]})
     return "\n".join(lines) + "\n"

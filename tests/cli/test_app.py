@@ -33,6 +33,15 @@ COMMANDS = {
         ],
     ),
     "vocab-report": (["old_model", "new_model"], ["--eval-docs", "--labels", "--report-dir"]),
+    "annotate": (
+        ["model", "input_path", "output"],
+        [
+            "--batch-size", "--docbin", "--engine", "--format", "--id-column", "--n-process",
+            "--partition-size", "--progress", "--retry-failed", "--scheduler", "--summary", "--text-column",
+            "--workers",
+        ],
+    ),
+    "assemble": (["model", "output"], ["--after"]),
 }
 DISTILLATION_COMMANDS = ["distill", "teacher-targets", "distill-search"]
 

@@ -11,6 +11,7 @@ from spacy_clinkd.corpora.brat import (
 )
 from spacy_clinkd.corpora.conversion_report import ConversionReport
 from spacy_clinkd.corpora.labels import load_label_map
+from spacy_clinkd.corpora.spans import gold_assertions
 from spacy_clinkd.errors import ClinkdError, InputFileError
 
 DATA = Path(__file__).parent.parent / "data" / "corpora"
@@ -50,9 +51,43 @@ def test_units_slashes_overlap_and_expansion(nlp, label_map):
     ]
     assert report.dropped == {"overlap": {"Sign_symptom": 1}, "unmapped_label": {"Age": 1}}
     assert report.adjusted == {"expanded_to_token_boundaries": {"Sign_symptom": 1}}
-    assert report.skipped == {"E": 1, "R": 1, "A": 1, "*": 1, "#": 1}
+    assert report.skipped == {"E": 1, "R": 1, "*": 1, "#": 1}
     assert report.kept == {"train": {"DOSAGE": 1, "MEDICATION": 2, "SYMPTOM": 2}}
     assert report.docs == {"train": 1}
+    # A1 POLARITY E1 NEG, on the event whose trigger is T5 "chest pain"
+    assert gold_assertions(doc) == {(13, 14): "present", (17, 24): "present", (25, 36): "present",
+                                    (52, 62): "absent", (67, 72): "present"}
+    assert report.polarity == {"NEG": 1}
+    assert report.assertion == {"train": {"DOSAGE": {"present": 1}, "MEDICATION": {"present": 2},
+                                          "SYMPTOM": {"absent": 1, "present": 1}}}
+
+
+@pytest.mark.parametrize(
+    "line,expected",
+    [
+        ("A1\tPOLARITY E1 UNCERTAIN", "possible"),
+        ("A1\tPolarity T1 MAYBE_NEG", "possible"),
+        ("A1\tPOLARITY E1 POS", "present"),
+        ("A1\tNegation T1", "absent"),
+        ("A1\tTREND E1 INC", "present"),  # not an assertion: skipped
+    ],
+)
+def test_polarity_values_map_to_assertions(nlp, label_map, tmp_path, line, expected):
+    (tmp_path / "d.txt").write_text("fever today", encoding="utf8")
+    (tmp_path / "d.ann").write_text(f"T1\tSign_symptom 0 5\tfever\nE1\tSign_symptom:T1 \n{line}\n", encoding="utf8")
+    doc = read_brat_document(tmp_path / "d.txt", tmp_path / "d.ann", nlp=nlp, label_map=label_map,
+                             report=ConversionReport(), split="train")
+    assert gold_assertions(doc) == {(0, 5): expected}
+
+
+@pytest.mark.parametrize("line", ["A1\tPOLARITY E9 NEG", "A1\tPOLARITY E1 SOMETIMES", "A1\tPOLARITY"])
+def test_bad_polarity_lines_name_file_and_line(nlp, label_map, tmp_path, line):
+    (tmp_path / "d.txt").write_text("fever today", encoding="utf8")
+    (tmp_path / "d.ann").write_text(f"T1\tSign_symptom 0 5\tfever\nE1\tSign_symptom:T1 \n{line}\n", encoding="utf8")
+    with pytest.raises(InputFileError) as info:
+        read_brat_document(tmp_path / "d.txt", tmp_path / "d.ann", nlp=nlp, label_map=label_map,
+                           report=ConversionReport(), split="train")
+    assert info.value.line == 3
 
 
 def test_trim_discontinuous_ties_unalignable(nlp, label_map):

@@ -1,0 +1,294 @@
+"""Notes to annotate: a folder of .txt files, a JSONL file or a CSV file.
+
+Every source is read twice: once for its ids only (`note_ids`: duplicate ids
+stop the run before any work, and the count sizes the progress bar), then
+for the notes themselves (`NoteSource.notes`), lazily, so memory does not
+grow with the input.
+
+- folder: every `*.txt` below it, recursively, in sorted order; the id is the
+  path relative to the folder, with "/" separators (`ward3/0001.txt`).
+- JSONL: one object per line, `{"id": str or int, "text": str}`; blank lines
+  are ignored. An int id becomes its decimal string.
+- CSV: a header row, then one note per row; `id_column` and `text_column`
+  name the columns (defaults "id" and "text").
+
+Text is decoded as UTF-8 without newline translation, so the character
+offsets of the output count into the note exactly as read (a BOM is kept).
+
+What is a note's problem and what is the file's:
+
+- a note that cannot be read (bytes that are not UTF-8 in its text, a file
+  that cannot be opened, a text field that is missing or not a string)
+  becomes a `Note` with `error` set; `annotate` writes it to the errors file
+  and goes on;
+- a problem that hides which note it is (a JSONL line that is not a JSON
+  object, an id that is missing, empty, not a string or not UTF-8, a CSV row
+  without the id column) is the file's, and stops the run with an
+  `InputFileError` naming the file and line, before any note is annotated:
+  skipping it would lose a note without a trace.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..corpora.textio import read_text
+from ..errors import ClinkdError, Errors, InputFileError
+
+FORMATS = ("folder", "jsonl", "csv")
+
+
+@dataclass(frozen=True)
+class Note:
+    """One note of the input.
+
+    id (str): the note's id, unique in the input.
+    text (Optional[str]): the text as read; None when it could not be read.
+    error (Optional[str]): why the note could not be read (None: it could).
+    """
+
+    id: str
+    text: str | None
+    error: str | None = None
+
+
+def _bad_utf8(data: bytes, err: UnicodeDecodeError) -> str:
+    line = data.count(b"\n", 0, err.start) + 1
+    column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+    return f"not valid UTF-8 (byte 0x{data[err.start]:02x} at line {line}, column {column} of the text)"
+
+
+def _unencodable(text: str) -> str | None:
+    """Why a str cannot be written as UTF-8 (lone surrogates), or None."""
+    try:
+        text.encode("utf8")
+    except UnicodeEncodeError as err:
+        return f"not valid UTF-8 (character {err.start} of the text: {err.reason})"
+    return None
+
+
+class NoteSource:
+    """Base class of the three input formats."""
+
+    path: Path
+
+    def ids(self) -> Iterator[tuple[str, str]]:
+        """Yield `(note id, where it is)` for every note, in input order.
+
+        RAISES InputFileError: a note's id cannot be read.
+        """
+        raise NotImplementedError
+
+    def notes(self, skip: Iterable[str] = ()) -> Iterator[Note]:
+        """Yield the notes in input order, except those whose id is in `skip`.
+
+        skip (Iterable[str]): ids not to read (already annotated).
+        """
+        raise NotImplementedError
+
+
+class TextFolder(NoteSource):
+    """Every .txt file below a folder; id = relative path with "/"."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def _files(self) -> list[Path]:
+        return sorted(p for p in self.path.rglob("*.txt") if p.is_file())
+
+    def ids(self) -> Iterator[tuple[str, str]]:
+        for file in self._files():
+            yield file.relative_to(self.path).as_posix(), str(file)
+
+    def notes(self, skip: Iterable[str] = ()) -> Iterator[Note]:
+        skip = set(skip)
+        for file in self._files():
+            note_id = file.relative_to(self.path).as_posix()
+            if note_id in skip:
+                continue
+            try:
+                yield Note(note_id, read_text(file))
+            except ClinkdError as err:  # not UTF-8, or unreadable
+                yield Note(note_id, None, str(err))
+
+
+class JsonlNotes(NoteSource):
+    """One `{"id", "text"}` object per line."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def _parse(self, raw: bytes, line_no: int) -> Note | None:
+        try:
+            line = raw.decode("utf8")
+            bad_bytes = None
+        except UnicodeDecodeError as err:
+            # The id may still be readable: decode the bad bytes reversibly.
+            line = raw.decode("utf8", errors="surrogateescape")
+            bad_bytes = _bad_utf8(raw, err)
+        if not line.strip():
+            return None
+        try:
+            obj = json.loads(line)
+        except ValueError as err:
+            reason = f"not JSON: {err}"
+            raise InputFileError(Errors.E403.format(reason=reason), path=self.path, line=line_no) from None
+        if not isinstance(obj, dict):
+            reason = f"a JSON {type(obj).__name__}, not an object"
+            raise InputFileError(Errors.E403.format(reason=reason), path=self.path, line=line_no)
+        note_id = obj.get("id")
+        if isinstance(note_id, int) and not isinstance(note_id, bool):
+            note_id = str(note_id)
+        if not isinstance(note_id, str) or not note_id or _unencodable(note_id):
+            reason = "no id" if note_id is None else f"bad id {note_id!r}"
+            raise InputFileError(Errors.E403.format(reason=reason), path=self.path, line=line_no)
+        text = obj.get("text")
+        if bad_bytes is not None:
+            return Note(note_id, None, f"{self.path}:{line_no}: {bad_bytes}")
+        if not isinstance(text, str):
+            found = "no \"text\"" if text is None else f"\"text\" is a {type(text).__name__}, not a string"
+            return Note(note_id, None, f"{self.path}:{line_no}: {found}")
+        problem = _unencodable(text)
+        if problem is not None:
+            return Note(note_id, None, f"{self.path}:{line_no}: {problem}")
+        return Note(note_id, text)
+
+    def _lines(self) -> Iterator[tuple[int, bytes]]:
+        try:
+            with self.path.open("rb") as file:
+                yield from enumerate(file, start=1)
+        except OSError as err:
+            raise ClinkdError(Errors.E115.format(path=self.path, reason=err)) from err
+
+    def ids(self) -> Iterator[tuple[str, str]]:
+        for line_no, raw in self._lines():
+            note = self._parse(raw, line_no)
+            if note is not None:
+                yield note.id, f"{self.path}:{line_no}"
+
+    def notes(self, skip: Iterable[str] = ()) -> Iterator[Note]:
+        skip = set(skip)
+        for line_no, raw in self._lines():
+            note = self._parse(raw, line_no)
+            if note is not None and note.id not in skip:
+                yield note
+
+
+class CsvNotes(NoteSource):
+    """A CSV file with a header row; one note per row."""
+
+    def __init__(self, path: str | Path, *, id_column: str = "id", text_column: str = "text") -> None:
+        self.path = Path(path)
+        self.id_column = id_column
+        self.text_column = text_column
+
+    def _rows(self) -> Iterator[tuple[int, str, str | None, str | None]]:
+        """(line, id, text, problem with the text) per row."""
+        # Notes are longer than the csv module's default field limit (128 KiB).
+        csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+        try:
+            file = self.path.open(encoding="utf8", errors="surrogateescape", newline="")
+        except OSError as err:
+            raise ClinkdError(Errors.E115.format(path=self.path, reason=err)) from err
+        with file:
+            reader = csv.reader(file)
+            try:
+                header = next(reader, None)
+            except csv.Error as err:
+                raise InputFileError(Errors.E405.format(reason=err), path=self.path, line=1) from None
+            header = header or []
+            for column in (self.id_column, self.text_column):
+                if column not in header:
+                    raise ClinkdError(Errors.E404.format(path=self.path, column=column, columns=header))
+            id_index, text_index = header.index(self.id_column), header.index(self.text_column)
+            while True:
+                line_no = reader.line_num + 1
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as err:
+                    raise InputFileError(Errors.E405.format(reason=err), path=self.path, line=line_no) from None
+                if not row:
+                    continue
+                note_id = row[id_index] if id_index < len(row) else ""
+                if not note_id or _unencodable(note_id):
+                    reason = f"bad id {note_id!r} in column '{self.id_column}'"
+                    raise InputFileError(Errors.E405.format(reason=reason), path=self.path, line=line_no)
+                if text_index >= len(row):
+                    reason = f"the row has {len(row)} fields and no '{self.text_column}'"
+                    yield line_no, note_id, None, f"{self.path}:{line_no}: {reason}"
+                    continue
+                text = row[text_index]
+                problem = _unencodable(text)
+                yield line_no, note_id, text, None if problem is None else f"{self.path}:{line_no}: {problem}"
+
+    def ids(self) -> Iterator[tuple[str, str]]:
+        for line_no, note_id, _, _ in self._rows():
+            yield note_id, f"{self.path}:{line_no}"
+
+    def notes(self, skip: Iterable[str] = ()) -> Iterator[Note]:
+        skip = set(skip)
+        for _, note_id, text, problem in self._rows():
+            if note_id in skip:
+                continue
+            yield Note(note_id, None, problem) if problem is not None else Note(note_id, text)
+
+
+def open_source(
+    path: str | Path,
+    *,
+    input_format: str | None = None,
+    id_column: str = "id",
+    text_column: str = "text",
+) -> NoteSource:
+    """The note source for a path: a folder, a .jsonl or a .csv file.
+
+    path (Union[str, Path]): the input.
+    input_format (Optional[str]): "folder", "jsonl" or "csv"; None: from the
+        path (a directory, or the file suffix .jsonl/.ndjson or .csv).
+    id_column (str): CSV column of the note id.
+    text_column (str): CSV column of the note text.
+    RETURNS (NoteSource): the source.
+    RAISES ClinkdError: the path does not exist or its format is unknown.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ClinkdError(Errors.E400.format(path=path))
+    if input_format is None:
+        if path.is_dir():
+            input_format = "folder"
+        elif path.suffix.lower() in (".jsonl", ".ndjson"):
+            input_format = "jsonl"
+        elif path.suffix.lower() == ".csv":
+            input_format = "csv"
+        else:
+            raise ClinkdError(Errors.E401.format(path=path))
+    if input_format == "folder":
+        return TextFolder(path)
+    if input_format == "jsonl":
+        return JsonlNotes(path)
+    if input_format == "csv":
+        return CsvNotes(path, id_column=id_column, text_column=text_column)
+    raise ClinkdError(Errors.E415.format(format=input_format, options=list(FORMATS)))
+
+
+def note_ids(source: NoteSource) -> list[str]:
+    """Every note id of a source, in input order, checked to be unique.
+
+    source (NoteSource): the input.
+    RETURNS (List[str]): the ids.
+    RAISES ClinkdError: an id occurs twice (E402), or a note's id cannot be read.
+    """
+    first: dict[str, str] = {}
+    ids: list[str] = []
+    for note_id, where in source.ids():
+        if note_id in first:
+            raise ClinkdError(Errors.E402.format(note_id=note_id, first=first[note_id], second=where))
+        first[note_id] = where
+        ids.append(note_id)
+    return ids

@@ -1,0 +1,22 @@
+"""`python -m spacy_clinkd assemble MODEL OUTPUT`: add assertion status to a trained pipeline."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..pipeline.assemble import assemble_pipeline
+from ._app import app
+
+
+@app.command("assemble")
+def assemble_cli(
+    model: Annotated[str, typer.Argument(help="Trained pipeline directory (clinkd_ner) or package name.")],
+    output: Annotated[Path, typer.Argument(help="Directory for the assembled pipeline.")],
+    *,
+    after: Annotated[str, typer.Option("--after", help="The entity component to follow.")] = "clinkd_ner",
+) -> None:
+    """Add sentence boundaries and clinkd_assertion (present/absent/possible) after the NER."""
+    names = assemble_pipeline(model, output, after=after)
+    typer.echo(f"✔ Wrote {output}: {' → '.join(names)}")

@@ -1,0 +1,116 @@
+"""Cue terms of the `clinkd_assertion` component (NegEx-style trigger lists).
+
+The lists start from the clinical term set of negspacy (`en_clinical`: the
+NegEx triggers of Chapman et al. 2001 as negspacy ships them, MIT license)
+and medspaCy's ConText defaults for uncertainty, and are extended with the
+phrasings MACCROBAT's *dev* split marks as negated or uncertain and the
+lists missed (case reports write "X was not observed", "X resolved",
+"prophylaxis against X", "suggestive of X"). The test split was not read to
+choose them. Matching is on lower-cased tokens of the pipeline's tokenizer.
+
+Categories:
+- `negation_preceding` / `negation_following`: the entity is absent when the
+  cue comes before it / after it in the same scope;
+- `possible_preceding` / `possible_following`: the same for uncertainty
+  (hedged, suspected, differential, prophylactic: MACCROBAT's UNCERTAIN,
+  MAYBE_POS and MAYBE_NEG);
+- `pseudo`: phrases that contain a cue but are not one ("no change");
+- `termination`: words that end a cue's scope ("but", "however").
+"""
+
+NEGATION_PRECEDING = [
+    # NegEx / negspacy en_clinical
+    "absence of", "declined", "denied", "denies", "denying", "no sign of", "no signs of", "not",
+    "not demonstrate", "symptoms atypical", "doubt", "negative for", "no", "without",
+    "doesn't", "doesnt", "don't", "dont", "didn't", "didnt", "wasn't", "wasnt", "weren't", "werent",
+    "isn't", "isnt", "aren't", "arent", "cannot", "can't", "cant", "couldn't", "couldnt", "never",
+    "no evidence of", "no evidence", "evaluate for", "fails to reveal", "free of", "rules out",
+    "ruled out", "rule out for", "with no", "no history of", "no h/o", "neither", "nor",
+    "none", "no new", "no further", "no other", "not any", "no longer", "lack of", "lacks",
+    "lacked", "unremarkable for", "no complaints of",
+    "free from", "exclude", "excludes", "excluding", "denial of",
+    # MACCROBAT dev
+    "without any", "without apparent", "did not show", "did not reveal", "did not indicate",
+    "did not receive", "not any", "no obvious", "no focal", "no remnant", "no invasive",
+    "cessation of", "discontinuation of", "withdrawal of",
+    "remains free of", "free of any", "not displayed any", "not demonstrated any",
+    "showed no", "revealed no", "were negative for", "was negative for", "all negative for",
+    "was not any", "were not any", "there was not any", "were not", "was not",
+    "ceased to", "recovered from", "disappearance of", "removal of", "complete removal of",
+    "exclusion of", "complete exclusion of", "had not detected any", "not detected any",
+    # MACCROBAT train: stopped, refused and resolved count as absent
+    "discontinuing", "stopping", "stopped", "withholding", "refused", "refused further",
+    "refused to receive", "rejected", "rejected further", "failed to identify", "failed to reveal",
+    "failed to reveal any", "resolution of the", "complete resolution of", "normalization of",
+    "normalizations of", "non-", "non",
+]
+NEGATION_FOLLOWING = [
+    "unlikely", "was not", "were not", "not seen", "are not", "is not",
+    "was ruled out", "were ruled out", "is ruled out", "are ruled out", "has been ruled out",
+    "have been ruled out", "being ruled out", "was excluded", "were excluded", "is excluded",
+    "was negative", "were negative", "is negative", "are negative", "absent",
+    "not observed", "were not observed", "was not observed", "not detected", "not found",
+    "not noted", "not present", "not identified", "not seen", "not considered",
+    "were not considered", "was not considered", "resolved", "was resolved", "were resolved",
+    "disappeared", "completely disappeared", "were ceased", "was ceased", "ceased",
+    "was discontinued", "were discontinued", "discontinued", "were relieved", "was relieved",
+    "was stopped", "were stopped", "withdrawn", "was withdrawn", "improbable",
+    "subsided", "had subsided", "ameliorated", "were ameliorated", "was ameliorated", "was cured",
+    "were cured", "were absorbed", "was absorbed", "did not appear",
+]
+POSSIBLE_PRECEDING = [
+    # ConText / NegEx uncertainty triggers
+    "possible", "possibly", "probable", "probably", "likely", "questionable", "suspected",
+    "suspicious for", "suspicious of", "suspicion of", "suspicion for", "suspect", "concern for",
+    "concerning for", "cannot exclude", "cannot rule out", "can not rule out", "could not rule out",
+    "could be", "may be", "might be", "may have", "might have", "rule out", "r/o", "ro",
+    "differential diagnosis", "differential diagnoses", "differential includes", "consider",
+    "presumed", "presumptive",
+    "provisional diagnosis of", "provisional diagnosis", "working diagnosis of", "impression of",
+    "question of", "risk of", "at risk of", "at risk for", "risk for", "prophylaxis against",
+    "prophylaxis of", "prophylaxis for", "prophylactic", "prevention of", "to prevent",
+    "prevent", "preventing", "possibility of", "suggesting", "suggestive of", "suggests",
+    "suggested", "in favor of", "evaluation for", "workup for", "work-up for",
+    "treated as", "must have been", "hidden", "potential", "potentially", "equivocal",
+    "uncertain", "unclear", "doubtful", "vs", "vs.",
+]
+POSSIBLE_FOLLOWING = [
+    "was suspected", "were suspected", "is suspected", "are suspected", "suspected",
+    "was possible", "is possible",
+    "cannot be excluded", "could not be excluded", "can not be excluded", "cannot be ruled out",
+    "could not be ruled out", "not excluded", "not ruled out", "was questioned", "?",
+    "is likely", "was likely", "was presumed", "were presumed", "could not be determined",
+    "more common in", "was suggested", "were suggested",
+]
+PSEUDO = [
+    "no increase", "no suspicious change", "no significant change", "no change", "no interval change",
+    "no definite change", "not extend", "not cause", "not drain", "not significant interval change",
+    "not certain if", "not certain whether", "not necessarily", "without any further", "without difficulty",
+    "without further", "gram negative", "not only", "no further change", "not rule out",
+    "no improvement", "not improve", "not improved", "no relief", "did not cause much",
+    "not responding", "no response", "failed to respond", "without improvement", "not resolved",
+    "not resolve", "did not resolve", "unresolved", "did not respond", "not respond", "not tolerate",
+    "could not walk", "could not move", "never possible", "was not able", "were not able", "not able to",
+]
+TERMINATION = [
+    "but", "however", "nevertheless", "yet", "though", "although", "still", "aside from", "except",
+    "apart from", "secondary to", "as the cause of", "as the source of", "as the reason of",
+    "as the etiology of", "as the origin of", "as the cause for", "as the source for",
+    "as the reason for", "as the etiology for", "as the origin for", "cause of", "cause for",
+    "causes of", "causes for", "source of", "source for", "sources of", "sources for", "reason of",
+    "reason for", "reasons of", "reasons for", "etiology of", "etiology for", "trigger event for",
+    "origin of", "origin for", "origins of", "origins for", "other possibilities of", "which", "who",
+    "whereas", "while", "presenting", "presented", "presents", "complains", "complained", "reports",
+    "reported", "revealed", "showed", "shows", "demonstrated", "then", "and then", "until", "when",
+    "due to", "on the contrary", "developed", "began", "started", "and later", "after",
+]
+
+DEFAULT_TERMS: dict[str, list[str]] = {
+    "negation_preceding": NEGATION_PRECEDING,
+    "negation_following": NEGATION_FOLLOWING,
+    "possible_preceding": POSSIBLE_PRECEDING,
+    "possible_following": POSSIBLE_FOLLOWING,
+    "pseudo": PSEUDO,
+    "termination": TERMINATION,
+}
+CATEGORIES = tuple(DEFAULT_TERMS)

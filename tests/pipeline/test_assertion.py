@@ -1,0 +1,104 @@
+"""clinkd_assertion: negation and uncertainty cues, scope, serialization, pickling."""
+import pickle
+
+import pytest
+import spacy
+from spacy.tokens import Span
+
+from spacy_clinkd.errors import ClinkdError
+from spacy_clinkd.pipeline.assertion import add_assertion
+from spacy_clinkd.tokenizer import clinical_blank
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    nlp = clinical_blank()
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("clinkd_assertion")
+    return nlp
+
+
+def annotate(nlp, text, words):
+    """Mark each of `words` (first occurrence) as an entity, run the pipeline,
+    return word → assertion."""
+    doc = nlp.make_doc(text)
+    ents = []
+    for word in words:
+        start = text.index(word)
+        ents.append(doc.char_span(start, start + len(word), label="X"))
+    doc.ents = ents
+    for _, proc in nlp.pipeline:
+        doc = proc(doc)
+    return {e.text: e._.assertion for e in doc.ents}
+
+
+def test_the_issue_example_is_negated(nlp):
+    text = "She denies chest pain or fever. No history of diabetes."
+    assert annotate(nlp, text, ["pain", "fever", "diabetes"]) == {
+        "pain": "absent", "fever": "absent", "diabetes": "absent"
+    }
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Fever and cough.", {"Fever": "present", "cough": "present"}),
+        ("No fever, but cough.", {"fever": "absent", "cough": "present"}),  # termination
+        ("No fever. Cough persists.", {"fever": "absent", "Cough": "present"}),  # sentence
+        ("No fever\ncough since Monday", {"fever": "absent", "cough": "present"}),  # line break
+        ("Pneumonia was ruled out; cough.", {"Pneumonia": "absent", "cough": "present"}),  # following
+        ("Possible pneumonia and cough.", {"pneumonia": "possible", "cough": "possible"}),
+        ("Suspected pneumonia", {"pneumonia": "possible"}),
+        ("Pneumonia was suspected.", {"Pneumonia": "possible"}),
+        ("No change in pain.", {"pain": "present"}),  # pseudo-negation
+        ("Cannot rule out pneumonia.", {"pneumonia": "possible"}),  # hedged negation
+    ],
+)
+def test_cues_and_scopes(nlp, text, expected):
+    assert annotate(nlp, text, list(expected)) == expected
+
+
+def test_negated_follows_the_assertion(nlp):
+    doc = nlp.make_doc("no fever but cough")
+    doc.ents = [Span(doc, 1, 2, "X"), Span(doc, 3, 4, "X")]
+    for _, proc in nlp.pipeline:
+        doc = proc(doc)
+    assert [e._.negated for e in doc.ents] == [True, False]
+    assert nlp("no fever").ents == ()  # empty: no entities, no error
+    assert nlp("").ents == ()
+
+
+def test_terms_round_trip_with_the_pipeline(tmp_path):
+    nlp = clinical_blank()
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("clinkd_assertion", config={"extra_terms": {"negation_preceding": ["nope"]}})
+    nlp.to_disk(tmp_path / "p")
+    loaded = spacy.load(tmp_path / "p")
+    assert annotate(loaded, "nope fever", ["fever"]) == {"fever": "absent"}
+    assert annotate(nlp, "nope fever", ["fever"]) == {"fever": "absent"}
+    component = loaded.get_pipe("clinkd_assertion")
+    assert "nope" in component.terms["negation_preceding"]
+    copy = pickle.loads(pickle.dumps(component))  # spaCy's worker processes pickle it
+    assert copy.terms == component.terms
+    fresh = clinical_blank().add_pipe("clinkd_assertion")
+    fresh.from_bytes(component.to_bytes())
+    assert "nope" in fresh.terms["negation_preceding"]
+
+
+def test_bad_terms_are_refused():
+    with pytest.raises(ClinkdError, match="Unknown assertion cue category"):
+        clinical_blank().add_pipe("clinkd_assertion", config={"extra_terms": {"negations": ["no"]}})
+    with pytest.raises(ClinkdError, match="non-empty strings"):
+        clinical_blank().add_pipe("clinkd_assertion", config={"extra_terms": {"pseudo": [""]}})
+
+
+def test_add_assertion_places_sentences_and_assertion_after_the_ner():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler", name="clinkd_ner").add_patterns([{"label": "S", "pattern": "fever"}])
+    add_assertion(nlp)
+    assert nlp.pipe_names == ["clinkd_ner", "sentencizer", "clinkd_assertion"]
+    assert [(e.text, e._.assertion) for e in nlp("Denies fever. Has fever.").ents] == [
+        ("fever", "absent"), ("fever", "present")
+    ]
+    with pytest.raises(ClinkdError, match="no component 'ner'"):
+        add_assertion(spacy.blank("en"), after="ner")
