@@ -48,8 +48,10 @@ def test_registered_name_resolves_to_its_entry_point(registry_name, func_name):
     # the entry point names the function of that name, not a neighbour's
     # (clinkd.TokenTagger.v1 -> build_token_tagger, clinkd.ner_scorer.v1 -> make_ner_scorer)
     assert func.__module__.startswith("spacy_clinkd.")
-    stem = snake_case(func_name.split(".")[1])
-    assert re.fullmatch(rf"(build|create|make)_{stem}", func.__name__), (func_name, func.__name__)
+    # (a later version carries its number: clinkd.clinical_tokenizer.v2 -> create_clinical_tokenizer_v2)
+    _, name, version = func_name.split(".")
+    suffix = "" if version == "v1" else f"_{version}"
+    assert re.fullmatch(rf"(build|create|make)_{snake_case(name)}{suffix}", func.__name__), (func_name, func.__name__)
 
 
 def test_factory_builds_the_clinkd_ner_component():

@@ -69,7 +69,8 @@ def test_lone_surrogates_become_replacement_characters(version):
     text = "fever \ud800 cough\udfff"
     doc = nlp(text)
     assert doc.text == "fever \ufffd cough\ufffd" and len(doc.text) == len(text)
-    assert [t.text for t in doc] == ["fever", "\ufffd", "cough\ufffd"]
+    # U+FFFD is a symbol: a token of its own, as spaCy splits symbols off words
+    assert [t.text for t in doc] == ["fever", "\ufffd", "cough", "\ufffd"]
     # the tokenizer that does this survives pickling (nlp.pipe(n_process=2))
     assert pickle.loads(pickle.dumps(nlp.tokenizer))("\ud800").text == "\ufffd"
 

@@ -30,7 +30,7 @@ HOSTILE_TEXTS: dict[str, str] = {
     "whitespace_only": " \t\n  \r\n\u00a0\u3000 ",
     "newlines_only": "\n\n\r\n\r",
     "long_document_200k": (_SENTENCE * (200_000 // len(_SENTENCE) + 1))[:200_000],
-    "one_5000_character_token": "dyspnea" + "x" * 4986 + "fever",
+    "one_5000_character_token": "dyspnea" + "x" * 4988 + "fever",
     "control_characters": "Fever\x00 and\x07 cough\x1b[0m;\x08 pain\x7f \x0bnausea\x0c.",
     "zero_width": "\u200bfever\u200b and \ufeffcough\u2060; chest\u200bpain \u200b\u200b",
     "nbsp_and_hair_spaces": "fever\u00a0and\u200acough\u2009with\u202fchest\u2005pain",

@@ -184,12 +184,14 @@ def test_resume_after_sigkill_equals_an_uninterrupted_run(tiny_pipeline, notes_f
         "--batch-size", "1", "--partition-size", "2", "--no-progress",
     ]
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # a random point of the run, early enough that it is surely not over:
+    # after `at_least` records (the first third), maybe mid-line
+    at_least = random.randint(1, len(reference) // 3)
     deadline = time.monotonic() + 240
-    while not (out.exists() and out.stat().st_size > 0):
+    while not (out.exists() and out.read_bytes().count(b"\n") >= at_least):
         assert proc.poll() is None, proc.stderr.read().decode()
         assert time.monotonic() < deadline
-        time.sleep(0.02)
-    time.sleep(random.uniform(0.0, 1.0))  # a random point of the run
+        time.sleep(0.002)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL

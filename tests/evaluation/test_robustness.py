@@ -59,7 +59,7 @@ def test_the_checker_catches_a_misplaced_entity_and_bad_confidences():
     problems = check_doc("fever and cough", doc)
     assert problems == ["2 confidences for 1 entities", "confidences outside [0, 1]: [1.5]"]
     # a Doc of another text: its entity is not the input's text at its offsets
-    other = Doc(nlp.vocab, words=["cough", "and", "fever"])
+    other = Doc(nlp.vocab, words=["cough", "and", "fever"], spaces=[True, True, False])
     other.ents = [Span(other, 0, 1, label="SYMPTOM")]
     assert check_doc("fever and cough", other) == [
         "doc.text differs from the input (first 40: 'cough and fever')",
