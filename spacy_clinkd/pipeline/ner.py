@@ -16,9 +16,21 @@ example whose predicted doc carries teacher logits
 learnt with the loss of `spacy_clinkd.losses` (module docstring), weighted by
 the component's `kd_alpha` and `kd_temperature` settings; a batch without
 teacher logits is plain cross-entropy training.
+
+Inference precision (`inference`, "fp32" or "int8"): with "int8" the
+encoder runs as the int8 ONNX Runtime model of `spacy_clinkd.models.int8`
+in `predict`; training, the teacher role and the saved weights stay fp32.
+The int8 model is made by `quantize()` (or on the first int8 prediction),
+saved with the component (`clinkd_ner/int8.onnx`, and in `to_bytes`) and
+loaded as saved; `set_inference()` switches after `spacy.load`, and a
+weight update drops it (it would be stale). The setting is a factory
+argument, so `spacy.load(path, config={"components": {"clinkd_ner":
+{"inference": "fp32"}}})` chooses at load time.
 """
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from itertools import islice
+from pathlib import Path
 
 import numpy
 from spacy.language import Language
@@ -26,6 +38,8 @@ from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
+import srsly
+from spacy import util
 from thinc.api import Model, Optimizer, set_dropout_rate
 from thinc.types import Floats2d
 
@@ -38,12 +52,14 @@ from ..losses import (
     soft_target_kl,
     token_cross_entropy,
 )
+from ..models.int8 import ONNX_FILE, Int8Encoder, hf_shim, quantize_encoder, running
 from .tags import BIOScheme, viterbi_decode
 
 DEFAULT_SPANS_KEY = "clinkd_ner"
 # Key of `Doc.user_data` holding a doc's teacher logits, (n_tokens, n_tags)
 # float32 over the component's tags (see `teacher_logits`).
 TEACHER_LOGITS = "clinkd_teacher_logits"
+PRECISIONS = ("fp32", "int8")
 
 DEFAULT_MODEL_CONFIG = """
 [model]
@@ -81,6 +97,7 @@ def _default_model() -> dict:
         "head_lr_scale": 50.0,
         "kd_alpha": 0.5,
         "kd_temperature": 2.0,
+        "inference": "fp32",
         "scorer": {"@scorers": "clinkd.ner_scorer.v1"},
     },
     default_score_weights={
@@ -98,6 +115,7 @@ def make_clinkd_ner(
     head_lr_scale: float,
     kd_alpha: float,
     kd_temperature: float,
+    inference: str,
     scorer: Callable | None,
 ) -> "ClinkdNER":
     """Create a `clinkd_ner` component (spacy_factories entry point).
@@ -108,6 +126,8 @@ def make_clinkd_ner(
     kd_alpha (float): α in [0, 1], the weight of the gold term when an
         example carries teacher logits (training only).
     kd_temperature (float): T > 0 of the soft term (training only).
+    inference (str): "fp32" or "int8", the encoder's precision in `predict`
+        (module docstring).
     scorer (Optional[Callable]): scores the component on examples.
     """
     return ClinkdNER(
@@ -118,8 +138,14 @@ def make_clinkd_ner(
         head_lr_scale=head_lr_scale,
         kd_alpha=kd_alpha,
         kd_temperature=kd_temperature,
+        inference=inference,
         scorer=scorer,
     )
+
+
+def _check_precision(precision: str) -> None:
+    if precision not in PRECISIONS:
+        raise ClinkdError(Errors.E041.format(precision=precision, options=list(PRECISIONS)))
 
 
 def teacher_logits(example: Example) -> Floats2d | None:
@@ -140,9 +166,11 @@ class ClinkdNER(TrainablePipe):
         head_lr_scale: float = 50.0,
         kd_alpha: float = 0.5,
         kd_temperature: float = 2.0,
+        inference: str = "fp32",
         scorer: Callable | None = None,
     ) -> None:
         check_distillation_settings(alpha=kd_alpha, temperature=kd_temperature)
+        _check_precision(inference)
         self.vocab = vocab
         self.model = model
         self.name = name
@@ -155,6 +183,8 @@ class ClinkdNER(TrainablePipe):
             "kd_temperature": kd_temperature,
         }
         self._scheme: BIOScheme | None = None
+        self.inference = inference
+        self._int8: Int8Encoder | None = None
 
     # -- labels and tags -------------------------------------------------
 
@@ -241,11 +271,72 @@ class ClinkdNER(TrainablePipe):
         docs = list(docs)
         n_tags = len(self.scheme)
         nonempty = [doc for doc in docs if len(doc)]
-        outputs = iter(self.model.predict(nonempty) if nonempty else [])
+        with self._encoder_context() if nonempty else nullcontext():
+            outputs = iter(self.model.predict(nonempty) if nonempty else [])
         return [
             next(outputs) if len(doc) else self.model.ops.alloc2f(0, n_tags)
             for doc in docs
         ]
+
+    # -- inference precision ------------------------------------------------
+
+    def set_inference(self, precision: str) -> None:
+        """Choose the encoder's precision in `predict`: "fp32" or "int8"
+        (made by `quantize` on first use if the component has no int8 model).
+
+        RAISES ClinkdError: E041, an unknown precision.
+        """
+        _check_precision(precision)
+        self.inference = precision
+
+    def quantize(self, *, exclude: Sequence[str] = ()) -> None:
+        """Make the int8 encoder from the current fp32 weights
+        (`models.int8.quantize_encoder`; about a minute on 2 cores) and keep
+        it with the component. `inference` is not changed.
+
+        exclude (Sequence[str]): weight-name prefixes whose MatMuls stay fp32.
+        RAISES ClinkdError: E040 (onnxruntime missing) or E043 (no transformer).
+        """
+        self._int8 = Int8Encoder(quantize_encoder(hf_shim(self.model)._model, exclude=exclude))
+
+    @property
+    def has_int8(self) -> bool:
+        """Whether the component holds an int8 encoder (made or loaded)."""
+        return self._int8 is not None
+
+    def _encoder_context(self):
+        if self.inference != "int8":
+            return nullcontext()
+        if self._int8 is None:
+            self.quantize()
+        return running(self.model, self._int8)
+
+    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
+        """The component as bytes: spaCy's fields (cfg, vocab, model) and,
+        if it has one, the int8 encoder."""
+        data = srsly.msgpack_loads(super().to_bytes(exclude=exclude))
+        if self._int8 is not None and "int8" not in exclude:
+            data["int8"] = self._int8.model_bytes
+        return srsly.msgpack_dumps(data)
+
+    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()) -> "ClinkdNER":
+        data = srsly.msgpack_loads(bytes_data)
+        int8 = data.pop("int8", None)
+        super().from_bytes(srsly.msgpack_dumps(data), exclude=exclude)
+        self._int8 = Int8Encoder(int8) if int8 is not None and "int8" not in exclude else None
+        return self
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = tuple()) -> None:
+        """Save the component (spaCy's files) and its int8 encoder, if any, as int8.onnx."""
+        super().to_disk(path, exclude=exclude)
+        if self._int8 is not None and "int8" not in exclude:
+            util.ensure_path(path).joinpath(ONNX_FILE).write_bytes(self._int8.model_bytes)
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = tuple()) -> "ClinkdNER":
+        super().from_disk(path, exclude=exclude)
+        onnx_path = util.ensure_path(path) / ONNX_FILE
+        self._int8 = Int8Encoder(onnx_path.read_bytes()) if onnx_path.exists() and "int8" not in exclude else None
+        return self
 
     def set_annotations(self, docs: Iterable[Doc], scores: list[Floats2d]) -> None:
         """Decode the best valid BIO sequence per doc into `doc.ents` and
@@ -306,7 +397,9 @@ class ClinkdNER(TrainablePipe):
         pretrained: at an encoder-sized rate (1e-4) Adam moves the head's
         logits by about 0.01 per step, and fitting used up the training
         budget. (With Adam, scaling the gradient instead would change nothing.)
+        An int8 encoder is dropped: it holds the weights before this update.
         """
+        self._int8 = None
         head = self.model.get_ref("output_layer")
         scale = float(self.cfg.get("head_lr_scale", 1.0))
         for node in self.model.walk():
