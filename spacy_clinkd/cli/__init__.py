@@ -4,7 +4,19 @@ import sys
 from ..errors import ClinkdError, Errors
 
 # Importing the command modules attaches their commands to `app`.
-from . import annotate, assemble, assets, benchmark, convert, distill, evaluate, student, train, vocab  # noqa: F401,E402
+from . import (  # noqa: F401,E402
+    annotate,
+    assemble,
+    assets,
+    benchmark,
+    compare,
+    convert,
+    distill,
+    evaluate,
+    student,
+    train,
+    vocab,
+)
 from ._app import app
 
 

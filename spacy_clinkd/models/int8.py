@@ -132,13 +132,15 @@ class _LastHiddenState(torch.nn.Module):
         return self.hf_model(**kwargs).last_hidden_state
 
 
-def quantize_onnx(model_bytes: bytes, *, exclude: Sequence[str] = (), per_channel: bool = True) -> bytes:
+def quantize_onnx(
+    model_bytes: bytes, *, keep_fp32: Sequence[Any] = (), per_channel: bool = True
+) -> bytes:
     """Quantize an ONNX encoder's MatMul weights to int8 (dynamic
     quantization: int8 weights, activations quantized per batch at run time).
 
     model_bytes (bytes): the fp32 ONNX model (`export_onnx`).
-    exclude (Sequence[str]): prefixes of weight names (e.g.
-        "encoder.layer.2.output.dense") whose MatMuls stay fp32.
+    keep_fp32 (Sequence[numpy.ndarray]): Linear weights ((out, in) arrays)
+        whose MatMuls stay fp32.
     per_channel (bool): one scale per output channel instead of per tensor.
     RETURNS (bytes): the int8 ONNX model.
     """
@@ -147,7 +149,7 @@ def quantize_onnx(model_bytes: bytes, *, exclude: Sequence[str] = (), per_channe
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     model = onnx.load_from_string(model_bytes)
-    nodes_to_exclude = _matmuls_of(model, exclude) if exclude else []
+    nodes_to_exclude = _matmuls_of(model, keep_fp32) if len(keep_fp32) else []
     quant_log = logging.getLogger()
     level = quant_log.level
     quant_log.setLevel(logging.ERROR)  # "consider pre-processing" on every call
@@ -168,31 +170,39 @@ def quantize_onnx(model_bytes: bytes, *, exclude: Sequence[str] = (), per_channe
         quant_log.setLevel(level)
 
 
-def _matmuls_of(model: Any, prefixes: Sequence[str]) -> list[str]:
-    """Names of the MatMul nodes whose weight comes from an initializer (or a
-    Transpose of one) whose name starts with one of `prefixes`."""
-    initializers = {init.name for init in model.graph.initializer}
-    produced_from: dict[str, str] = {}
-    for node in model.graph.node:
-        if node.op_type in ("Transpose", "Identity", "Cast") and node.input and node.input[0] in initializers:
-            for out in node.output:
-                produced_from[out] = node.input[0]
-    names = []
-    for node in model.graph.node:
-        if node.op_type != "MatMul":
-            continue
-        for name in node.input:
-            source = produced_from.get(name, name)
-            if source in initializers and any(source.startswith(p) for p in prefixes):
-                names.append(node.name)
-    return names
+def _matmuls_of(model: Any, weights: Sequence[Any]) -> list[str]:
+    """Names of the MatMul nodes whose constant weight is one of `weights`
+    (Linear weights, (out, in) arrays). The exporter folds a Linear's
+    transposed weight into an initializer with a generated name, so the
+    weight is found by its values: the initializer equal to W.T."""
+    from onnx import numpy_helper
+
+    wanted = {(w.T.shape, w.T.tobytes()) for w in weights}
+    initializers = {}
+    for init in model.graph.initializer:
+        array = numpy_helper.to_array(init)
+        if array.ndim == 2:
+            initializers[init.name] = (array.shape, array.astype("float32").tobytes())
+    return [
+        node.name
+        for node in model.graph.node
+        if node.op_type == "MatMul" and any(initializers.get(name) in wanted for name in node.input)
+    ]
 
 
 def quantize_encoder(hf_model: torch.nn.Module, *, exclude: Sequence[str] = ()) -> bytes:
-    """RETURNS (bytes): the int8 ONNX form of an fp32 Hugging Face encoder
-    (`export_onnx`, then `quantize_onnx`)."""
+    """The int8 ONNX form of an fp32 Hugging Face encoder (`export_onnx`,
+    then `quantize_onnx`).
+
+    exclude (Sequence[str]): prefixes of Linear weight names
+        (`linear_weight_names`, e.g. "encoder.layer.2.output.dense") that stay fp32.
+    RETURNS (bytes): the int8 ONNX model.
+    """
     require_onnxruntime()
-    return quantize_onnx(export_onnx(hf_model), exclude=exclude)
+    names = [n for n in linear_weight_names(hf_model) if any(n.startswith(p) for p in exclude)]
+    params = dict(hf_model.named_parameters())
+    keep = [params[n].detach().cpu().numpy() for n in names]
+    return quantize_onnx(export_onnx(hf_model), keep_fp32=keep)
 
 
 # Sessions a forked child inherited; kept, never freed (see Int8Encoder.session).

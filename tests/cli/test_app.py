@@ -10,6 +10,7 @@ from spacy_clinkd.errors import ClinkdError
 # command → (arguments, options); the distillation commands are checked by name only.
 COMMANDS = {
     "fetch-assets": (["project_dir"], ["--mirror", "--only", "-m"]),
+    "benchmark-compare": (["data_path"], ["--batch-sizes", "--gold", "--latency-docs", "--limit", "--long-doc-words", "--markdown", "--output", "--passes", "--pipeline", "--plot", "--reference", "--threads", "--warmup", "-o", "-p"]),
     "benchmark": (
         ["model", "data_path"],
         ["--batch-size", "--latency-docs", "--limit", "--markdown", "--output", "--repeats", "--threads", "--warmup", "-o"],

@@ -144,3 +144,24 @@ def test_missing_onnxruntime_says_what_to_install(tiny_bert, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
     with pytest.raises(ClinkdError, match=r"pip install spacy_clinkd\[int8\]"):
         ner.quantize()
+
+
+def test_excluded_layers_stay_fp32(tiny_bert):
+    import onnx
+
+    from spacy_clinkd.models.int8 import quantize_encoder
+
+    hf_model = hf_shim(random_head_pipeline(tiny_bert).get_pipe("clinkd_ner").model)._model
+    # every Linear but the pooler's (the exported graph ends at last_hidden_state)
+    n_linear = len([n for n in linear_weight_names(hf_model) if not n.startswith("pooler.")])
+
+    def op_counts(model_bytes):
+        ops = [n.op_type for n in onnx.load_from_string(model_bytes).graph.node]
+        return ops.count("MatMulInteger"), ops.count("MatMul")
+
+    all_int8 = op_counts(quantize_encoder(hf_model))
+    # exclude the FFN output of the last layer: one int8 MatMul fewer, one fp32 more
+    last = [n for n in linear_weight_names(hf_model) if n.endswith("output.dense.weight")][-1]
+    one_fp32 = op_counts(quantize_encoder(hf_model, exclude=[last.rsplit(".", 1)[0]]))
+    assert all_int8[0] == n_linear
+    assert one_fp32 == (all_int8[0] - 1, all_int8[1] + 1)

@@ -1,0 +1,735 @@
+"""Several pipelines benchmarked side by side in one process, their timed
+passes interleaved, so that a slower or busier moment of a shared machine
+falls on every pipeline alike: the ratios to a reference pipeline are what
+such a machine can measure, more than the absolute numbers.
+
+What is measured (`compare_pipelines`), on the same texts for every pipeline:
+
+- Throughput: after `warmup` untimed passes, for each pass p, each batch
+  size and each pipeline in an order rotated by p, one timed
+  `list(nlp.pipe(texts, batch_size=b))`; words/s per pass. Words are the
+  non-space tokens of the reference pipeline's tokenizer, one count for all,
+  so a words/s ratio is the inverse ratio of times on the same texts (each
+  pipeline's own count, of the docs its `nlp.pipe` returned, is `words`).
+- Latency: `nlp(text)` on each of the first `latency_docs` texts, the
+  pipelines in an order rotated by the document; p50, p95, max in ms.
+- Long documents: the texts joined ("\\n\\n") into documents of about
+  `long_doc_words` whitespace words (`join_long_documents`), `nlp.pipe` at
+  batch size 1, interleaved like throughput.
+- In a fresh process per pipeline (`fresh_process_measurements`): load time,
+  RSS after loading and peak RSS over one `nlp.pipe` pass, so that the
+  memory is that pipeline's alone; and, in this process, size on disk and
+  parameters (`evaluation.benchmark`).
+- F1: strict micro F1 (`metrics.score_entities`) on gold docs, over the
+  labels the pipeline predicts.
+- Encoder FLOPs (pipelines with a Hugging Face encoder): every forward of one
+  untimed fp32 pass at the key batch size is recorded (`flops.
+  recording_forwards`), FLOPs from the layer shapes and the padded lengths
+  (`flops` module docstring); achieved GFLOP/s = those FLOPs over the median
+  pass time at the key batch size, set against the machine's fp32 matmul
+  rate (`flops.matmul_gflops`). An int8 pipeline runs the same windows, so
+  it is credited with the same FLOPs.
+
+`@int8` after a model (`PipelineSpec.precision`) loads it with
+`{"inference": "int8"}` for `clinkd_ner`; its int8 encoder is made before
+anything is timed when the pipeline holds none. Timing assertions do not
+belong in tests.
+"""
+import gc
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import srsly
+
+from ..errors import ClinkdError, Errors
+from ..paths import check_distinct, check_output_file, write_atomic, write_text_atomic
+from .benchmark import (
+    count_parameters,
+    current_rss_mib,
+    directory_bytes,
+    peak_rss_mib,
+    percentile,
+    pipeline_path,
+    read_benchmark_texts,
+)
+from .flops import encoder_dims, matmul_gflops, pass_summary, recording_forwards
+from .metrics import score_entities
+
+INT8_SUFFIX = "@int8"
+NER_COMPONENT = "clinkd_ner"
+# Factories whose components write doc.ents: their labels are what a pipeline predicts.
+ENTITY_FACTORIES = ("clinkd_ner", "ner", "beam_ner", "entity_ruler", "span_ruler")
+KEY_BATCH_SIZE = 8
+
+
+class PipelineSpec(NamedTuple):
+    """One pipeline to compare.
+
+    name (str): its name in the reports.
+    model (str): pipeline directory or installed package name.
+    precision (Optional[str]): "int8" to run `clinkd_ner` in int8; None
+        loads the pipeline as saved.
+    """
+
+    name: str
+    model: str
+    precision: str | None = None
+
+
+def parse_pipeline_spec(text: str) -> PipelineSpec:
+    """Parse `NAME=MODEL` or `NAME=MODEL@int8`.
+
+    RAISES ValueError: no name, no model, or `@` followed by something else.
+    """
+    name, sep, model = text.partition("=")
+    name, model = name.strip(), model.strip()
+    if not sep or not name or not model:
+        raise ValueError(f"expected NAME=MODEL (or NAME=MODEL{INT8_SUFFIX}), got {text!r}")
+    precision = None
+    if model.endswith(INT8_SUFFIX):
+        model, precision = model[: -len(INT8_SUFFIX)], "int8"
+        if not model:
+            raise ValueError(f"no model before {INT8_SUFFIX} in {text!r}")
+    return PipelineSpec(name, model, precision)
+
+
+def key_batch_size(batch_sizes: Sequence[int]) -> int:
+    """The batch size of the ratios, the FLOP count and the fresh-process
+    pass: 8 if measured, else the middle one of `batch_sizes`."""
+    return KEY_BATCH_SIZE if KEY_BATCH_SIZE in batch_sizes else sorted(batch_sizes)[len(batch_sizes) // 2]
+
+
+def rotated(items: Sequence[Any], shift: int) -> list[Any]:
+    """`items` rotated left by `shift`: the order of pass `shift`."""
+    if not items:
+        return []
+    k = shift % len(items)
+    return [*items[k:], *items[:k]]
+
+
+def join_long_documents(texts: Sequence[str], words: int) -> list[str]:
+    """The texts, in order, joined with "\\n\\n" into documents of about
+    `words` whitespace-separated words: a document closes once it reaches
+    `words`; a last one shorter than half of that joins the one before.
+
+    words (int): the target length (0: no long documents).
+    RETURNS (List[str]): the documents.
+    """
+    if words <= 0:
+        return []
+    groups: list[list[str]] = []
+    current: list[str] = []
+    count = 0
+    for text in texts:
+        current.append(text)
+        count += len(text.split())
+        if count >= words:
+            groups.append(current)
+            current, count = [], 0
+    if current:
+        if groups and count < words / 2:
+            groups[-1].extend(current)
+        else:
+            groups.append(current)
+    return ["\n\n".join(group) for group in groups]
+
+
+def count_words(nlp: Any, texts: Sequence[str]) -> int:
+    """RETURNS (int): non-space tokens of `nlp`'s tokenizer over `texts`."""
+    return sum(1 for doc in nlp.tokenizer.pipe(texts) for token in doc if not token.is_space)
+
+
+def _config_file(path: Path) -> Path | None:
+    # a pipeline directory holds config.cfg; an installed package, its data folder does
+    if (path / "config.cfg").is_file():
+        return path / "config.cfg"
+    return next(iter(sorted(path.glob("*/config.cfg"))), None)
+
+
+def check_spec(spec: PipelineSpec) -> None:
+    """Before anything is loaded: an int8 spec names a pipeline with a
+    `clinkd_ner` component (read from its config).
+
+    RAISES ClinkdError: E009, the pipeline has no clinkd_ner.
+    """
+    if spec.precision != "int8":
+        return
+    from spacy.util import load_config
+
+    path = pipeline_path(spec.model)
+    config_file = _config_file(path) if path is not None else None
+    if config_file is None:
+        return  # spacy.load says what is wrong with it
+    names = list(load_config(config_file, interpolate=False)["nlp"].get("pipeline", []))
+    if NER_COMPONENT not in names:
+        raise ClinkdError(Errors.E009.format(path=spec.model, component=NER_COMPONENT, names=names))
+
+
+def load_pipeline(spec: PipelineSpec) -> Any:
+    """`spacy.load` the pipeline of `spec`, with int8 inference for
+    `clinkd_ner` if asked (its int8 encoder is not made here: `prepare_int8`).
+
+    RAISES ClinkdError: E009 (int8 on a pipeline without clinkd_ner), E253.
+    """
+    import spacy
+
+    check_spec(spec)
+    config = {"components": {NER_COMPONENT: {"inference": "int8"}}} if spec.precision == "int8" else {}
+    try:
+        return spacy.load(spec.model, config=config)
+    except (OSError, ValueError) as err:
+        raise ClinkdError(Errors.E253.format(model=spec.model, reason=err)) from err
+
+
+def precision_of(nlp: Any) -> str:
+    """RETURNS (str): "int8" or "fp32", the precision `clinkd_ner` runs
+    its encoder in; "fp32" for a pipeline without it."""
+    if NER_COMPONENT not in nlp.pipe_names:
+        return "fp32"
+    return getattr(nlp.get_pipe(NER_COMPONENT), "inference", "fp32")
+
+
+def prepare_int8(nlp: Any) -> float | None:
+    """Make the int8 encoder of an int8 `clinkd_ner` that holds none (what
+    its first prediction would do), so that no timed pass includes it.
+
+    RETURNS (Optional[float]): seconds it took; None if nothing was made.
+    """
+    if precision_of(nlp) != "int8":
+        return None
+    ner = nlp.get_pipe(NER_COMPONENT)
+    if ner.has_int8:
+        return None
+    start = time.perf_counter()
+    ner.quantize()
+    return time.perf_counter() - start
+
+
+def find_encoder(nlp: Any) -> Any | None:
+    """RETURNS (Optional[torch.nn.Module]): the fp32 Hugging Face module of
+    the first component whose model holds one (`models.int8.hf_shim`)."""
+    from ..models.int8 import hf_shim
+
+    for _, proc in nlp.pipeline:
+        model = getattr(proc, "model", None)
+        if model is None or not hasattr(model, "walk"):
+            continue
+        try:
+            return hf_shim(model)._model
+        except ClinkdError:
+            continue
+    return None
+
+
+@contextmanager
+def fp32_inference(nlp: Any) -> Iterator[None]:
+    """Run `clinkd_ner`'s encoder in fp32 inside the block (the precision
+    set before is back afterwards)."""
+    if precision_of(nlp) != "int8":
+        yield
+        return
+    ner = nlp.get_pipe(NER_COMPONENT)
+    ner.set_inference("fp32")
+    try:
+        yield
+    finally:
+        ner.set_inference("int8")
+
+
+def count_encoder_pass(nlp: Any, texts: Sequence[str], *, batch_size: int) -> tuple[list[Any], dict[str, Any] | None]:
+    """One untimed `nlp.pipe` pass, in fp32, recording every encoder forward.
+
+    RETURNS (Tuple[List[Doc], Optional[Dict[str, Any]]]): the docs, and
+        `flops.pass_summary` with the encoder's dims (None for a pipeline
+        without a Hugging Face encoder of known shape).
+    """
+    module = find_encoder(nlp)
+    dims = encoder_dims(module.config) if module is not None and hasattr(module, "config") else None
+    if dims is None:
+        return list(nlp.pipe(texts, batch_size=batch_size)), None
+    with fp32_inference(nlp), recording_forwards(module) as forwards:
+        docs = list(nlp.pipe(texts, batch_size=batch_size))
+    summary = pass_summary(forwards, dims)
+    summary.update(hidden=dims.hidden, intermediate=dims.intermediate, layers=dims.layers, batch_size=batch_size)
+    return docs, summary
+
+
+def predicted_labels(nlp: Any) -> list[str] | None:
+    """RETURNS (Optional[List[str]]): the labels of the components that set
+    entities (ENTITY_FACTORIES); None if there is none."""
+    labels: set[str] = set()
+    found = False
+    for name, proc in nlp.pipeline:
+        if nlp.get_pipe_meta(name).factory in ENTITY_FACTORIES:
+            found = True
+            labels.update(getattr(proc, "labels", ()))
+    return sorted(labels) if found else None
+
+
+def read_gold_docs(path: str | Path) -> list[Any]:
+    """Gold docs of a `.spacy` DocBin.
+
+    RAISES ClinkdError: E254 (unreadable), E259 (no documents).
+    """
+    import spacy
+    from spacy.tokens import DocBin
+
+    try:
+        docs = list(DocBin().from_disk(path).get_docs(spacy.blank("en").vocab))
+    except (OSError, ValueError, KeyError) as err:
+        raise ClinkdError(f"{path}: {Errors.E254.format(reason=err)}") from err
+    if not docs:
+        raise ClinkdError(Errors.E259.format(path=path))
+    return docs
+
+
+def strict_f1(nlp: Any, gold_docs: Sequence[Any], *, batch_size: int) -> float:
+    """RETURNS (float): strict micro F1 of `nlp` on `gold_docs`, over the
+    labels it predicts."""
+    predicted = list(nlp.pipe([doc.text for doc in gold_docs], batch_size=batch_size))
+    return score_entities(gold_docs, predicted, labels=predicted_labels(nlp))["micro"]["f"]
+
+
+def _timed_pipe(nlp: Any, texts: Sequence[str], batch_size: int) -> float:
+    gc.collect()  # not inside the timed block
+    start = time.perf_counter()
+    list(nlp.pipe(texts, batch_size=batch_size))
+    return time.perf_counter() - start
+
+
+def _rates(n_words: int, seconds: Sequence[float]) -> dict[str, Any]:
+    passes = [n_words / s for s in seconds]
+    return {"median": statistics.median(passes), "min": min(passes), "max": max(passes), "passes": passes}
+
+
+# -- the fresh process ---------------------------------------------------------
+
+_FRESH_CODE = "from spacy_clinkd.evaluation.comparison import fresh_process_main; fresh_process_main()"
+
+
+def process_peak_rss_mib() -> float:
+    """RETURNS (float): the peak RSS of this process's own memory, in MiB:
+    VmHWM, which starts afresh at exec (Linux), else `peak_rss_mib`.
+
+    Not `ru_maxrss` alone: Linux carries it over fork and exec, so a child
+    would report its parent's peak (here, the benchmark holding every
+    pipeline) whenever that is higher than its own.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return peak_rss_mib()
+
+
+def measure_fresh(spec: PipelineSpec, texts: Sequence[str], *, batch_size: int, threads: int) -> dict[str, Any]:
+    """In this (fresh) process: load the pipeline, then one `nlp.pipe` pass.
+
+    RETURNS (Dict[str, Any]): `load_seconds`, `rss_after_load_mib`,
+        `peak_rss_mib` (`process_peak_rss_mib`, never below an RSS sampled
+        earlier) and `quantize_seconds` (the int8 encoder made
+        after loading, or None).
+    """
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    start = time.perf_counter()
+    nlp = load_pipeline(spec)
+    load_seconds = time.perf_counter() - start
+    rss_loaded = current_rss_mib()
+    quantize_seconds = prepare_int8(nlp)
+    list(nlp.pipe(texts, batch_size=batch_size))
+    return {
+        "load_seconds": load_seconds,
+        "rss_after_load_mib": rss_loaded,
+        # the high-water mark can miss memory released with madvise: bounded by the samples
+        "peak_rss_mib": max(process_peak_rss_mib(), rss_loaded or 0.0, current_rss_mib() or 0.0),
+        "quantize_seconds": quantize_seconds,
+    }
+
+
+def fresh_process_main() -> None:
+    """Entry of the fresh process: argv is MODEL PRECISION TEXTS_JSON
+    BATCH_SIZE THREADS; prints the `measure_fresh` JSON as its last line."""
+    model, precision, texts_json, batch_size, threads = sys.argv[1:6]
+    spec = PipelineSpec("fresh", model, precision or None)
+    result = measure_fresh(spec, srsly.read_json(texts_json), batch_size=int(batch_size), threads=int(threads))
+    print(json.dumps(result))
+
+
+def fresh_process_measurements(
+    spec: PipelineSpec, texts_json: str | Path, *, batch_size: int, threads: int
+) -> dict[str, Any]:
+    """Run `measure_fresh` in a new Python process (`sys.executable`).
+
+    texts_json (Union[str, Path]): a JSON list of the texts.
+    threads (int): torch threads there (0: torch's default).
+    RAISES ClinkdError: E253, the process failed (its last stderr lines).
+    """
+    args = [sys.executable, "-c", _FRESH_CODE, spec.model, spec.precision or "", str(texts_json), str(batch_size), str(threads)]
+    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    if done.returncode != 0 or not lines:
+        tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+        raise ClinkdError(Errors.E253.format(model=spec.model, reason=f"fresh process exited {done.returncode}: {tail}"))
+    return json.loads(lines[-1])
+
+
+# -- the comparison ------------------------------------------------------------
+
+
+def machine_info() -> dict[str, Any]:
+    """The CPU, the torch threads and versions; `fp32_matmul_gflops` from
+    `flops.matmul_gflops` with those threads."""
+    import spacy
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf8") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    try:
+        import onnxruntime
+
+        ort_version: str | None = onnxruntime.__version__
+    except ImportError:
+        ort_version = None
+    return {
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "machine": platform.machine(),
+        "torch_threads": torch.get_num_threads(),
+        "fp32_matmul_gflops": matmul_gflops(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "spacy": spacy.__version__,
+        "onnxruntime": ort_version,
+    }
+
+
+def _ratio(x: float | None, ref: float | None) -> float | None:
+    return x / ref if x is not None and ref else None
+
+
+def compare_pipelines(
+    specs: Sequence[PipelineSpec],
+    texts: Sequence[str],
+    *,
+    reference: str,
+    gold_docs: Sequence[Any] | None = None,
+    batch_sizes: Sequence[int] = (1, 8, 32),
+    passes: int = 5,
+    warmup: int = 1,
+    latency_docs: int = 20,
+    long_doc_words: int = 20000,
+    threads: int = 0,
+) -> dict[str, Any]:
+    """Measure the pipelines side by side (module docstring).
+
+    specs (Sequence[PipelineSpec]): the pipelines, names unique.
+    texts (Sequence[str]): the documents.
+    reference (str): the name of the pipeline the ratios divide by.
+    gold_docs (Optional[Sequence[Doc]]): docs with gold entities for F1;
+        None: no F1 (null).
+    batch_sizes (Sequence[int]): `nlp.pipe` batch sizes timed.
+    passes (int): timed passes (>= 1).
+    warmup (int): untimed passes first (>= 0).
+    latency_docs (int): documents timed one by one (0: no latency).
+    long_doc_words (int): words per long document (0: no long documents).
+    threads (int): torch intra-op threads; 0 keeps torch's default.
+    RETURNS (Dict[str, Any]): `machine`, `reference`, `settings`,
+        `pipelines` (in the order of `specs`) and `ratios`.
+    RAISES ClinkdError: E257 (bad settings), E009, E253.
+    RAISES ValueError: duplicate names, or `reference` not among them.
+    """
+    import torch
+
+    batch_sizes = list(batch_sizes)
+    if passes < 1 or warmup < 0 or latency_docs < 0 or not batch_sizes or min(batch_sizes) < 1:
+        raise ClinkdError(
+            Errors.E257.format(repeats=passes, warmup=warmup, latency_docs=latency_docs, batch_size=batch_sizes)
+        )
+    names = [spec.name for spec in specs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"pipeline names must be unique, got {names}")
+    if reference not in names:
+        raise ValueError(f"the reference {reference!r} is not one of the pipelines {names}")
+    for spec in specs:
+        check_spec(spec)
+    if threads:
+        torch.set_num_threads(threads)
+    key = key_batch_size(batch_sizes)
+    nlps = [load_pipeline(spec) for spec in specs]
+    quantize_seconds = [prepare_int8(nlp) for nlp in nlps]
+    with tempfile.TemporaryDirectory() as tmp:
+        texts_json = Path(tmp) / "texts.json"
+        srsly.write_json(texts_json, list(texts))
+        fresh = [
+            fresh_process_measurements(spec, texts_json, batch_size=key, threads=torch.get_num_threads())
+            for spec in specs
+        ]
+    ref_nlp = nlps[names.index(reference)]
+    n_words = count_words(ref_nlp, texts)
+    long_docs = join_long_documents(texts, long_doc_words)
+    long_words = count_words(ref_nlp, long_docs)
+    # Untimed passes, which warm every pipeline up too: words, FLOPs, F1.
+    counted = [count_encoder_pass(nlp, texts, batch_size=key) for nlp in nlps]
+    f1s = [strict_f1(nlp, gold_docs, batch_size=key) if gold_docs is not None else None for nlp in nlps]
+    for _ in range(warmup):
+        for b in batch_sizes:
+            for nlp in nlps:
+                list(nlp.pipe(texts, batch_size=b))
+    order = list(range(len(nlps)))
+    seconds: dict[int, list[list[float]]] = {b: [[] for _ in nlps] for b in batch_sizes}
+    for p in range(passes):
+        for b in batch_sizes:
+            for i in rotated(order, p):
+                seconds[b][i].append(_timed_pipe(nlps[i], texts, b))
+    latencies: list[list[float]] = [[] for _ in nlps]
+    for d, text in enumerate(texts[:latency_docs]):
+        for i in rotated(order, d):
+            start = time.perf_counter()
+            nlps[i](text)
+            latencies[i].append((time.perf_counter() - start) * 1000)
+    long_seconds: list[list[float]] = [[] for _ in nlps]
+    if long_docs:
+        for p in range(passes):
+            for i in rotated(order, p):
+                long_seconds[i].append(_timed_pipe(nlps[i], long_docs, 1))
+    machine = machine_info()
+    pipelines = []
+    for i, (spec, nlp) in enumerate(zip(specs, nlps)):
+        docs, encoder = counted[i]
+        if encoder is not None:
+            median_seconds = statistics.median(seconds[key][i])
+            encoder["gflops_achieved"] = encoder["flops_per_pass"] / median_seconds / 1e9
+            encoder["fraction_of_peak"] = encoder["gflops_achieved"] / machine["fp32_matmul_gflops"]
+        path = pipeline_path(spec.model)
+        pipelines.append({
+            "name": spec.name,
+            "model": spec.model,
+            "precision": precision_of(nlp),
+            "pipeline": list(nlp.pipe_names),
+            "words": sum(1 for doc in docs for token in doc if not token.is_space),
+            "throughput": {str(b): _rates(n_words, seconds[b][i]) for b in batch_sizes},
+            "latency_ms": {
+                "p50": percentile(latencies[i], 50),
+                "p95": percentile(latencies[i], 95),
+                "max": max(latencies[i]),
+                "docs": len(latencies[i]),
+            } if latencies[i] else None,
+            "long_docs": {**_rates(long_words, long_seconds[i]), "docs": len(long_docs), "words": long_words}
+            if long_docs else None,
+            **{k: fresh[i][k] for k in ("load_seconds", "rss_after_load_mib", "peak_rss_mib")},
+            "fresh_quantize_seconds": fresh[i]["quantize_seconds"],
+            "quantize_seconds": quantize_seconds[i],
+            "disk_bytes": directory_bytes(path) if path is not None else None,
+            "parameters": count_parameters(nlp),
+            "f1": f1s[i],
+            "encoder": encoder,
+        })
+    ref = pipelines[names.index(reference)]
+    ratios = {}
+    for row in pipelines:
+        r: dict[str, float | None] = {
+            f"words_per_s_b{b}": row["throughput"][str(b)]["median"] / ref["throughput"][str(b)]["median"]
+            for b in batch_sizes
+        }
+        if long_docs:
+            r["long_docs_words_per_s"] = row["long_docs"]["median"] / ref["long_docs"]["median"]
+        r["f1"] = _ratio(row["f1"], ref["f1"])
+        ratios[row["name"]] = r
+    return {
+        "machine": machine,
+        "reference": reference,
+        "settings": {
+            "docs": len(texts),
+            "words": n_words,
+            "batch_sizes": batch_sizes,
+            "key_batch_size": key,
+            "passes": passes,
+            "warmup": warmup,
+            "latency_docs": min(latency_docs, len(texts)),
+            "long_doc_words": long_doc_words,
+            "long_docs": len(long_docs),
+            "long_docs_words": long_words,
+            "gold_docs": len(gold_docs) if gold_docs is not None else None,
+            "threads": threads,
+        },
+        "pipelines": pipelines,
+        "ratios": ratios,
+    }
+
+
+# -- reports -------------------------------------------------------------------
+
+
+def _fmt(value: float | None, spec: str, suffix: str = "") -> str:
+    return "-" if value is None else f"{value:{spec}}{suffix}"
+
+
+def comparison_markdown(result: dict[str, Any], title: str | None = None) -> str:
+    """A markdown table, one row per pipeline: first the ratios to the
+    reference (words/s at each batch size, F1), then absolute numbers."""
+    settings, machine = result["settings"], result["machine"]
+    batch_sizes, key = settings["batch_sizes"], settings["key_batch_size"]
+    title = title or f"Benchmark: {len(result['pipelines'])} pipelines against `{result['reference']}`"
+    header = [
+        "pipeline",
+        *[f"words/s b{b} ÷ ref" for b in batch_sizes],
+        "F1 ÷ ref",
+        "precision",
+        f"words/s b{key} (median [min, max])",
+        "F1",
+        "latency p50 / p95 ms",
+        "long docs words/s",
+        "load s",
+        "RSS after load MiB",
+        "peak RSS MiB",
+        "disk MiB",
+        "params M",
+        "encoder GFLOP/s (% of peak)",
+        "padding",
+    ]
+    lines = [f"## {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in result["pipelines"]:
+        ratio = result["ratios"][row["name"]]
+        tp, lat, long, enc = row["throughput"][str(key)], row["latency_ms"], row["long_docs"], row["encoder"]
+        disk = row["disk_bytes"]
+        cells = [
+            f"**{row['name']}**" if row["name"] == result["reference"] else row["name"],
+            *[_fmt(ratio[f"words_per_s_b{b}"], ".2f", "×") for b in batch_sizes],
+            _fmt(ratio["f1"], ".3f", "×"),
+            row["precision"],
+            f"{tp['median']:,.0f} [{tp['min']:,.0f}, {tp['max']:,.0f}]",
+            _fmt(row["f1"], ".3f"),
+            f"{lat['p50']:.0f} / {lat['p95']:.0f}" if lat else "-",
+            f"{long['median']:,.0f}" if long else "-",
+            _fmt(row["load_seconds"], ".1f"),
+            _fmt(row["rss_after_load_mib"], ".0f"),
+            _fmt(row["peak_rss_mib"], ".0f"),
+            _fmt(disk / 2**20 if disk is not None else None, ".0f"),
+            f"{row['parameters'] / 1e6:.1f}",
+            f"{enc['gflops_achieved']:.1f} ({100 * enc['fraction_of_peak']:.0f}%)" if enc else "-",
+            f"{100 * enc['padding_waste']:.0f}%" if enc else "-",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        f"{settings['docs']} docs, {settings['words']:,} words (the reference's tokens); "
+        f"{settings['warmup']} warm-up + {settings['passes']} timed passes, interleaved, batch sizes "
+        f"{', '.join(str(b) for b in batch_sizes)}; latency over {settings['latency_docs']} single docs; "
+        f"long docs: {settings['long_docs']} of about {settings['long_doc_words']:,} words at batch size 1; "
+        f"{machine['torch_threads']} torch threads on {machine['cpu_count']} CPUs ({machine['cpu']}), "
+        f"fp32 matmul peak {machine['fp32_matmul_gflops']:.1f} GFLOP/s; torch {machine['torch']}, "
+        f"spaCy {machine['spacy']}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def plot_comparison(result: dict[str, Any], path: str | Path) -> Path:
+    """F1 (y) against words/s at the key batch size (x), one labelled point
+    per pipeline with an F1 (the reference drawn as a star).
+
+    RETURNS (Path): the PNG file (written atomically).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    key = result["settings"]["key_batch_size"]
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    for row in result["pipelines"]:
+        if row["f1"] is None:
+            continue
+        x, y = row["throughput"][str(key)]["median"], row["f1"]
+        ax.scatter([x], [y], marker="*" if row["name"] == result["reference"] else "o", s=90)
+        ax.annotate(row["name"], (x, y), textcoords="offset points", xytext=(6, 4))
+    ax.set_xlabel(f"words/s (nlp.pipe, batch size {key}, median)")
+    ax.set_ylabel("strict micro F1")
+    ax.set_title(f"F1 against speed ({result['machine']['torch_threads']} torch threads)")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path = Path(path)
+
+    def save(tmp: Path) -> None:
+        # Fixed metadata so re-runs of the same numbers write the same bytes.
+        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
+
+    try:
+        write_atomic(path, save)
+    finally:
+        plt.close(fig)
+    return path
+
+
+def write_comparison(
+    specs: Sequence[PipelineSpec],
+    data_path: str | Path,
+    *,
+    reference: str,
+    output: str | Path,
+    markdown: str | Path | None = None,
+    plot: str | Path | None = None,
+    gold: str | Path | None = None,
+    batch_sizes: Sequence[int] = (1, 8, 32),
+    passes: int = 5,
+    warmup: int = 1,
+    latency_docs: int = 20,
+    long_doc_words: int = 20000,
+    threads: int = 0,
+    limit: int = 0,
+) -> str:
+    """Compare the pipelines on the texts of `data_path` and write the JSON,
+    and optionally the markdown table and the F1-against-speed plot.
+
+    data_path (Union[str, Path]): a `.spacy` DocBin or a folder of `.txt` files.
+    output (Union[str, Path]): the JSON; it, `markdown` and `plot` are checked
+        before any work and written atomically.
+    gold (Optional[Union[str, Path]]): gold docs for F1 (a `.spacy` DocBin);
+        None: `data_path` if it is a file, else no F1.
+    limit (int): use the first `limit` texts (0: all).
+    Other arguments: see `compare_pipelines`.
+    RETURNS (str): the markdown table.
+    """
+    if gold is None and Path(data_path).is_file():
+        gold = data_path
+    inputs = {"the benchmark texts": data_path, "the gold docs": gold}
+    outputs = {"--output": output, "--markdown": markdown, "--plot": plot}
+    for target in outputs.values():
+        if target is not None:
+            check_output_file(target, inputs=inputs)
+    check_distinct(outputs)
+    texts = read_benchmark_texts(data_path, limit=limit)
+    gold_docs = read_gold_docs(gold) if gold is not None else None
+    result = compare_pipelines(
+        specs, texts, reference=reference, gold_docs=gold_docs, batch_sizes=batch_sizes, passes=passes,
+        warmup=warmup, latency_docs=latency_docs, long_doc_words=long_doc_words, threads=threads,
+    )
+    result["settings"]["data"] = str(data_path)
+    result["settings"]["gold"] = None if gold is None else str(gold)
+    result["settings"]["limit"] = limit
+    write_text_atomic(output, json.dumps(result, indent=2, sort_keys=True) + "\n")
+    table = comparison_markdown(result)
+    if markdown is not None:
+        write_text_atomic(markdown, table)
+    if plot is not None:
+        plot_comparison(result, plot)
+    return table
