@@ -90,6 +90,7 @@ class Errors:
     )
     E041 = "Unknown inference precision {precision!r}: expected one of {options}."
     E043 = "The model holds no Hugging Face transformer, so it has no int8 path."
+    E044 = "A pipeline assembled with inference 'int8' needs its int8 encoder: add --int8."
 
     # -- corpus readers (E100-E199) --
     E100 = "Not valid UTF-8 (byte {byte} at column {column}): {reason}."

@@ -16,7 +16,13 @@ def assemble_cli(
     output: Annotated[Path, typer.Argument(help="Directory for the assembled pipeline.")],
     *,
     after: Annotated[str, typer.Option("--after", help="The entity component to follow.")] = "clinkd_ner",
+    int8: Annotated[
+        bool, typer.Option("--int8", help="Quantize the encoder to int8 (ONNX Runtime) and save it too.")
+    ] = False,
+    inference: Annotated[
+        str, typer.Option("--inference", help="Default precision of the saved pipeline: fp32 or int8.")
+    ] = "fp32",
 ) -> None:
     """Add sentence boundaries and clinkd_assertion (present/absent/possible) after the NER."""
-    names = assemble_pipeline(model, output, after=after)
+    names = assemble_pipeline(model, output, after=after, int8=int8, inference=inference)
     typer.echo(f"✔ Wrote {output}: {' → '.join(names)}")

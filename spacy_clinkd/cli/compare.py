@@ -49,7 +49,7 @@ def benchmark_compare_cli(
         list[str],
         typer.Option(
             "--pipeline", "-p",
-            help=f"NAME=MODEL (a pipeline directory or package); MODEL{INT8_SUFFIX} runs clinkd_ner in int8. Repeat.",
+            help=f"NAME=MODEL (a pipeline directory or package); MODEL{INT8_SUFFIX} (or @fp32) runs clinkd_ner at that precision. Repeat.",
         ),
     ],
     reference: Annotated[str, typer.Option("--reference", help="NAME of the pipeline the ratios divide by.")],

@@ -30,9 +30,9 @@ What is measured (`compare_pipelines`), on the same texts for every pipeline:
   rate (`flops.matmul_gflops`). An int8 pipeline runs the same windows, so
   it is credited with the same FLOPs.
 
-`@int8` after a model (`PipelineSpec.precision`) loads it with
-`{"inference": "int8"}` for `clinkd_ner`; its int8 encoder is made before
-anything is timed when the pipeline holds none. Timing assertions do not
+`@int8` or `@fp32` after a model (`PipelineSpec.precision`) loads it with
+that `inference` setting for `clinkd_ner` (whatever its saved default); an
+int8 encoder is made before anything is timed when the pipeline holds none. Timing assertions do not
 belong in tests.
 """
 import gc
@@ -66,6 +66,7 @@ from .flops import encoder_dims, matmul_gflops, pass_summary, recording_forwards
 from .metrics import score_entities
 
 INT8_SUFFIX = "@int8"
+PRECISION_SUFFIXES = {INT8_SUFFIX: "int8", "@fp32": "fp32"}
 NER_COMPONENT = "clinkd_ner"
 # Factories whose components write doc.ents: their labels are what a pipeline predicts.
 ENTITY_FACTORIES = ("clinkd_ner", "ner", "beam_ner", "entity_ruler", "span_ruler")
@@ -77,8 +78,8 @@ class PipelineSpec(NamedTuple):
 
     name (str): its name in the reports.
     model (str): pipeline directory or installed package name.
-    precision (Optional[str]): "int8" to run `clinkd_ner` in int8; None
-        loads the pipeline as saved.
+    precision (Optional[str]): "int8" or "fp32" to run `clinkd_ner` at that
+        precision; None loads the pipeline as saved.
     """
 
     name: str
@@ -87,7 +88,7 @@ class PipelineSpec(NamedTuple):
 
 
 def parse_pipeline_spec(text: str) -> PipelineSpec:
-    """Parse `NAME=MODEL` or `NAME=MODEL@int8`.
+    """Parse `NAME=MODEL`, `NAME=MODEL@int8` or `NAME=MODEL@fp32`.
 
     RAISES ValueError: no name, no model, or `@` followed by something else.
     """
@@ -96,10 +97,11 @@ def parse_pipeline_spec(text: str) -> PipelineSpec:
     if not sep or not name or not model:
         raise ValueError(f"expected NAME=MODEL (or NAME=MODEL{INT8_SUFFIX}), got {text!r}")
     precision = None
-    if model.endswith(INT8_SUFFIX):
-        model, precision = model[: -len(INT8_SUFFIX)], "int8"
-        if not model:
-            raise ValueError(f"no model before {INT8_SUFFIX} in {text!r}")
+    for suffix, value in PRECISION_SUFFIXES.items():
+        if model.endswith(suffix):
+            model, precision = model[: -len(suffix)], value
+            if not model:
+                raise ValueError(f"no model before {suffix} in {text!r}")
     return PipelineSpec(name, model, precision)
 
 
@@ -162,7 +164,7 @@ def check_spec(spec: PipelineSpec) -> None:
 
     RAISES ClinkdError: E009, the pipeline has no clinkd_ner.
     """
-    if spec.precision != "int8":
+    if spec.precision is None:
         return
     from spacy.util import load_config
 
@@ -184,7 +186,7 @@ def load_pipeline(spec: PipelineSpec) -> Any:
     import spacy
 
     check_spec(spec)
-    config = {"components": {NER_COMPONENT: {"inference": "int8"}}} if spec.precision == "int8" else {}
+    config = {"components": {NER_COMPONENT: {"inference": spec.precision}}} if spec.precision else {}
     try:
         return spacy.load(spec.model, config=config)
     except (OSError, ValueError) as err:

@@ -1,29 +1,48 @@
 """Assemble the shipped pipeline: a trained `clinkd_ner` pipeline plus sentence
 boundaries and `clinkd_assertion` (what `python -m spacy_clinkd assemble` and
-the project's `assemble` step write before `spacy package`)."""
+the project's `assemble` step write before `spacy package`), optionally with
+the int8 encoder stored and chosen as the default precision."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..errors import ClinkdError, Errors
 from .assertion import add_assertion
+from .ner import check_precision
 
 
-def assemble_pipeline(model: str | Path, output: str | Path, *, after: str = "clinkd_ner") -> list[str]:
+def assemble_pipeline(
+    model: str | Path,
+    output: str | Path,
+    *,
+    after: str = "clinkd_ner",
+    int8: bool = False,
+    inference: str = "fp32",
+) -> list[str]:
     """Load a trained pipeline, add `sentencizer` and `clinkd_assertion` after
     its entity component, and save it.
 
     model (Union[str, Path]): the trained pipeline (directory or package).
     output (Union[str, Path]): the directory to write.
     after (str): the entity component to follow.
+    int8 (bool): make the int8 encoder of `after` (a `clinkd_ner`) and save it
+        with the pipeline, so that int8 is one setting away after loading.
+    inference (str): the precision the saved config chooses, "fp32" or
+        "int8" (which needs `int8`).
     RETURNS (List[str]): the component names of the written pipeline.
     """
     import spacy
 
+    check_precision(inference)
+    if inference == "int8" and not int8:
+        raise ClinkdError(Errors.E044)
+    overrides = {"components": {after: {"inference": inference}}} if int8 else {}
     try:
-        nlp = spacy.load(model)
+        nlp = spacy.load(model, config=overrides)
     except (OSError, ValueError) as err:
         raise ClinkdError(Errors.E011.format(path=model, reason=err)) from err
+    if int8:
+        nlp.get_pipe(after).quantize()
     add_assertion(nlp, after=after)
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)

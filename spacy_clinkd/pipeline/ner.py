@@ -143,7 +143,7 @@ def make_clinkd_ner(
     )
 
 
-def _check_precision(precision: str) -> None:
+def check_precision(precision: str) -> None:
     if precision not in PRECISIONS:
         raise ClinkdError(Errors.E041.format(precision=precision, options=list(PRECISIONS)))
 
@@ -170,7 +170,7 @@ class ClinkdNER(TrainablePipe):
         scorer: Callable | None = None,
     ) -> None:
         check_distillation_settings(alpha=kd_alpha, temperature=kd_temperature)
-        _check_precision(inference)
+        check_precision(inference)
         self.vocab = vocab
         self.model = model
         self.name = name
@@ -286,7 +286,7 @@ class ClinkdNER(TrainablePipe):
 
         RAISES ClinkdError: E041, an unknown precision.
         """
-        _check_precision(precision)
+        check_precision(precision)
         self.inference = precision
 
     def quantize(self, *, exclude: Sequence[str] = ()) -> None:

@@ -42,7 +42,7 @@ COMMANDS = {
             "--workers",
         ],
     ),
-    "assemble": (["model", "output"], ["--after"]),
+    "assemble": (["model", "output"], ["--after", "--inference", "--int8"]),
 }
 DISTILLATION_COMMANDS = ["distill", "teacher-targets", "distill-search"]
 

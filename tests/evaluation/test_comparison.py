@@ -103,7 +103,8 @@ def test_flops_of_a_pass_match_torch_flop_counter(tiny_bert):
 def test_parse_pipeline_spec():
     assert parse_pipeline_spec("kd=training/student") == PipelineSpec("kd", "training/student", None)
     assert parse_pipeline_spec("kd8=en_clinkd@int8") == PipelineSpec("kd8", "en_clinkd", "int8")
-    for bad in ["training/student", "=training/student", "kd=", "kd=@int8"]:
+    assert parse_pipeline_spec("kd=en_clinkd@fp32") == PipelineSpec("kd", "en_clinkd", "fp32")
+    for bad in ["training/student", "=training/student", "kd=", "kd=@int8", "kd=@fp32"]:
         with pytest.raises(ValueError):
             parse_pipeline_spec(bad)
 

@@ -165,3 +165,20 @@ def test_excluded_layers_stay_fp32(tiny_bert):
     one_fp32 = op_counts(quantize_encoder(hf_model, exclude=[last.rsplit(".", 1)[0]]))
     assert all_int8[0] == n_linear
     assert one_fp32 == (all_int8[0] - 1, all_int8[1] + 1)
+
+
+def test_assemble_stores_int8_and_chooses_the_default(fp32_and_int8, tmp_path):
+    from spacy_clinkd.pipeline.assemble import assemble_pipeline
+
+    nlp, _ = fp32_and_int8
+    nlp.to_disk(tmp_path / "trained")
+    names = assemble_pipeline(tmp_path / "trained", tmp_path / "shipped", int8=True, inference="int8")
+    assert names == ["clinkd_ner", "sentencizer", "clinkd_assertion"]
+    shipped = spacy.load(tmp_path / "shipped")
+    ner = shipped.get_pipe("clinkd_ner")
+    assert ner.inference == "int8" and ner.has_int8
+    # fp32 one setting away
+    fp32 = spacy.load(tmp_path / "shipped", config={"components": {"clinkd_ner": {"inference": "fp32"}}})
+    assert fp32.get_pipe("clinkd_ner").inference == "fp32"
+    with pytest.raises(ClinkdError, match="--int8"):
+        assemble_pipeline(tmp_path / "trained", tmp_path / "bad", inference="int8")
