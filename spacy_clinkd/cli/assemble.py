@@ -22,7 +22,13 @@ def assemble_cli(
     inference: Annotated[
         str, typer.Option("--inference", help="Default precision of the saved pipeline: fp32 or int8.")
     ] = "fp32",
+    keep_fp32: Annotated[
+        list[str] | None,
+        typer.Option("--keep-fp32", help="With --int8: encoder weight-name prefix kept fp32 (e.g. encoder.layer.0). Repeat."),
+    ] = None,
 ) -> None:
     """Add sentence boundaries and clinkd_assertion (present/absent/possible) after the NER."""
-    names = assemble_pipeline(model, output, after=after, int8=int8, inference=inference)
+    names = assemble_pipeline(
+        model, output, after=after, int8=int8, inference=inference, keep_fp32=keep_fp32 or ()
+    )
     typer.echo(f"✔ Wrote {output}: {' → '.join(names)}")

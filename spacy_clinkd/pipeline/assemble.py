@@ -4,6 +4,7 @@ the project's `assemble` step write before `spacy package`), optionally with
 the int8 encoder stored and chosen as the default precision."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import ClinkdError, Errors
@@ -18,6 +19,7 @@ def assemble_pipeline(
     after: str = "clinkd_ner",
     int8: bool = False,
     inference: str = "fp32",
+    keep_fp32: Sequence[str] = (),
 ) -> list[str]:
     """Load a trained pipeline, add `sentencizer` and `clinkd_assertion` after
     its entity component, and save it.
@@ -29,6 +31,8 @@ def assemble_pipeline(
         with the pipeline, so that int8 is one setting away after loading.
     inference (str): the precision the saved config chooses, "fp32" or
         "int8" (which needs `int8`).
+    keep_fp32 (Sequence[str]): encoder weight-name prefixes (e.g.
+        "encoder.layer.0") whose MatMuls the int8 encoder keeps in fp32.
     RETURNS (List[str]): the component names of the written pipeline.
     """
     import spacy
@@ -42,7 +46,7 @@ def assemble_pipeline(
     except (OSError, ValueError) as err:
         raise ClinkdError(Errors.E011.format(path=model, reason=err)) from err
     if int8:
-        nlp.get_pipe(after).quantize()
+        nlp.get_pipe(after).quantize(exclude=keep_fp32)
     add_assertion(nlp, after=after)
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)

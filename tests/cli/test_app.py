@@ -42,7 +42,7 @@ COMMANDS = {
             "--workers",
         ],
     ),
-    "assemble": (["model", "output"], ["--after", "--inference", "--int8"]),
+    "assemble": (["model", "output"], ["--after", "--inference", "--int8", "--keep-fp32"]),
 }
 DISTILLATION_COMMANDS = ["distill", "teacher-targets", "distill-search"]
 
