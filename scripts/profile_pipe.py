@@ -49,7 +49,7 @@ def timed(stage: str, func):
 def instrument(nlp) -> None:
     import spacy_transformers.layers.transformer_model as trf_model
 
-    from spacy_clinkd.models.int8 import hf_shim
+    from spacy_clinkd.models.inference import hf_shim
     from spacy_clinkd.pipeline import ner as ner_module
 
     ner = nlp.get_pipe("clinkd_ner")
@@ -59,15 +59,16 @@ def instrument(nlp) -> None:
     ner.predict = timed("predict", ner.predict)
     ner.set_annotations = timed("set_annotations", ner.set_annotations)
     shim = hf_shim(ner.model)
-    predict = shim.predict
+    shim.predict = timed("encoder", shim.predict)
 
-    def shim_predict(inputs):
-        ids = inputs.kwargs["input_ids"]
-        PIECES["computed"] += int(ids.numel())
-        PIECES["real"] += int(inputs.kwargs["attention_mask"].sum())
-        return predict(inputs)
+    def count_pieces(module, args, kwargs):
+        PIECES["computed"] += int(kwargs["input_ids"].numel())
+        PIECES["real"] += int(kwargs["attention_mask"].sum())
 
-    shim.predict = timed("encoder", shim_predict)
+    # the modules that compute (inside LengthBatched, each group's call)
+    for module in (shim._model, ner._int8):
+        if module is not None:
+            module.register_forward_pre_hook(count_pieces, with_kwargs=True)
     for node in ner.model.walk():
         if node.name == "transformer":
             node.attrs["get_spans"] = timed("windows", node.attrs["get_spans"])
@@ -86,8 +87,12 @@ def main() -> None:
     parser.add_argument("--precision", choices=["fp32", "int8"], default=None)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--passes", type=int, default=3)
+    parser.add_argument("--no-batch-by-length", action="store_true", help="One padded batch per call.")
     args = parser.parse_args()
-    config = {"components": {"clinkd_ner": {"inference": args.precision}}} if args.precision else {}
+    settings = {"batch_by_length": not args.no_batch_by_length}
+    if args.precision:
+        settings["inference"] = args.precision
+    config = {"components": {"clinkd_ner": settings}}
     nlp = spacy.load(args.model, config=config)
     texts = [doc.text for doc in DocBin().from_disk(args.data).get_docs(nlp.vocab)]
     for _ in nlp.pipe(texts, batch_size=args.batch_size):  # warm-up (and an int8 model, if made)
@@ -114,7 +119,8 @@ def main() -> None:
         ("rest of nlp.pipe (spaCy, sentencizer, clinkd_assertion)",
          total - t["tokenizer"] - t["predict"] - t["set_annotations"]),
     ]
-    precision = nlp.get_pipe("clinkd_ner").inference
+    ner = nlp.get_pipe("clinkd_ner")
+    precision = f"{ner.inference}, batch_by_length={ner.batch_by_length}"
     waste = 1 - PIECES["real"] / PIECES["computed"] if PIECES["computed"] else 0.0
     lines = [
         f"Profile of `nlp.pipe` ({args.model}, {precision}, batch {args.batch_size}, "

@@ -220,7 +220,7 @@ def prepare_int8(nlp: Any) -> float | None:
 def find_encoder(nlp: Any) -> Any | None:
     """RETURNS (Optional[torch.nn.Module]): the fp32 Hugging Face module of
     the first component whose model holds one (`models.int8.hf_shim`)."""
-    from ..models.int8 import hf_shim
+    from ..models.inference import hf_shim
 
     for _, proc in nlp.pipeline:
         model = getattr(proc, "model", None)

@@ -26,8 +26,7 @@ import logging
 import os
 import tempfile
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -256,30 +255,3 @@ class Int8Encoder(torch.nn.Module):
         state["_session"], state["_pid"] = None, None
         return state
 
-
-def hf_shim(model: Any) -> Any:
-    """The spacy-transformers shim that holds the Hugging Face encoder of a
-    thinc model tree (its `_model` is the torch module that runs).
-
-    RETURNS (HFShim): the shim.
-    RAISES ClinkdError: E010-like, the model holds no transformer (E043).
-    """
-    for node in model.walk():
-        for shim in getattr(node, "shims", ()):
-            if hasattr(shim, "_hfmodel"):
-                return shim
-    raise ClinkdError(Errors.E043)
-
-
-@contextmanager
-def running(model: Any, encoder: torch.nn.Module) -> Iterator[None]:
-    """Run `encoder` in place of the Hugging Face module of `model`'s
-    transformer inside the block (prediction only: nothing is trained or
-    saved through it); the fp32 module is back afterwards, also on error."""
-    shim = hf_shim(model)
-    fp32 = shim._model
-    shim._model = encoder
-    try:
-        yield
-    finally:
-        shim._model = fp32

@@ -26,6 +26,13 @@ loaded as saved; `set_inference()` switches after `spacy.load`, and a
 weight update drops it (it would be stale). The setting is a factory
 argument, so `spacy.load(path, config={"components": {"clinkd_ner":
 {"inference": "fp32"}}})` chooses at load time.
+
+Length batching (`batch_by_length`, default on): in `predict` the encoder
+runs on groups of windows of similar length, each padded only to its own
+longest (`spacy_clinkd.models.inference.LengthBatched`), instead of the one
+batch spacy-transformers pads to its longest window; the outputs are the
+same up to float rounding, and about a third fewer wordpieces are computed
+on MACCROBAT (docs/RESULTS.md, run 6).
 """
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
@@ -52,7 +59,8 @@ from ..losses import (
     soft_target_kl,
     token_cross_entropy,
 )
-from ..models.int8 import ONNX_FILE, Int8Encoder, hf_shim, quantize_encoder, running
+from ..models.inference import LengthBatched, hf_shim, running
+from ..models.int8 import ONNX_FILE, Int8Encoder, quantize_encoder
 from .tags import BIOScheme, viterbi_decode
 
 DEFAULT_SPANS_KEY = "clinkd_ner"
@@ -98,6 +106,7 @@ def _default_model() -> dict:
         "kd_alpha": 0.5,
         "kd_temperature": 2.0,
         "inference": "fp32",
+        "batch_by_length": True,
         "scorer": {"@scorers": "clinkd.ner_scorer.v1"},
     },
     default_score_weights={
@@ -116,6 +125,7 @@ def make_clinkd_ner(
     kd_alpha: float,
     kd_temperature: float,
     inference: str,
+    batch_by_length: bool,
     scorer: Callable | None,
 ) -> "ClinkdNER":
     """Create a `clinkd_ner` component (spacy_factories entry point).
@@ -128,6 +138,9 @@ def make_clinkd_ner(
     kd_temperature (float): T > 0 of the soft term (training only).
     inference (str): "fp32" or "int8", the encoder's precision in `predict`
         (module docstring).
+    batch_by_length (bool): in `predict`, run the encoder on groups of
+        windows of similar length instead of one batch padded to the longest
+        (`models.int8.LengthBatched`; same outputs, less padding computed).
     scorer (Optional[Callable]): scores the component on examples.
     """
     return ClinkdNER(
@@ -139,6 +152,7 @@ def make_clinkd_ner(
         kd_alpha=kd_alpha,
         kd_temperature=kd_temperature,
         inference=inference,
+        batch_by_length=batch_by_length,
         scorer=scorer,
     )
 
@@ -167,6 +181,7 @@ class ClinkdNER(TrainablePipe):
         kd_alpha: float = 0.5,
         kd_temperature: float = 2.0,
         inference: str = "fp32",
+        batch_by_length: bool = True,
         scorer: Callable | None = None,
     ) -> None:
         check_distillation_settings(alpha=kd_alpha, temperature=kd_temperature)
@@ -184,6 +199,7 @@ class ClinkdNER(TrainablePipe):
         }
         self._scheme: BIOScheme | None = None
         self.inference = inference
+        self.batch_by_length = batch_by_length
         self._int8: Int8Encoder | None = None
 
     # -- labels and tags -------------------------------------------------
@@ -305,11 +321,22 @@ class ClinkdNER(TrainablePipe):
         return self._int8 is not None
 
     def _encoder_context(self):
-        if self.inference != "int8":
-            return nullcontext()
-        if self._int8 is None:
-            self.quantize()
-        return running(self.model, self._int8)
+        """The encoder `predict` runs: int8 or fp32, grouped by length or not."""
+        encoder = None
+        if self.inference == "int8":
+            if self._int8 is None:
+                self.quantize()
+            encoder = self._int8
+        if self.batch_by_length and self._has_transformer():
+            encoder = LengthBatched(encoder if encoder is not None else hf_shim(self.model)._model)
+        return running(self.model, encoder) if encoder is not None else nullcontext()
+
+    def _has_transformer(self) -> bool:
+        try:
+            hf_shim(self.model)
+        except ClinkdError:
+            return False
+        return True
 
     def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
         """The component as bytes: spaCy's fields (cfg, vocab, model) and,

@@ -27,7 +27,7 @@ from spacy_clinkd.evaluation.comparison import (
 )
 from spacy_clinkd.evaluation.evaluate import evaluate_pipeline
 from spacy_clinkd.evaluation.flops import EncoderDims, encoder_dims, encoder_flops
-from spacy_clinkd.models.int8 import hf_shim
+from spacy_clinkd.models.inference import hf_shim
 from tests.util import NOTE_TEXTS, TRAIN_DATA, random_head_pipeline, run_cli
 
 TOKENIZER_CONFIG = {"nlp": {"tokenizer": {"@tokenizers": "clinkd.clinical_tokenizer.v1"}}}

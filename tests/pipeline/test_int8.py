@@ -9,7 +9,8 @@ import pytest
 import spacy
 
 from spacy_clinkd.errors import ClinkdError
-from spacy_clinkd.models.int8 import ONNX_FILE, hf_shim, linear_weight_names
+from spacy_clinkd.models.inference import hf_shim
+from spacy_clinkd.models.int8 import ONNX_FILE, linear_weight_names
 from tests.util import TRAIN_DATA, random_head_pipeline
 
 pytest.importorskip("onnxruntime")
