@@ -31,20 +31,32 @@ from ..errors import ClinkdError, Errors
 from ..paths import check_distinct, check_output_file, write_text_atomic
 
 
-def current_rss_mib() -> float | None:
-    """RETURNS (Optional[float]): resident set size now, in MiB (Linux only)."""
+def _status_mib(field: str) -> float | None:
+    """RETURNS (Optional[float]): a size field of /proc/self/status (VmRSS,
+    VmHWM), in MiB; None where there is no such file (not Linux)."""
     try:
         with open("/proc/self/status", encoding="ascii") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(f"{field}:"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
     return None
 
 
+def current_rss_mib() -> float | None:
+    """RETURNS (Optional[float]): resident set size now, in MiB (Linux only)."""
+    return _status_mib("VmRSS")
+
+
 def peak_rss_mib() -> float:
-    """RETURNS (float): the process's peak resident set size so far, in MiB."""
+    """RETURNS (float): the process's peak resident set size so far, in MiB:
+    VmHWM on Linux, which starts afresh at exec (`ru_maxrss` does not: Linux
+    carries it over fork and exec, so a child started by a large process
+    would report its parent's peak), else `ru_maxrss`."""
+    own = _status_mib("VmHWM")
+    if own is not None:
+        return own
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # kilobytes on Linux, bytes on macOS
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024

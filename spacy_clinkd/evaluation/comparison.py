@@ -319,29 +319,11 @@ def _rates(n_words: int, seconds: Sequence[float]) -> dict[str, Any]:
 _FRESH_CODE = "from spacy_clinkd.evaluation.comparison import fresh_process_main; fresh_process_main()"
 
 
-def process_peak_rss_mib() -> float:
-    """RETURNS (float): the peak RSS of this process's own memory, in MiB:
-    VmHWM, which starts afresh at exec (Linux), else `peak_rss_mib`.
-
-    Not `ru_maxrss` alone: Linux carries it over fork and exec, so a child
-    would report its parent's peak (here, the benchmark holding every
-    pipeline) whenever that is higher than its own.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return peak_rss_mib()
-
-
 def measure_fresh(spec: PipelineSpec, texts: Sequence[str], *, batch_size: int, threads: int) -> dict[str, Any]:
     """In this (fresh) process: load the pipeline, then one `nlp.pipe` pass.
 
     RETURNS (Dict[str, Any]): `load_seconds`, `rss_after_load_mib`,
-        `peak_rss_mib` (`process_peak_rss_mib`, never below an RSS sampled
+        `peak_rss_mib` (never below an RSS sampled
         earlier) and `quantize_seconds` (the int8 encoder made
         after loading, or None).
     """
@@ -359,7 +341,7 @@ def measure_fresh(spec: PipelineSpec, texts: Sequence[str], *, batch_size: int, 
         "load_seconds": load_seconds,
         "rss_after_load_mib": rss_loaded,
         # the high-water mark can miss memory released with madvise: bounded by the samples
-        "peak_rss_mib": max(process_peak_rss_mib(), rss_loaded or 0.0, current_rss_mib() or 0.0),
+        "peak_rss_mib": max(peak_rss_mib(), rss_loaded or 0.0, current_rss_mib() or 0.0),
         "quantize_seconds": quantize_seconds,
     }
 
