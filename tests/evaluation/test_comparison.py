@@ -80,6 +80,9 @@ def test_flops_of_a_pass_match_torch_flop_counter(tiny_bert):
     from transformers import AutoTokenizer, BertModel
 
     nlp = random_head_pipeline(tiny_bert, scale=3.0)
+    # one padded batch per call, as spacy-transformers makes it (LengthBatched
+    # would nest the encoder under another module name in the counter)
+    nlp.get_pipe("clinkd_ner").batch_by_length = False
     # the same weights with eager attention, whose matmuls torch's counter sees (not CPU SDPA's)
     hf_shim(nlp.get_pipe("clinkd_ner").model)._model = BertModel.from_pretrained(tiny_bert, attn_implementation="eager")
     assert find_encoder(nlp).config._attn_implementation == "eager"
