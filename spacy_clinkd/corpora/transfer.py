@@ -99,12 +99,18 @@ def _csv_texts(path: Path, column: str) -> Iterator[str]:
             yield row[column] or ""
 
 
-def chunk_doc(doc: Doc, max_tokens: int) -> list[Doc]:
+def chunk_doc(doc: Doc, max_tokens: int, make_doc: Callable[[str], Doc] | None = None) -> list[Doc]:
     """Cut a doc into docs of whole lines with at most `max_tokens` tokens
     (a longer line is cut), using the encoder's `line_windows`. Each chunk
     records (key of the whole text, character offset) in
     `user_data["clinkd_chunk"]`, so span-file teachers can find its spans.
 
+    make_doc (Optional[Callable[[str], Doc]]): the tokenizer of the chunks'
+        texts. A cut inside a line can fall between tokens the tokenizer
+        splits only in context ("15/15" read from "/15" on is "/15"), and a
+        teacher that tokenizes the chunk's text must see the chunk's tokens:
+        with `make_doc`, each chunk is its text as `make_doc` tokenizes it.
+        None: the window's own tokens (`Span.as_doc`).
     RETURNS (List[Doc]): the chunks that hold a non-space token.
     """
     if len(doc) <= max_tokens:
@@ -114,7 +120,7 @@ def chunk_doc(doc: Doc, max_tokens: int) -> list[Doc]:
     for window in line_windows(doc, max_tokens):
         if all(t.is_space for t in window):
             continue
-        chunk = window.as_doc()
+        chunk = make_doc(window.text_with_ws) if make_doc is not None else window.as_doc()
         chunk.user_data[CHUNK_KEY] = (key, window.start_char)
         chunks.append(chunk)
     return chunks
@@ -152,7 +158,7 @@ def create_transfer_corpus(
         for i, text in enumerate(read_texts(path, pattern=pattern, exclude=exclude, column=column, field=field)):
             if max_docs and i >= max_docs:
                 break
-            for chunk in chunk_doc(nlp.make_doc(text), max_tokens):
+            for chunk in chunk_doc(nlp.make_doc(text), max_tokens, make_doc=nlp.make_doc):
                 yield Example.from_dict(chunk, {})
 
     return read

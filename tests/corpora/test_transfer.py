@@ -42,6 +42,23 @@ def test_transfer_corpus_limits_and_chunks(nlp, tmp_path):
 
 
 @pytest.mark.hostile
+def test_chunk_cut_inside_a_line_retokenizes_alike(nlp, tmp_path):
+    # One long line: the cut falls inside it. In context "15/15" is three
+    # tokens, but "/15 ..." alone tokenizes "/15" as one: a chunk must hold
+    # the tokens its own text gives (a teacher re-tokenizes the text).
+    line = " ".join(["GCS 15/15 with normal pupils"] * 30)
+    path = tmp_path / "notes.jsonl"
+    path.write_text('{"text": "%s"}\n' % line, encoding="utf8")
+    whole = nlp.make_doc(line)
+    for max_tokens in range(5, 14):
+        examples = list(create_transfer_corpus(str(path), max_tokens=max_tokens)(nlp))
+        assert "".join(eg.predicted.text for eg in examples) == line
+        for eg in examples:
+            doc = eg.predicted
+            assert [t.text for t in doc] == [t.text for t in nlp.make_doc(doc.text)]
+    assert len(whole) > 13
+
+
 def test_jsonl_records_keep_unicode_line_separators(tmp_path):
     # U+2028 is valid inside a JSON string; str.splitlines would cut the record.
     path = tmp_path / "notes.jsonl"
