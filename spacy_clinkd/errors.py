@@ -51,6 +51,10 @@ class Errors:
     E009 = "The pipeline '{path}' has no component '{component}' (its components: {names})."
     E010 = "The component '{component}' of the pipeline '{path}' holds no transformer encoder."
     E011 = "Could not load the pipeline '{path}': {reason}"
+    E012 = (
+        "The output_labels {missing} of '{name}' are not among the labels it is trained on "
+        "({labels}): the training corpus holds no entity of them."
+    )
 
     # -- user paths (E020-E029) --
     E020 = "Cannot write {path}: {reason}."
@@ -126,6 +130,10 @@ class Errors:
     E122 = "The token {token!r} holds whitespace; a CoNLL token is one word without spaces."
     E123 = "The tag {tag!r} holds whitespace (a space or tab before the line end?)."
     E124 = "Bad attribute line ({reason}): {text!r}"
+    E125 = (
+        "The auxiliary label map {path} shares {shared} with the label map: an auxiliary "
+        "type is extra training signal, never a shipped label."
+    )
 
     # -- data assets (E200-E249) --
     E200 = "No project.yml in '{project}'."

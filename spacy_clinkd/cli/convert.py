@@ -52,11 +52,29 @@ def convert_brat_cli(
         typer.Option("--split", exists=True, dir_okay=False, help="JSON split file: name → doc ids"),
     ],
     labels: Labels,
+    aux_labels: Annotated[
+        Path | None,
+        typer.Option(
+            "--aux-labels",
+            exists=True,
+            dir_okay=False,
+            help="JSON label map of auxiliary types: extra training signal, kept where they "
+            "overlap no entity of --labels (a model trained on them ships --labels only)",
+        ),
+    ] = None,
     limit: Limit = None,
     strict: Strict = False,
 ) -> None:
     """Convert a brat corpus, split by document id, to one .spacy file per split."""
-    report = convert_brat(brat_dir, output_dir, split_path=split, labels_path=labels, limit=limit, strict=strict)
+    report = convert_brat(
+        brat_dir,
+        output_dir,
+        split_path=split,
+        labels_path=labels,
+        aux_labels_path=aux_labels,
+        limit=limit,
+        strict=strict,
+    )
     files = ", ".join(f"{name}.spacy" for name in report.docs)
     _print_report(report, f"{files} and report.json to {output_dir}")
 

@@ -53,7 +53,7 @@ from ..errors import ClinkdError, Errors, InputFileError, Warnings
 from ..paths import check_output_dir, check_output_file
 from ..tokenizer import clinical_blank
 from .conversion_report import ConversionReport
-from .labels import load_label_map
+from .labels import check_aux_map, load_label_map
 from .spans import SURFACE_MISMATCH, CharSpan, check_surface, parse_offset, set_entities
 from .textio import LineReader, read_text_and_bom, write_docbin
 
@@ -355,6 +355,7 @@ def read_brat_document(
     split: str,
     doc_id: str | None = None,
     strict: bool = False,
+    aux_map: dict[str, str] | None = None,
 ) -> Doc:
     """Convert one .txt/.ann pair to a Doc with `doc.ents` set.
 
@@ -367,6 +368,8 @@ def read_brat_document(
     doc_id (Optional[str]): stored in `doc.user_data["doc_id"]`; defaults to
         the file stem.
     strict (bool): a surface mismatch or a duplicate T id is an error.
+    aux_map (Optional[Dict[str, str]]): corpus type → auxiliary label (see
+        `spans.set_entities`).
     RETURNS (Doc): the document; its text is the .txt file's without a BOM.
     RAISES InputFileError: a missing file or malformed input.
     """
@@ -379,7 +382,7 @@ def read_brat_document(
     spans = parse_ann(ann_path, text, report=report, strict=strict, bom=bom, txt_path=txt_path)
     doc = nlp.make_doc(text)
     doc.user_data["doc_id"] = doc_id if doc_id is not None else txt_path.stem
-    set_entities(doc, spans, label_map=label_map, report=report, split=split)
+    set_entities(doc, spans, label_map=label_map, report=report, split=split, aux_map=aux_map)
     report.count_doc(split)
     return doc
 
@@ -414,6 +417,7 @@ def read_brat_split(
     report: ConversionReport,
     limit: int | None = None,
     strict: bool = False,
+    aux_map: dict[str, str] | None = None,
 ) -> dict[str, list[Doc]]:
     """Convert the documents of each split.
 
@@ -429,6 +433,8 @@ def read_brat_split(
     report (ConversionReport): receives the counts.
     limit (Optional[int]): keep only the first `limit` ids of each split.
     strict (bool): a surface mismatch or a duplicate T id is an error.
+    aux_map (Optional[Dict[str, str]]): corpus type → auxiliary label (see
+        `spans.set_entities`).
     RETURNS (Dict[str, List[Doc]]): split name → Docs, in split-file order.
     RAISES ClinkdError: an id has neither file or points outside `brat_dir`
         (InputFileError: one file is missing).
@@ -458,6 +464,7 @@ def read_brat_split(
                 split=name,
                 doc_id=doc_id,
                 strict=strict,
+                aux_map=aux_map,
             )
             docs[name].append(doc)
     # Documents in the folder that no split names are not converted: count
@@ -484,6 +491,7 @@ def convert_brat(
     *,
     split_path: str | Path,
     labels_path: str | Path,
+    aux_labels_path: str | Path | None = None,
     limit: int | None = None,
     strict: bool = False,
 ) -> ConversionReport:
@@ -497,14 +505,22 @@ def convert_brat(
     output_dir (Union[str, Path]): folder for the .spacy files and report.json.
     split_path (Union[str, Path]): JSON split file (see `load_split`).
     labels_path (Union[str, Path]): JSON label map (see `load_label_map`).
+    aux_labels_path (Optional[Union[str, Path]]): JSON label map of
+        auxiliary types, kept where they overlap no entity of the label map
+        (see `spans.set_entities`); a type in both maps is an error (E125).
     limit (Optional[int]): keep only the first `limit` docs of each split.
     strict (bool): a surface mismatch or a duplicate T id is an error.
     RETURNS (ConversionReport): the counts, also written to report.json.
     """
     split = load_split(split_path)
     label_map = load_label_map(labels_path)
+    aux_map = load_label_map(aux_labels_path) if aux_labels_path is not None else None
+    if aux_map is not None:
+        check_aux_map(label_map, aux_map, path=aux_labels_path)
     output_dir = Path(output_dir)
     inputs = {"the split file": split_path, "the label map": labels_path}
+    if aux_labels_path is not None:
+        inputs["the auxiliary label map"] = aux_labels_path
     check_output_dir(output_dir, inputs={"the brat folder": brat_dir})
     outputs = {f"split '{name}'": output_dir / f"{name}.spacy" for name in split}
     outputs["the report"] = output_dir / REPORT_FILE
@@ -512,7 +528,14 @@ def convert_brat(
         check_output_file(path, inputs=inputs)
     report = ConversionReport(source=str(brat_dir))
     docs = read_brat_split(
-        brat_dir, split, nlp=clinical_blank(), label_map=label_map, report=report, limit=limit, strict=strict
+        brat_dir,
+        split,
+        nlp=clinical_blank(),
+        label_map=label_map,
+        report=report,
+        limit=limit,
+        strict=strict,
+        aux_map=aux_map,
     )
     for name, split_docs in docs.items():
         write_docbin(split_docs, output_dir / f"{name}.spacy")

@@ -31,3 +31,13 @@ def load_label_map(path: str | Path) -> dict[str, str]:
             reason = f"the value for {key!r} is {value!r}"
             raise ClinkdError(Errors.E101.format(path=path, reason=reason))
     return dict(data)
+
+
+def check_aux_map(label_map: dict[str, str], aux_map: dict[str, str], *, path: str | Path) -> None:
+    """Raise E125 if an auxiliary label map shares a corpus type or a
+    pipeline label with the main one (an auxiliary type must be one the
+    pipeline does not ship)."""
+    types = sorted(set(label_map) & set(aux_map))
+    labels = sorted(set(label_map.values()) & set(aux_map.values()))
+    if types or labels:
+        raise ClinkdError(Errors.E125.format(path=path, shared=types + labels))

@@ -188,6 +188,7 @@ def set_entities(
     label_map: dict[str, str],
     report: ConversionReport,
     split: str,
+    aux_map: dict[str, str] | None = None,
 ) -> Doc:
     """Map, align and de-overlap `spans`, set them as `doc.ents` and count.
 
@@ -196,11 +197,22 @@ def set_entities(
     label_map (Dict[str, str]): corpus type → pipeline label.
     report (ConversionReport): receives kept / dropped / adjusted counts.
     split (str): the split the Doc belongs to (for the kept counts).
+    aux_map (Optional[Dict[str, str]]): corpus type → auxiliary label: types
+        kept as extra training signal only (e.g. MACCROBAT's body parts and
+        modifiers beside the three shipped types). The label map's entities
+        are resolved first, exactly as without `aux_map`; an auxiliary span
+        is added only where it overlaps none of them (among themselves, the
+        longest wins), so the main entities never change.
     RETURNS (Doc): `doc`, with entities set.
     """
+    aux_map = aux_map or {}
     candidates: list[tuple[Span, CharSpan]] = []
+    aux_candidates: list[tuple[Span, CharSpan]] = []
     for source in spans:
         label = label_map.get(source.corpus_type)
+        is_aux = label is None and source.corpus_type in aux_map
+        if is_aux:
+            label = aux_map[source.corpus_type]
         if label is None:
             report.count_dropped("unmapped_label", source.corpus_type)
             continue
@@ -210,8 +222,19 @@ def set_entities(
         if span is None:
             report.count_dropped("unalignable", source.corpus_type)
             continue
-        candidates.append((span, source))
+        (aux_candidates if is_aux else candidates).append((span, source))
     kept, dropped = resolve_overlaps(candidates)
+    if aux_candidates:
+        taken = {i for span, _ in kept for i in range(span.start, span.end)}
+        free = []
+        for span, source in aux_candidates:
+            if any(i in taken for i in range(span.start, span.end)):
+                dropped.append((span, source))
+            else:
+                free.append((span, source))
+        aux_kept, aux_dropped = resolve_overlaps(free)
+        dropped.extend(aux_dropped)
+        kept = sorted(kept + aux_kept, key=lambda c: c[0].start)
     for _, source in dropped:
         report.count_dropped("overlap", source.corpus_type)
     doc.ents = [span for span, _ in kept]

@@ -107,6 +107,7 @@ def _default_model() -> dict:
         "kd_temperature": 2.0,
         "inference": "fp32",
         "batch_by_length": True,
+        "output_labels": None,
         "scorer": {"@scorers": "clinkd.ner_scorer.v1"},
     },
     default_score_weights={
@@ -126,6 +127,7 @@ def make_clinkd_ner(
     kd_temperature: float,
     inference: str,
     batch_by_length: bool,
+    output_labels: list[str] | None,
     scorer: Callable | None,
 ) -> "ClinkdNER":
     """Create a `clinkd_ner` component (spacy_factories entry point).
@@ -141,6 +143,10 @@ def make_clinkd_ner(
     batch_by_length (bool): in `predict`, run the encoder on groups of
         windows of similar length instead of one batch padded to the longest
         (`models.int8.LengthBatched`; same outputs, less padding computed).
+    output_labels (Optional[List[str]]): the labels written to `doc.ents`,
+        when the component is trained on more (auxiliary types, e.g. all of
+        MACCROBAT's): decoding runs over these labels' tags, every other
+        label's probability counted as O. None: all labels.
     scorer (Optional[Callable]): scores the component on examples.
     """
     return ClinkdNER(
@@ -153,6 +159,7 @@ def make_clinkd_ner(
         kd_temperature=kd_temperature,
         inference=inference,
         batch_by_length=batch_by_length,
+        output_labels=output_labels,
         scorer=scorer,
     )
 
@@ -182,6 +189,7 @@ class ClinkdNER(TrainablePipe):
         kd_temperature: float = 2.0,
         inference: str = "fp32",
         batch_by_length: bool = True,
+        output_labels: Sequence[str] | None = None,
         scorer: Callable | None = None,
     ) -> None:
         check_distillation_settings(alpha=kd_alpha, temperature=kd_temperature)
@@ -196,8 +204,10 @@ class ClinkdNER(TrainablePipe):
             "head_lr_scale": head_lr_scale,
             "kd_alpha": kd_alpha,
             "kd_temperature": kd_temperature,
+            "output_labels": list(output_labels) if output_labels is not None else None,
         }
         self._scheme: BIOScheme | None = None
+        self._projection: tuple[tuple[str, ...], BIOScheme, numpy.ndarray] | None = None
         self.inference = inference
         self.batch_by_length = batch_by_length
         self._int8: Int8Encoder | None = None
@@ -221,6 +231,27 @@ class ClinkdNER(TrainablePipe):
     @property
     def tags(self) -> tuple[str, ...]:
         return self.scheme.tags
+
+    @property
+    def output_labels(self) -> tuple[str, ...]:
+        """The labels `set_annotations` writes to `doc.ents`: the
+        `output_labels` setting, or all labels."""
+        chosen = self.cfg.get("output_labels")
+        return tuple(chosen) if chosen is not None else self.labels
+
+    def _output_projection(self) -> tuple[BIOScheme, numpy.ndarray | None]:
+        """The decoding scheme and the matrix onto it (None: all labels)."""
+        if self.output_labels == self.labels:
+            return self.scheme, None
+        key = self.labels + ("|",) + self.output_labels
+        if self._projection is None or self._projection[0] != key:
+            self._projection = (key, *self.scheme.projection(self.output_labels))
+        return self._projection[1], self._projection[2]
+
+    def _check_output_labels(self) -> None:
+        missing = [label for label in self.output_labels if label not in self.labels]
+        if missing:
+            raise ClinkdError(Errors.E012.format(name=self.name, missing=missing, labels=list(self.labels)))
 
     @property
     def is_distillable(self) -> bool:
@@ -275,6 +306,7 @@ class ClinkdNER(TrainablePipe):
         if not found:
             raise ClinkdError(Errors.E003)
         self.cfg["labels"] = sorted(found)
+        self._check_output_labels()
         self.model.get_ref("output_layer").set_dim("nO", len(self.scheme))
         sample = [eg.predicted for eg in islice(get_examples(), 10) if len(eg.predicted)]
         self.model.initialize(X=sample or None)
@@ -367,15 +399,20 @@ class ClinkdNER(TrainablePipe):
 
     def set_annotations(self, docs: Iterable[Doc], scores: list[Floats2d]) -> None:
         """Decode the best valid BIO sequence per doc into `doc.ents` and
-        `doc.spans[spans_key]` (with per-entity confidences)."""
-        start, trans = self.scheme.allowed()
+        `doc.spans[spans_key]` (with per-entity confidences). With
+        `output_labels`, over those labels' tags: the probability of a tag
+        of any other label is added to O's (`BIOScheme.projection`)."""
+        scheme, projection = self._output_projection()
+        start, trans = scheme.allowed()
         key = self.cfg["spans_key"]
         for doc, doc_scores in zip(docs, scores):
             logp = log_softmax(self.model.ops.to_numpy(doc_scores).astype("float32"))
+            if projection is not None:
+                logp = numpy.log(numpy.maximum(numpy.exp(logp) @ projection, 1e-30))
             path = viterbi_decode(logp, start, trans)  # (n_tokens,)
             spans: list[Span] = []
             confidences: list[float] = []
-            for s, e, label in self.scheme.spans(path):
+            for s, e, label in scheme.spans(path):
                 spans.append(Span(doc, s, e, label=label))
                 chosen = logp[numpy.arange(s, e), path[s:e]]  # (span_length,)
                 confidences.append(float(numpy.exp(chosen).mean()))

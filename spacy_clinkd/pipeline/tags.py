@@ -76,6 +76,26 @@ class BIOScheme:
             mask[i] = 1.0
         return ids, mask
 
+    def projection(self, labels: Sequence[str]) -> tuple["BIOScheme", numpy.ndarray]:
+        """The scheme of a subset of the labels, and the matrix that maps a
+        distribution over this scheme's tags onto it: B-X and I-X of a kept
+        label go to themselves, every other tag (O, and the tags of labels
+        left out) to O.
+
+        labels (Sequence[str]): the kept labels, each one of `self.labels`.
+        RETURNS (Tuple[BIOScheme, ndarray]): the subset's scheme, and
+            (n_tags, n_subset_tags) 0/1 float32; `probs @ matrix` sums the
+            probabilities of the tags each subset tag stands for.
+        """
+        unknown = [label for label in labels if label not in self.labels]
+        if unknown:
+            raise ValueError(f"labels {unknown} are not in {list(self.labels)}")
+        subset = BIOScheme(labels)
+        matrix = numpy.zeros((len(self.tags), len(subset.tags)), dtype="float32")
+        for i, tag in enumerate(self.tags):
+            matrix[i, subset.tag_to_id.get(tag, 0)] = 1.0
+        return subset, matrix
+
     def spans(self, tag_ids: Sequence[int]) -> list[tuple[int, int, str]]:
         """Read entities off a valid tag sequence.
 

@@ -210,3 +210,44 @@ def test_documents_not_in_split_are_counted(tmp_path, nlp, label_map):
     docs = read_brat_split(folder, load_split(DATA / "brat_split.json"), nlp=nlp, label_map=label_map, report=report)
     assert sum(len(d) for d in docs.values()) == 4
     assert report.skipped["documents not in split"] == 2
+
+
+AUX_MAP = {"Biological_structure": "Biological_structure", "Detailed_description": "Detailed_description"}
+
+
+def test_auxiliary_types_never_change_the_main_entities(tmp_path, nlp, label_map):
+    text = "severe chest pain in the left arm, took aspirin"
+    ann = (
+        "T1\tSign_symptom 7 17\tchest pain\n"
+        "T2\tBiological_structure 7 12\tchest\n"  # inside a main entity: dropped
+        "T3\tDetailed_description 0 17\tsevere chest pain\n"  # longer, overlaps it: dropped
+        "T4\tBiological_structure 25 33\tleft arm\n"
+        "T5\tDetailed_description 25 29\tleft\n"  # inside a longer auxiliary span
+        "T6\tMedication 40 47\taspirin\n"
+        "T7\tLab_value 0 6\tsevere\n"  # in neither map
+    )
+    txt, ann_path = write_pair(tmp_path, text, ann)
+    plain_report, aux_report = ConversionReport(), ConversionReport()
+    plain = read_brat_document(txt, ann_path, nlp=nlp, label_map=label_map, report=plain_report, split="train")
+    aux = read_brat_document(
+        txt, ann_path, nlp=nlp, label_map=label_map, report=aux_report, split="train", aux_map=AUX_MAP
+    )
+    assert ents(plain) == [("chest pain", "SYMPTOM"), ("aspirin", "MEDICATION")]
+    assert ents(aux) == [("chest pain", "SYMPTOM"), ("left arm", "Biological_structure"), ("aspirin", "MEDICATION")]
+    assert aux_report.dropped["overlap"] == {"Biological_structure": 1, "Detailed_description": 2}
+    assert aux_report.dropped["unmapped_label"] == {"Lab_value": 1}
+    assert aux_report.kept["train"] == {"Biological_structure": 1, "MEDICATION": 1, "SYMPTOM": 1}
+
+
+def test_auxiliary_map_sharing_a_type_is_an_error(tmp_path):
+    from spacy_clinkd.corpora.brat import convert_brat
+
+    aux = tmp_path / "aux.json"
+    aux.write_text('{"Sign_symptom": "Sign_symptom"}', encoding="utf8")
+    split = tmp_path / "split.json"
+    split.write_text('{"train": ["doc1"]}', encoding="utf8")
+    with pytest.raises(ClinkdError, match="shares .*Sign_symptom"):
+        convert_brat(
+            BRAT, tmp_path / "out", split_path=split, labels_path=DATA / "brat_labels.json", aux_labels_path=aux
+        )
+    assert not (tmp_path / "out").exists()

@@ -249,3 +249,40 @@ def test_head_learning_rate_scale(tiny_bert, scale):
     assert deltas[1.0][0] > 0
     assert deltas[scale][0] == pytest.approx(scale * deltas[1.0][0], rel=1e-4)
     assert deltas[scale][1] == pytest.approx(deltas[1.0][1], rel=1e-4)
+
+
+def test_output_labels_decode_over_the_shipped_labels(tiny_bert):
+    nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "clinkd.clinical_tokenizer.v1"}}})
+    nlp.add_pipe(
+        "clinkd_ner",
+        config={"model": {"tok2vec": {"name": str(tiny_bert)}}, "output_labels": ["SYMPTOM"]},
+    )
+    train = [Example.from_dict(nlp.make_doc("left arm pain"), {"entities": [(0, 8, "AUX"), (9, 13, "SYMPTOM")]})]
+    nlp.initialize(lambda: train)
+    ner = nlp.get_pipe("clinkd_ner")
+    assert ner.labels == ("AUX", "SYMPTOM") and ner.output_labels == ("SYMPTOM",)
+    doc = nlp.make_doc("left arm pain")
+    # tags O, B-AUX, I-AUX, B-SYMPTOM, I-SYMPTOM. Token 0: B-SYMPTOM is the
+    # single likeliest tag, but O plus the auxiliary tags outweigh it;
+    # token 2: a symptom.
+    probs = numpy.array(
+        [[0.2, 0.25, 0.0, 0.35, 0.2], [0.1, 0.0, 0.8, 0.0, 0.1], [0.05, 0.05, 0.0, 0.9, 0.0]], dtype="float32"
+    )
+    ner.set_annotations([doc], [numpy.log(probs + 1e-9)])
+    assert ents(doc) == [(9, 13, "SYMPTOM")]
+    assert doc.spans["clinkd_ner"].attrs["scores"] == [pytest.approx(0.9, abs=1e-5)]
+    # the setting survives serialization
+    again = make_nlp(tiny_bert)
+    again.get_pipe("clinkd_ner").from_bytes(ner.to_bytes())
+    assert again.get_pipe("clinkd_ner").output_labels == ("SYMPTOM",)
+
+
+def test_output_label_not_trained_on_raises(tiny_bert):
+    nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "clinkd.clinical_tokenizer.v1"}}})
+    nlp.add_pipe(
+        "clinkd_ner",
+        config={"model": {"tok2vec": {"name": str(tiny_bert)}}, "output_labels": ["DISEASE"]},
+    )
+    eg = Example.from_dict(nlp.make_doc("fever"), {"entities": [(0, 5, "SYMPTOM")]})
+    with pytest.raises(ClinkdError, match="output_labels .*DISEASE"):
+        nlp.initialize(lambda: [eg])

@@ -89,3 +89,13 @@ def test_labels_with_dashes_round_trip(labels):
     scheme = BIOScheme(labels)
     ids, _ = scheme.ids_from_biluo([f"U-{labels[0]}"])
     assert scheme.spans(ids) == [(0, 1, labels[0])]
+
+
+def test_projection_sums_left_out_labels_into_outside():
+    full = BIOScheme(["AUX", "SYMPTOM"])
+    subset, matrix = full.projection(["SYMPTOM"])
+    assert subset.tags == ("O", "B-SYMPTOM", "I-SYMPTOM")
+    probs = numpy.array([[0.3, 0.2, 0.1, 0.4, 0.0]], dtype="float32")  # O, B-AUX, I-AUX, B-SYM, I-SYM
+    numpy.testing.assert_allclose(probs @ matrix, [[0.6, 0.4, 0.0]])
+    with pytest.raises(ValueError, match="OTHER"):
+        full.projection(["OTHER"])
