@@ -15,6 +15,7 @@ from ..errors import ClinkdError, Errors
 from .assertion import assertions_on_gold, has_assertion_component, score_assertions, score_end_to_end
 from ..paths import check_distinct, check_output_file, write_text_atomic
 from .bootstrap import bootstrap_intervals
+from .error_table import error_table
 from .markdown import metrics_to_markdown
 from .metrics import remap_entities, score_entities
 
@@ -70,7 +71,8 @@ def evaluate_pipeline(
         (the output of `bootstrap_intervals`) unless `bootstrap` is 0; and
         `assertion` (`on_gold_entities`: `score_assertions`, `end_to_end`:
         `score_end_to_end`) when the pipeline sets `ent._.assertion` and the
-        gold docs hold assertions.
+        gold docs hold assertions; `errors`, where the strict errors come
+        from (`error_table.error_table`).
     """
     import spacy
     from spacy.tokens import DocBin
@@ -97,6 +99,7 @@ def evaluate_pipeline(
     metrics = score_entities(gold_docs, pred_docs, labels=labels)
     # Per-doc counts are kept in memory for resampling but would swamp the file.
     doc_counts = metrics.pop("doc_counts")
+    metrics["errors"] = error_table(gold_docs, pred_docs, labels=labels)
     if bootstrap > 0:
         metrics["bootstrap"] = bootstrap_intervals(
             doc_counts, labels=list(metrics["per_label"]), n_samples=bootstrap, seed=seed

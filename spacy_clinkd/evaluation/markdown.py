@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .error_table import error_table_markdown
+
 HEADER = "| label | P | R | F1 | support |\n|---|---:|---:|---:|---:|"
 
 
@@ -65,6 +67,9 @@ def metrics_to_markdown(metrics: dict[str, Any], *, title: str) -> str:
     if "lenient" in metrics:
         lines += ["", "### Lenient (overlapping span, same label)", ""]
         lines += _table(metrics["lenient"], None if boot is None else boot.get("lenient"))
+    if metrics.get("errors"):
+        lines += ["", "### Where the strict errors are (gold entities by class, plus spurious predictions)", ""]
+        lines += error_table_markdown(metrics["errors"])
     if metrics.get("assertion"):
         on_gold = metrics["assertion"]["on_gold_entities"]
         lines += ["", f"### Assertion on gold entities ({on_gold['n']} entities, accuracy {on_gold['accuracy']:.3f})", ""]
