@@ -250,6 +250,10 @@ class Errors:
         "The distillation config's [corpora.{name}] reader is {cls}, not "
         "clinkd.DistillationCorpus.v1: the loop needs teacher logits for every doc."
     )
+    E368 = (
+        "Bad transfer source {spec!r}: expected FORMAT:FIELD:PATH with FORMAT one of {formats} "
+        "(e.g. 'jsonl:text:e3c.jsonl', 'csv:transcription:mtsamples.csv.gz')."
+    )
 
     # -- annotate (E400-E449) --
     E400 = "The input '{path}' does not exist."

@@ -14,6 +14,7 @@ from . import (  # noqa: F401,E402
     distill,
     evaluate,
     student,
+    transfer,
     train,
     vocab,
 )
