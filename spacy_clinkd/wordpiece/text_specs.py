@@ -13,6 +13,7 @@ A spec is one string, `FORMAT[*WEIGHT][:COLUMN]:GLOB`:
                                                        files whose name matches the glob after
                                                        "!" are excluded
     tsv:3:assets/brown/brown_sentences.part*.tsv       TSV without header, 3rd column (1-based)
+    jsonl:text:corpus/transfer/transfer.jsonl          JSON Lines, the "text" field of each record
     wikitext:assets/wikitext2_raw_test/wiki.test.raw   WikiText raw: one line per text, @-@ @,@ @.@ undone
     spacy:corpus/maccrobat/train.spacy                 the texts of a DocBin
     ents:corpus/maccrobat/train.spacy                  the entity mentions of a DocBin, one
@@ -44,8 +45,8 @@ from pathlib import Path
 from ..corpora.textio import LineReader, open_text, read_text
 from ..errors import ClinkdError, Errors
 
-FORMATS_WITH_COLUMN = ("csv", "tsv")
-FORMATS = ("txt", "lines", "csv", "tsv", "wikitext", "spacy", "ents", "pubtator")
+FORMATS_WITH_COLUMN = ("csv", "tsv", "jsonl")
+FORMATS = ("txt", "lines", "csv", "tsv", "jsonl", "wikitext", "spacy", "ents", "pubtator")
 # Formats whose texts are not documents, so identical texts are not copies.
 NOT_DEDUPED = ("ents",)
 
@@ -79,7 +80,8 @@ class CorpusSpec:
     pattern (str): a path or glob, optionally followed by "!" and a glob of
         file names to leave out.
     column (Optional[str]): csv/tsv only: a 1-based column number (file has
-        no header row) or a column name (first row is the header).
+        no header row) or a column name (first row is the header); jsonl:
+        the field of each record.
     weight (int): counts from this source are multiplied by it.
     """
 
@@ -167,6 +169,14 @@ def _read_file(spec: CorpusSpec, path: Path) -> Iterator[str]:
                 yield line
     elif spec.fmt in ("csv", "tsv"):
         yield from _read_table(spec, path)
+    elif spec.fmt == "jsonl":
+        from ..corpora.transfer import read_jsonl
+
+        # A malformed line raises InputFileError with the file and line.
+        for record in read_jsonl(path):
+            text = record.get(spec.column)
+            if isinstance(text, str) and text.strip():
+                yield text
     elif spec.fmt in ("spacy", "ents"):
         import spacy
         from spacy.tokens import DocBin

@@ -157,3 +157,12 @@ def test_corpus_files_lose_their_bom_and_keep_lone_cr_lines(tmp_path):
     lines = tmp_path / "lines.txt"
     lines.write_bytes(b"fever\rcough\r")
     assert list(read_spec(parse_spec(f"lines:{lines}"))) == ["fever", "cough"]
+
+
+def test_jsonl_field_and_bad_line(tmp_path):
+    path = tmp_path / "notes.jsonl"
+    path.write_text('{"text": "fever and cough", "id": 1}\n{"text": "  "}\n{"id": 3}\n{"text": "rash"}\n')
+    assert list(read_spec(parse_spec(f"jsonl:text:{path}"))) == ["fever and cough", "rash"]
+    path.write_text('{"text": "fever"}\nnot json\n')
+    with pytest.raises(InputFileError, match=r"notes.jsonl:2"):
+        list(read_spec(parse_spec(f"jsonl:text:{path}")))
