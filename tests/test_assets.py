@@ -270,7 +270,7 @@ def test_project_assets_valid() -> None:
     config = srsly.read_yaml(REPO / "project.yml")
     assert validate(ProjectConfigSchema, config) == []
     assets = config["assets"]
-    assert len(assets) == 29
+    assert len(assets) == 31
     dests = [asset["dest"] for asset in assets]
     assert len(set(dests)) == len(dests)
     hex32 = re.compile(r"^[0-9a-f]{32}$")
