@@ -183,6 +183,11 @@ class Errors:
     E258 = "{path}: cannot read texts to benchmark ({reason})."
     E259 = "{path} holds no documents: there is nothing to evaluate."
     E260 = "{n} hostile-text check(s) failed (details above and in {output})."
+    E261 = (
+        "The {what} {path} for the model card cannot be read ({reason}); it is required. "
+        "Run the step that writes it first (e.g. `spacy project run evaluate-package`)."
+    )
+    E262 = "{path} is not the {what} the model card expects: {problem}."
 
     # -- tokenization (E300-E349) --
     E300 = "The corpus spec '{spec}' matches no file (globs are relative to the working directory)."

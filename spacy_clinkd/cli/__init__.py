@@ -13,6 +13,7 @@ from . import (  # noqa: F401,E402
     convert,
     distill,
     evaluate,
+    model_card,
     student,
     transfer,
     train,

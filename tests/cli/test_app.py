@@ -23,6 +23,13 @@ COMMANDS = {
         ["--batch-size", "--bootstrap", "--label-map", "--labels", "--markdown", "--output", "--title", "-o"],
     ),
     "hostile-text": (["model"], ["--batch-size", "--output", "-o"]),
+    "model-card": (
+        ["output_dir"],
+        [
+            "--benchmark", "--dev", "--external", "--external-name", "--fragmentation", "--meta",
+            "--speed-baseline", "--speed-pipeline", "--speed-teacher", "--teacher", "--test", "--transfer-report",
+        ],
+    ),
     "build-student": (["teacher", "output_dir"], ["--layers"]),
     "train": (["config_path"], ["--gpu-id", "--output", "--summary", "-g", "-o"]),
     "extend-vocab": (

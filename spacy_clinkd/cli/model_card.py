@@ -1,0 +1,80 @@
+"""`python -m spacy_clinkd model-card`: README.md and plots for the packaged
+pipeline, from the metrics JSON files of the project."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..evaluation.model_card import write_model_card
+from ._app import app
+
+
+@app.command("model-card")
+def model_card_cli(
+    output_dir: Annotated[
+        Path,
+        typer.Argument(help="Pipeline directory to write README.md and the plots into (what `spacy package` packages)."),
+    ],
+    *,
+    test: Annotated[Path, typer.Option("--test", help="`evaluate` metrics JSON on MACCROBAT test (required).")],
+    meta: Annotated[Path, typer.Option("--meta", help="meta.json: name, version, description, license, sources (required).")],
+    dev: Annotated[
+        Path | None, typer.Option("--dev", help="`evaluate` metrics JSON on dev, for its assertion scores.")
+    ] = None,
+    external: Annotated[
+        Path | None, typer.Option("--external", help="`evaluate` metrics JSON on an external test set.")
+    ] = None,
+    external_name: Annotated[
+        str, typer.Option("--external-name", help="Name of the external test set in the card.")
+    ] = "BC5CDR test",
+    teacher: Annotated[
+        Path | None, typer.Option("--teacher", help="The teacher's `evaluate` metrics JSON on the same test set (teacher ratio).")
+    ] = None,
+    benchmark: Annotated[
+        Path | None, typer.Option("--benchmark", help="`benchmark-compare` output JSON (speed on CPU).")
+    ] = None,
+    speed_pipelines: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--speed-pipeline",
+            help="Benchmark name of this pipeline's rows, repeatable (default: the rows loaded as the package name or OUTPUT_DIR).",
+        ),
+    ] = None,
+    speed_teacher: Annotated[
+        str, typer.Option("--speed-teacher", help="Benchmark name of the teacher.")
+    ] = "teacher",
+    speed_baseline: Annotated[
+        str, typer.Option("--speed-baseline", help="Benchmark name of the CNN baseline.")
+    ] = "cnn-ner",
+    fragmentation: Annotated[
+        Path | None, typer.Option("--fragmentation", help="fragmentation.json of extend-vocab / vocab-report.")
+    ] = None,
+    transfer_report: Annotated[
+        Path | None,
+        typer.Option("--transfer-report", help="`transfer-set --report` JSON: the transfer set's licences."),
+    ] = None,
+) -> None:
+    """Write the model card (README.md, which `spacy package` copies into the
+    package) and its plots; inputs not given or not on disk are reported as
+    not measured."""
+    result = write_model_card(
+        output_dir,
+        test=test,
+        meta=meta,
+        dev=dev,
+        external=external,
+        external_name=external_name,
+        teacher=teacher,
+        benchmark=benchmark,
+        fragmentation=fragmentation,
+        transfer_report=transfer_report,
+        speed_pipelines=speed_pipelines or (),
+        speed_teacher=speed_teacher,
+        speed_baseline=speed_baseline,
+    )
+    for key, reason in result["not_measured"].items():
+        typer.echo(f"ℹ not measured: {key} ({reason})")
+    plots = ", ".join(path.name for path in result["plots"])
+    typer.echo(f"✔ Wrote {result['readme']} and {plots}")

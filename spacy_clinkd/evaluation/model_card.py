@@ -1,0 +1,980 @@
+"""The model card of the packaged pipeline: a README.md (which `spacy package`
+copies into the package instead of generating one from meta.json) and its
+plots, from the metrics JSON files the project already writes.
+
+Inputs (all already-loaded dicts in the pure functions):
+
+- `meta`: configs/meta.json (`lang`, `name`, `version`, `description`,
+  `license`, `sources`; `requirements` if any). Required.
+- `test`: the `evaluate` output on MACCROBAT test (`per_label`, `micro`,
+  `lenient`, `bootstrap`, `n_docs`, `assertion`). Required.
+- optional: `dev` (evaluate on dev, for its assertion scores), `external`
+  (evaluate on an external test set, e.g. BC5CDR), `teacher` (evaluate of the
+  teacher on the same test set, for the teacher ratio), `benchmark`
+  (`benchmark-compare` output), `fragmentation` (`extend-vocab`'s
+  fragmentation.json), `transfer` (`transfer-set --report`: the counts of the
+  distillation transfer set, `licences_written`: licence → notes).
+
+A missing optional input gives a line saying what was not measured and why,
+never a number; a missing required input is E261. The card's sections, in
+order: title and summary, install and use, test scores, external
+validation, assertion status, speed on CPU, training data and licences,
+intended use and known limits, plots.
+"""
+from __future__ import annotations
+
+import configparser
+import json
+import re
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import ClinkdError, Errors
+from ..paths import check_output_dir, check_output_file, write_atomic, write_error, write_text_atomic
+
+README = "README.md"
+PLOT_F1 = "f1_per_type.png"
+PLOT_SPEED = "f1_vs_speed.png"
+PLOT_FRAGMENTATION = "fragmentation.png"
+PLOTS = (PLOT_F1, PLOT_SPEED, PLOT_FRAGMENTATION)
+# What the shipped types are, in the words of the MACCROBAT annotation.
+LABEL_MEANINGS = {
+    "SYMPTOM": "MACCROBAT's Sign_symptom: signs and symptoms, including findings "
+    "(e.g. 'pain', 'dyspnea', 'fever'; findings such as 'mass', 'lesion', 'tachycardia'); lab values and tests are other MACCROBAT types, not shipped",
+    "DISEASE": "MACCROBAT's Disease_disorder: diseases, disorders and syndromes",
+    "MEDICATION": "MACCROBAT's Medication: drugs and other administered substances",
+}
+# "NC" as a word of a licence ("CC BY-NC 4.0", "CC-BY-NC-SA"), not inside one ("unclear").
+NON_COMMERCIAL = re.compile(r"(?<![a-z])nc(?![a-z])", re.IGNORECASE)
+META_KEYS = ("name", "version", "description", "license", "sources")
+
+
+def package_name(meta: Mapping[str, Any]) -> str:
+    """RETURNS (str): the installed package's name, `<lang>_<name>` (e.g. en_clinkd_ner)."""
+    return f"{meta.get('lang', 'en')}_{meta['name']}"
+
+
+def _cell(text: Any) -> str:
+    """A table cell: '|' would end it, a line break would end the row."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _interval(value: float, interval: Sequence[float] | None) -> str:
+    if interval is None:
+        return f"{value:.3f}"
+    lo, hi = interval
+    return f"{value:.3f} [{lo:.2f}, {hi:.2f}]"
+
+
+def _intervals_of(boot: Mapping[str, Any] | None, scoring: str, label: str | None) -> Mapping[str, Any]:
+    """The {p, r, f: [lo, hi]} intervals of one label (None: micro), or {}."""
+    if not boot or scoring not in boot:
+        return {}
+    side = boot[scoring]
+    found = side.get("micro") if label is None else side.get("per_label", {}).get(label)
+    return found or {}
+
+
+def _score_row(name: str, scores: Mapping[str, Any], intervals: Mapping[str, Any]) -> str:
+    cells = [_interval(scores[key], intervals.get(key)) for key in ("p", "r", "f")]
+    return f"| {name} | {' | '.join(cells)} | {scores['support']} |"
+
+
+SCORE_HEADER = ["| type | P | R | F1 | support |", "|---|---:|---:|---:|---:|"]
+
+
+def score_table(
+    scores: Mapping[str, Any], boot: Mapping[str, Any] | None = None, *, scoring: str = "strict"
+) -> list[str]:
+    """P, R, F1 and support per type and micro, each with its bootstrap interval
+    when there is one, e.g. `0.417 [0.28, 0.51]`.
+
+    scores (Mapping[str, Any]): {"per_label": {LABEL: {p, r, f, support}}, "micro": {...}}
+        (`metrics.score_entities` output, or its "lenient" part).
+    boot (Optional[Mapping[str, Any]]): `bootstrap_intervals` output; None: no intervals.
+    scoring (str): which intervals of `boot`: "strict" or "lenient".
+    RETURNS (List[str]): markdown table lines.
+    """
+    lines = list(SCORE_HEADER)
+    for label, row in scores["per_label"].items():
+        lines.append(_score_row(label, row, _intervals_of(boot, scoring, label)))
+    if scores.get("micro") is not None:
+        lines.append(_score_row("**micro**", scores["micro"], _intervals_of(boot, scoring, None)))
+    return lines
+
+
+def _bootstrap_line(boot: Mapping[str, Any] | None) -> str:
+    if not boot:
+        return "No bootstrap intervals were computed for these scores."
+    return (
+        f"In brackets: {100 * boot['confidence']:g}% percentile bootstrap intervals over documents "
+        f"({boot['n_samples']} samples)."
+    )
+
+
+def not_measured(what: str, reason: str) -> str:
+    """RETURNS (str): the line of a section (or part of one) with no input."""
+    return f"{what}: not measured ({reason})."
+
+
+def _reason(reasons: Mapping[str, str] | None, key: str, default: str) -> str:
+    return (reasons or {}).get(key, default)
+
+
+def teacher_ratio(test: Mapping[str, Any], teacher: Mapping[str, Any]) -> float | None:
+    """Strict micro F1 of the pipeline over its teacher's.
+
+    test (Mapping[str, Any]): the pipeline's `evaluate` output.
+    teacher (Mapping[str, Any]): the teacher's, on the same test set.
+    RETURNS (Optional[float]): the ratio; None when the teacher's F1 is 0.
+    """
+    teacher_f = teacher["micro"]["f"]
+    return None if teacher_f == 0 else test["micro"]["f"] / teacher_f
+
+
+def header_markdown(meta: Mapping[str, Any], *, labels: Sequence[str], default_inference: str | None = None) -> list[str]:
+    """Title, version, summary and how to install and use the package.
+
+    meta (Mapping[str, Any]): configs/meta.json.
+    labels (Sequence[str]): the entity types the pipeline predicts.
+    default_inference (Optional[str]): the encoder's saved precision ("int8"
+        or "fp32") if known.
+    RETURNS (List[str]): markdown lines.
+    """
+    name, version = package_name(meta), meta["version"]
+    wheel = f"{name}-{version}-py3-none-any.whl"
+    lines = [f"# {name}", "", f"Version {version}.", "", str(meta["description"]).strip(), ""]
+    lines += ["## Install and use", "", "```bash", f"pip install {wheel}", "```", ""]
+    if meta.get("requirements"):
+        lines += [f"The wheel installs its requirements: {', '.join(f'`{r}`' for r in meta['requirements'])}.", ""]
+    lines += [
+        "```python",
+        "import spacy",
+        "",
+        f'nlp = spacy.load("{name}")',
+        "for doc in nlp.pipe(texts, batch_size=8):",
+        "    for ent in doc.ents:",
+        "        print(ent.text, ent.label_, ent.start_char, ent.end_char, ent._.assertion, ent._.negated)",
+        "```",
+        "",
+        f"`ent.label_` is one of {', '.join(labels)}. `ent._.assertion` is `\"present\"`, `\"absent\"` "
+        "(negated: \"no fever\") or `\"possible\"` (hedged: \"possible pneumonia\"); `ent._.negated` is "
+        "`True` exactly when it is `\"absent\"`.",
+        "",
+    ]
+    default = f"runs in **{default_inference}** by default" if default_inference else "has two precisions"
+    lines += [
+        f"The encoder {default}: `int8` (ONNX Runtime, faster on CPU) or `fp32` (the trained weights). "
+        "Choose at load time with the `inference` setting of the `clinkd_ner` component:",
+        "",
+        "```python",
+        f'nlp = spacy.load("{name}", config={{"components": {{"clinkd_ner": {{"inference": "fp32"}}}}}})',
+        "```",
+        "",
+    ]
+    return lines
+
+
+def scores_markdown(
+    test: Mapping[str, Any],
+    *,
+    teacher: Mapping[str, Any] | None = None,
+    test_name: str = "MACCROBAT test",
+    reasons: Mapping[str, str] | None = None,
+) -> list[str]:
+    """The test scores: strict then lenient per type and micro with their
+    intervals, the number of documents and the teacher ratio.
+
+    test (Mapping[str, Any]): the pipeline's `evaluate` output on the test set.
+    teacher (Optional[Mapping[str, Any]]): the teacher's on the same set; None:
+        the ratio is not measured.
+    test_name (str): the test set's name in the text.
+    reasons (Optional[Mapping[str, str]]): input key ("teacher") → why it is missing.
+    RETURNS (List[str]): markdown lines.
+    """
+    boot = test.get("bootstrap")
+    n_docs = test.get("n_docs")
+    docs = f"{n_docs} documents, " if n_docs is not None else ""
+    lines = [
+        "## Test scores",
+        "",
+        f"{test_name}: {docs}{test['micro']['support']} gold entities. {_bootstrap_line(boot)}",
+        "",
+        "### Strict (exact span and type)",
+        "",
+        *score_table(test, boot, scoring="strict"),
+    ]
+    if "lenient" in test:
+        lines += ["", "### Lenient (overlapping span, same type)", "", *score_table(test["lenient"], boot, scoring="lenient")]
+    else:
+        lines += ["", not_measured("Lenient scores", "the test metrics hold none")]
+    lines.append("")
+    if teacher is None:
+        lines.append(not_measured("Teacher ratio", _reason(reasons, "teacher", "no teacher metrics given")))
+    else:
+        ratio = teacher_ratio(test, teacher)
+        student_f, teacher_f = test["micro"]["f"], teacher["micro"]["f"]
+        if ratio is None:
+            lines.append(f"Teacher ratio: undefined (the teacher's strict micro F1 is 0; this pipeline's is {student_f:.3f}).")
+        else:
+            lines.append(
+                f"Teacher ratio: strict micro F1 {student_f:.3f} against the teacher's {teacher_f:.3f}, "
+                f"a ratio of **{ratio:.3f}** (this pipeline keeps {100 * ratio:.1f}% of its teacher's F1)."
+            )
+        same_data = (test.get("data") or {}).get("path") == (teacher.get("data") or {}).get("path")
+        if teacher.get("n_docs") != n_docs or not same_data:
+            lines.append(
+                f"The teacher was scored on other documents ({(teacher.get('data') or {}).get('path')}, "
+                f"{teacher.get('n_docs')} documents), so the ratio compares different test sets."
+            )
+    lines.append("")
+    return lines
+
+
+def external_markdown(
+    external: Mapping[str, Any] | None, *, name: str = "BC5CDR test", reasons: Mapping[str, str] | None = None
+) -> list[str]:
+    """External validation: strict and lenient scores per scored type, with intervals.
+
+    external (Optional[Mapping[str, Any]]): `evaluate` output on the external set; None: not measured.
+    name (str): the external set's name.
+    reasons (Optional[Mapping[str, str]]): input key ("external") → why it is missing.
+    RETURNS (List[str]): markdown lines.
+    """
+    lines = ["## External validation", ""]
+    if external is None:
+        return lines + [not_measured("External validation", _reason(reasons, "external", "no external metrics given")), ""]
+    boot = external.get("bootstrap")
+    types = ", ".join(external["per_label"])
+    n_docs = external.get("n_docs")
+    docs = f"{n_docs} documents, " if n_docs is not None else ""
+    lines += [
+        f"{name} ({docs}{external['micro']['support']} gold entities), scored on {types} only: the "
+        "pipeline's other types are not compared. Its annotation guidelines are not MACCROBAT's and its "
+        f"texts are abstracts, not case reports, so this measures transfer to other text. {_bootstrap_line(boot)}",
+        "",
+        "| scoring | P | R | F1 | support |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for scoring, scores in (("strict", external), ("lenient", external.get("lenient"))):
+        if scores is None:
+            continue
+        for label, row in scores["per_label"].items():
+            lines.append(_score_row(f"{scoring} {label}", row, _intervals_of(boot, scoring, label)))
+    return lines + [""]
+
+
+def _assertion_block(metrics: Mapping[str, Any], split: str) -> list[str]:
+    on_gold = metrics["assertion"]["on_gold_entities"]
+    lines = [
+        f"### {split} ({on_gold['n']} gold entities, accuracy {on_gold['accuracy']:.3f})",
+        "",
+        "| class | P | R | F1 | support |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, row in on_gold["per_class"].items():
+        lines.append(_score_row(name, row, {}))
+    end_to_end = metrics["assertion"].get("end_to_end")
+    if end_to_end and end_to_end.get("micro"):
+        lines += [
+            "",
+            f"End to end (span, type and assertion all right, strict): micro F1 {end_to_end['micro']['f']:.3f}.",
+        ]
+    return lines + [""]
+
+
+def assertion_macro_f(metrics: Mapping[str, Any]) -> float | None:
+    """RETURNS (Optional[float]): the macro F1 of the assertion classes on gold
+    entities (`macro_f`, else the mean of the per-class F1), None without scores."""
+    on_gold = (metrics.get("assertion") or {}).get("on_gold_entities")
+    if not on_gold:
+        return None
+    if on_gold.get("macro_f") is not None:
+        return on_gold["macro_f"]
+    per_class = on_gold["per_class"]
+    return sum(row["f"] for row in per_class.values()) / len(per_class) if per_class else None
+
+
+def assertion_markdown(
+    test: Mapping[str, Any], *, dev: Mapping[str, Any] | None = None, reasons: Mapping[str, str] | None = None
+) -> list[str]:
+    """Assertion status per class on the gold entities (test, and dev if given).
+
+    test (Mapping[str, Any]): `evaluate` output on test (its `assertion` key).
+    dev (Optional[Mapping[str, Any]]): `evaluate` output on dev; None: not shown.
+    reasons (Optional[Mapping[str, str]]): input key ("dev") → why it is missing.
+    RETURNS (List[str]): markdown lines.
+    """
+    lines = [
+        "## Assertion status",
+        "",
+        "`ent._.assertion` judged on the gold entities (the gold spans given, only their status scored), "
+        "per class.",
+        "",
+    ]
+    if test.get("assertion"):
+        lines += _assertion_block(test, "Test")
+    else:
+        lines += [not_measured("Assertion on test", "the test metrics hold no assertion scores"), ""]
+    if dev is None:
+        lines += [not_measured("Assertion on dev", _reason(reasons, "dev", "no dev metrics given")), ""]
+    elif dev.get("assertion"):
+        lines += _assertion_block(dev, "Dev")
+    else:
+        lines += [not_measured("Assertion on dev", "the dev metrics hold no assertion scores"), ""]
+    return lines
+
+
+def _words_per_second(row: Mapping[str, Any], key: int) -> float | None:
+    passes = (row.get("throughput") or {}).get(str(key))
+    return None if not passes else passes.get("median")
+
+
+def benchmark_key(benchmark: Mapping[str, Any]) -> int:
+    """RETURNS (int): the batch size whose words/s the card reports (the benchmark's key batch size)."""
+    settings = benchmark.get("settings") or {}
+    if settings.get("key_batch_size") is not None:
+        return int(settings["key_batch_size"])
+    sizes = sorted(int(b) for b in settings.get("batch_sizes", [8]))
+    return 8 if 8 in sizes else sizes[len(sizes) // 2]
+
+
+def own_rows(
+    benchmark: Mapping[str, Any], *, names: Collection[str] = (), models: Collection[str] = ()
+) -> list[Mapping[str, Any]]:
+    """The benchmark's rows of this pipeline: those named in `names` if any
+    are given, else those whose model is one of `models`.
+
+    RETURNS (List[Mapping[str, Any]]): the rows, in benchmark order.
+    """
+    if names:
+        return [row for row in benchmark["pipelines"] if row["name"] in names]
+    return [row for row in benchmark["pipelines"] if row.get("model") in models]
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return "–" if a is None or not b else f"{a / b:.2f}×"
+
+
+def _machine_line(machine: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
+    parts = []
+    if machine.get("cpu") or machine.get("cpu_count"):
+        parts.append(f"{machine.get('cpu_count', '?')} CPUs ({machine.get('cpu', 'unknown')})")
+    if machine.get("torch_threads") is not None:
+        parts.append(f"{machine['torch_threads']} torch threads")
+    if machine.get("fp32_matmul_gflops") is not None:
+        parts.append(f"fp32 matmul peak {machine['fp32_matmul_gflops']:.1f} GFLOP/s")
+    versions = [f"{lib} {machine[key]}" for lib, key in (
+        ("Python", "python"), ("torch", "torch"), ("ONNX Runtime", "onnxruntime"), ("spaCy", "spacy")
+    ) if machine.get(key)]
+    if versions:
+        parts.append(", ".join(versions))
+    line = "Machine: " + "; ".join(parts) + "." if parts else "Machine: not recorded."
+    if settings.get("docs") is not None and settings.get("words") is not None:
+        line += f" {settings['docs']} documents, {settings['words']:,} words"
+        if settings.get("passes") is not None:
+            line += f"; {settings.get('warmup', 0)} warm-up + {settings['passes']} timed passes, interleaved"
+        line += "."
+    return line
+
+
+def speed_markdown(
+    benchmark: Mapping[str, Any] | None,
+    *,
+    own_names: Collection[str] = (),
+    own_models: Collection[str] = (),
+    teacher_name: str = "teacher",
+    baseline_name: str = "cnn-ner",
+    default_inference: str | None = None,
+    reasons: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Speed on CPU: words/s of this pipeline against the teacher and the CNN
+    baseline, from one `benchmark-compare` run.
+
+    benchmark (Optional[Mapping[str, Any]]): `benchmark-compare` output; None: not measured.
+    own_names (Collection[str]): benchmark names of this pipeline's rows (e.g.
+        distilled-int8); empty: the rows whose model is in `own_models`.
+    own_models (Collection[str]): the models this pipeline was loaded as (its
+        package name, its directory).
+    teacher_name (str): the teacher's benchmark name.
+    baseline_name (str): the CNN baseline's benchmark name.
+    default_inference (Optional[str]): the package's default precision, marked in the text.
+    reasons (Optional[Mapping[str, str]]): input key ("benchmark") → why it is missing.
+    RETURNS (List[str]): markdown lines.
+    """
+    lines = ["## Speed on CPU", ""]
+    if benchmark is None:
+        return lines + [not_measured("Speed", _reason(reasons, "benchmark", "no benchmark given")), ""]
+    key = benchmark_key(benchmark)
+    by_name = {row["name"]: row for row in benchmark["pipelines"]}
+    teacher, baseline = by_name.get(teacher_name), by_name.get(baseline_name)
+    teacher_wps = None if teacher is None else _words_per_second(teacher, key)
+    baseline_wps = None if baseline is None else _words_per_second(baseline, key)
+    own = own_rows(benchmark, names=own_names, models=own_models)
+    own_ids = {row["name"] for row in own}
+    lines += [
+        f"Words per second of `nlp.pipe` at batch size {key} (median of the timed passes), all pipelines "
+        "measured in one process on the same texts; ratios are to the teacher and to the CNN baseline "
+        "(spaCy's CNN `ner`).",
+        "",
+        "| pipeline | precision | words/s | ÷ teacher | ÷ CNN | strict micro F1 | latency p50 / p95 ms |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in benchmark["pipelines"]:
+        wps = _words_per_second(row, key)
+        name = f"**{row['name']}** (this pipeline)" if row["name"] in own_ids else row["name"]
+        latency = row.get("latency_ms") or {}
+        lat = f"{latency['p50']:.0f} / {latency['p95']:.0f}" if "p50" in latency and "p95" in latency else "–"
+        f1 = "–" if row.get("f1") is None else f"{row['f1']:.3f}"
+        lines.append(
+            f"| {name} | {row.get('precision', '–')} | {'–' if wps is None else f'{wps:,.0f}'} "
+            f"| {_ratio(wps, teacher_wps)} | {_ratio(wps, baseline_wps)} | {f1} | {lat} |"
+        )
+    lines.append("")
+    if teacher is None:
+        lines.append(not_measured("Speed against the teacher", f"no pipeline named `{teacher_name}` in the benchmark"))
+    if baseline is None:
+        lines.append(not_measured("Speed against the CNN baseline", f"no pipeline named `{baseline_name}` in the benchmark"))
+    if not own:
+        wanted = ", ".join(own_names or own_models)
+        lines.append(not_measured("This pipeline's speed", f"no benchmark pipeline is {wanted}"))
+    for row in own:
+        wps = _words_per_second(row, key)
+        if wps is None:
+            continue
+        default = " (the default)" if default_inference and row.get("precision") == default_inference else ""
+        against = []
+        if teacher_wps:
+            against.append(f"{wps / teacher_wps:.2f}× the teacher's {teacher_wps:,.0f}")
+        if baseline_wps:
+            against.append(f"{wps / baseline_wps:.2f}× the CNN baseline's {baseline_wps:,.0f}")
+        lines.append(
+            f"- {row['name']} ({row.get('precision', '?')}{default}): {wps:,.0f} words/s"
+            + (f", {' and '.join(against)}" if against else "")
+            + "."
+        )
+    lines += ["", _machine_line(benchmark.get("machine") or {}, benchmark.get("settings") or {}), ""]
+    return lines
+
+
+def non_commercial_licences(transfer: Mapping[str, Any] | None) -> list[str]:
+    """RETURNS (List[str]): the non-commercial licences ("NC" in them, e.g.
+    CC BY-NC 4.0) of the notes the transfer report lists as written."""
+    if not transfer:
+        return []
+    written = transfer.get("licences_written") or {}
+    return [licence for licence, n in written.items() if n and NON_COMMERCIAL.search(licence)]
+
+
+def licences_markdown(
+    meta: Mapping[str, Any], *, transfer: Mapping[str, Any] | None = None, reasons: Mapping[str, str] | None = None
+) -> list[str]:
+    """Training data and licences: meta's sources, the transfer set's licences,
+    and a bold caveat when any of them is non-commercial.
+
+    meta (Mapping[str, Any]): configs/meta.json.
+    transfer (Optional[Mapping[str, Any]]): the transfer-set report; None: not measured.
+    reasons (Optional[Mapping[str, str]]): input key ("transfer") → why it is missing.
+    RETURNS (List[str]): markdown lines.
+    """
+    lines = ["## Training data and licences", "", f"Licence: {meta['license']}.", ""]
+    lines += ["| source | licence | author |", "|---|---|---|"]
+    for source in meta["sources"]:
+        name = _cell(source.get("name", "?"))
+        if source.get("url"):
+            name = f"[{name}]({source['url']})"
+        lines.append(f"| {name} | {_cell(source.get('license', 'not stated'))} | {_cell(source.get('author', ''))} |")
+    lines.append("")
+    if transfer is None:
+        lines += [not_measured("The transfer set's licences", _reason(reasons, "transfer", "no transfer report given")), ""]
+        return lines
+    written = transfer.get("licences_written") or {}
+    lines += [
+        f"Distillation transfer set (unlabelled notes the teacher labelled for the student): "
+        f"{transfer.get('written', sum(written.values()))} notes, by licence:",
+        "",
+        "| licence | notes |",
+        "|---|---:|",
+        *(f"| {_cell(licence)} | {n} |" for licence, n in written.items()),
+        "",
+    ]
+    if transfer.get("licences"):
+        lines += [f"Only notes with these licences were kept: {', '.join(transfer['licences'])}.", ""]
+    if written.get("unstated"):
+        lines += [f"{written['unstated']} notes state no licence: check their source's terms before use.", ""]
+    non_commercial = non_commercial_licences(transfer)
+    if non_commercial:
+        lines += [
+            f"**This model was trained on CC BY-NC text ({', '.join(non_commercial)}): it is for "
+            "non-commercial use only, unless it is retrained on the licence-filtered variant of the "
+            "transfer set (see the project README).**",
+            "",
+        ]
+    return lines
+
+
+def limits_markdown(
+    test: Mapping[str, Any], *, external: Mapping[str, Any] | None = None, test_name: str = "MACCROBAT test"
+) -> list[str]:
+    """Intended use and known limits, with the measured numbers they rest on.
+
+    test (Mapping[str, Any]): `evaluate` output on the test set.
+    external (Optional[Mapping[str, Any]]): `evaluate` output on the external set.
+    test_name (str): the test set's name.
+    RETURNS (List[str]): markdown lines.
+    """
+    micro, lenient = test["micro"], (test.get("lenient") or {}).get("micro")
+    lines = [
+        "## Intended use and known limits",
+        "",
+        "- **Use**: research, and decision support under a clinician's review, on English clinical case "
+        "text. It is **not a diagnostic device**: it misses entities and finds wrong ones (see the scores), "
+        "and nothing it outputs should make or exclude a diagnosis.",
+    ]
+    strict_vs = f" (strict micro F1 {micro['f']:.3f}" + (f", lenient {lenient['f']:.3f})" if lenient else ")")
+    lines.append(
+        "- **Strict and lenient**: strict counts an entity only with exactly the gold boundaries and type; "
+        "lenient counts a prediction overlapping a gold entity of the same type. The gap between them"
+        f"{strict_vs} is what boundary disagreements cost (is 'severe' part of 'severe chest pain'?): "
+        "use lenient if you need to find the mention, strict if you use the span as is."
+    )
+    for label in test["per_label"]:
+        meaning = LABEL_MEANINGS.get(label, "as annotated in the training corpus")
+        lines.append(f"- **{label}** is {meaning}.")
+    macro = assertion_macro_f(test)
+    if macro is None:
+        lines.append("- **Assertion** is rule-based (NegEx-style cues and scopes, not learnt); " + not_measured("its F1", "the test metrics hold no assertion scores"))
+    else:
+        per_class = test["assertion"]["on_gold_entities"]["per_class"]
+        classes = ", ".join(f"{name} {row['f']:.3f}" for name, row in per_class.items())
+        lines.append(
+            "- **Assertion** is rule-based (NegEx-style cues and scopes, not learnt): macro F1 "
+            f"{macro:.3f} on the test gold entities (F1 {classes}). Negations and hedges it has no cue for "
+            "are called present."
+        )
+    domain = (
+        "- **Domain**: trained on case reports (MACCROBAT: published clinical case reports); notes of other "
+        "genres (discharge summaries, dictations, progress notes, nursing notes) are out of domain, and "
+        "abbreviations, templates and headings unlike case reports are likely to cost accuracy"
+    )
+    if external is not None:
+        domain += " (the external validation above measures one such shift, to abstracts)"
+    lines.append(domain + ".")
+    n_docs = test.get("n_docs")
+    interval = _intervals_of(test.get("bootstrap"), "strict", None).get("f")
+    size = f"{n_docs} documents" if n_docs is not None else "small"
+    small = f"- **Small test set**: {test_name} is {size} ({micro['support']} entities), so the intervals are wide"
+    if interval is not None:
+        small += f" (strict micro F1 {micro['f']:.3f}, 95% interval [{interval[0]:.2f}, {interval[1]:.2f}])"
+    lines += [small + ": differences smaller than that are not established.", ""]
+    return lines
+
+
+def fragmentation_sentence(fragmentation: Mapping[str, Any]) -> str:
+    """RETURNS (str): how many wordpieces an entity word takes before and after
+    the vocabulary extension (all types)."""
+    words = fragmentation.get("entity_words") or {}
+    overall = words.get("ALL")
+    sizes = fragmentation.get("vocab_size") or {}
+    added = fragmentation.get("tokens_added")
+    text = "The clinical vocabulary extension"
+    if added is not None:
+        text += f" added {added:,} WordPieces"
+        if sizes.get("before") is not None and sizes.get("after") is not None:
+            text += f" ({sizes['before']:,} → {sizes['after']:,})"
+    if overall is None:
+        return text + "."
+    return (
+        text + f": an entity word takes {overall['before']['mean_pieces']:.2f} → "
+        f"{overall['after']['mean_pieces']:.2f} wordpieces on average "
+        f"({overall['before']['words']} entity words of {fragmentation.get('documents', {}).get('docs', '?')} evaluation documents)."
+    )
+
+
+def plots_markdown(
+    plots: Collection[str],
+    *,
+    fragmentation: Mapping[str, Any] | None = None,
+    reasons: Mapping[str, str] | None = None,
+) -> list[str]:
+    """The plots, by relative path, or the line saying why one is missing.
+
+    plots (Collection[str]): the plot files drawn (PLOT_F1, PLOT_SPEED, PLOT_FRAGMENTATION).
+    fragmentation (Optional[Mapping[str, Any]]): fragmentation.json, for its sentence.
+    reasons (Optional[Mapping[str, str]]): input key → why it is missing.
+    RETURNS (List[str]): markdown lines.
+    """
+    lines = ["## Plots", ""]
+    if PLOT_F1 in plots:
+        lines += [f"![Strict F1 per type on the test set, with 95% intervals]({PLOT_F1})", ""]
+    if PLOT_SPEED in plots:
+        lines += [f"![Strict micro F1 against words per second, one point per pipeline]({PLOT_SPEED})", ""]
+    else:
+        lines += [not_measured("F1 against speed", _reason(reasons, "benchmark", "no benchmark given")), ""]
+    if PLOT_FRAGMENTATION in plots and fragmentation is not None:
+        lines += [
+            f"![Wordpieces per entity word before and after the vocabulary extension]({PLOT_FRAGMENTATION})",
+            "",
+            fragmentation_sentence(fragmentation),
+            "",
+        ]
+    else:
+        lines += [not_measured("Fragmentation of entity words", _reason(reasons, "fragmentation", "no fragmentation report given")), ""]
+    return lines
+
+
+def model_card_markdown(
+    meta: Mapping[str, Any],
+    test: Mapping[str, Any],
+    *,
+    dev: Mapping[str, Any] | None = None,
+    external: Mapping[str, Any] | None = None,
+    external_name: str = "BC5CDR test",
+    teacher: Mapping[str, Any] | None = None,
+    benchmark: Mapping[str, Any] | None = None,
+    fragmentation: Mapping[str, Any] | None = None,
+    transfer: Mapping[str, Any] | None = None,
+    plots: Collection[str] = (),
+    own_names: Collection[str] = (),
+    own_models: Collection[str] = (),
+    speed_teacher: str = "teacher",
+    speed_baseline: str = "cnn-ner",
+    default_inference: str | None = None,
+    reasons: Mapping[str, str] | None = None,
+) -> str:
+    """The whole README.md (the sections of the module docstring, in order).
+
+    meta (Mapping[str, Any]): configs/meta.json.
+    test (Mapping[str, Any]): `evaluate` output on MACCROBAT test.
+    dev, external, teacher, benchmark, fragmentation, transfer (Optional[Mapping[str, Any]]):
+        the optional inputs (module docstring); None: that part is not measured.
+    external_name (str): the external set's name.
+    plots (Collection[str]): the plot files drawn, referenced by relative path.
+    own_names, own_models (Collection[str]): which benchmark rows are this
+        pipeline (`speed_markdown`); `own_models` defaults to the package name.
+    speed_teacher, speed_baseline (str): the benchmark names of teacher and CNN baseline.
+    default_inference (Optional[str]): the package's default precision, if known.
+    reasons (Optional[Mapping[str, str]]): input key → why it is missing, for
+        the "not measured" lines (default: not given).
+    RETURNS (str): markdown, ending with a newline.
+    """
+    own_models = own_models or (package_name(meta),)
+    lines = header_markdown(meta, labels=list(test["per_label"]), default_inference=default_inference)
+    lines += scores_markdown(test, teacher=teacher, reasons=reasons)
+    lines += external_markdown(external, name=external_name, reasons=reasons)
+    lines += assertion_markdown(test, dev=dev, reasons=reasons)
+    lines += speed_markdown(
+        benchmark,
+        own_names=own_names,
+        own_models=own_models,
+        teacher_name=speed_teacher,
+        baseline_name=speed_baseline,
+        default_inference=default_inference,
+        reasons=reasons,
+    )
+    lines += licences_markdown(meta, transfer=transfer, reasons=reasons)
+    lines += limits_markdown(test, external=external)
+    lines += plots_markdown(plots, fragmentation=fragmentation, reasons=reasons)
+    while lines and lines[-1] == "":
+        lines.pop()
+    return "\n".join(lines) + "\n"
+
+
+def _save(fig: Any, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    def save(tmp: Path) -> None:
+        # Fixed metadata so re-runs of the same numbers write the same bytes.
+        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
+
+    try:
+        write_atomic(path, save)
+    finally:
+        plt.close(fig)
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_f1_per_type(test: Mapping[str, Any], path: str | Path, *, test_name: str = "MACCROBAT test") -> Path:
+    """Bar chart of strict F1 per type and micro, with the bootstrap
+    intervals as error bars (none without bootstrap).
+
+    RETURNS (Path): the PNG file (written atomically).
+    """
+    plt = _pyplot()
+    boot = test.get("bootstrap")
+    names = [*test["per_label"], "micro"]
+    values = [*(row["f"] for row in test["per_label"].values()), test["micro"]["f"]]
+    intervals = [_intervals_of(boot, "strict", None if name == "micro" else name).get("f") for name in names]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    bars = ax.bar(names, values, color=["C0"] * (len(names) - 1) + ["C1"])
+    if any(interval is not None for interval in intervals):
+        # A percentile interval need not contain the point estimate; error bars cannot go negative.
+        below = [0.0 if iv is None else max(0.0, v - iv[0]) for v, iv in zip(values, intervals)]
+        above = [0.0 if iv is None else max(0.0, iv[1] - v) for v, iv in zip(values, intervals)]
+        ax.errorbar(names, values, yerr=[below, above], fmt="none", ecolor="black", capsize=4)
+    for bar, value in zip(bars, values):
+        ax.annotate(f"{value:.2f}", (bar.get_x() + bar.get_width() / 2, value), textcoords="offset points",
+                    xytext=(8, 3), fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("strict F1")
+    title = f"Strict F1 on {test_name}"
+    ax.set_title(title + (f" ({100 * boot['confidence']:g}% bootstrap intervals)" if boot else ""))
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    path = Path(path)
+    _save(fig, path)
+    return path
+
+
+def plot_f1_vs_speed(
+    benchmark: Mapping[str, Any], path: str | Path, *, own_names: Collection[str] = ()
+) -> Path:
+    """Strict micro F1 (y) against words/s at the key batch size (x), one
+    labelled point per pipeline with both; this pipeline's rows in red.
+
+    RETURNS (Path): the PNG file (written atomically).
+    """
+    plt = _pyplot()
+    key = benchmark_key(benchmark)
+    points = [
+        (wps, row["f1"], row["name"])
+        for row in benchmark["pipelines"]
+        if row.get("f1") is not None and (wps := _words_per_second(row, key)) is not None
+    ]
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    # Labels alternate above and below along x, so that neighbours (fp32 and int8) do not overprint.
+    for i, (wps, f1, name) in enumerate(sorted(points)):
+        ax.scatter([wps], [f1], s=70, color="C3" if name in own_names else "C0")
+        ax.annotate(name, (wps, f1), textcoords="offset points", xytext=(6, 5 if i % 2 == 0 else -12), fontsize=8)
+    ax.set_xlabel(f"words/s (nlp.pipe, batch size {key}, median)")
+    ax.set_ylabel("strict micro F1")
+    ax.set_title("F1 against speed on CPU")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path = Path(path)
+    _save(fig, path)
+    return path
+
+
+def plot_fragmentation(fragmentation: Mapping[str, Any], path: str | Path) -> Path:
+    """Grouped bars: mean wordpieces per entity word before and after the
+    vocabulary extension, per type and over all types.
+
+    RETURNS (Path): the PNG file (written atomically).
+    """
+    plt = _pyplot()
+    words = fragmentation["entity_words"]
+    names = [name for name in words if name != "ALL"] + (["ALL"] if "ALL" in words else [])
+    before = [words[name]["before"]["mean_pieces"] for name in names]
+    after = [words[name]["after"]["mean_pieces"] for name in names]
+    xs = range(len(names))
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.bar([x - 0.2 for x in xs], before, width=0.4, label="before")
+    ax.bar([x + 0.2 for x in xs], after, width=0.4, label="after")
+    ax.set_xticks(list(xs), names)
+    ax.set_ylabel("wordpieces per entity word (mean)")
+    ax.set_title("Fragmentation of entity words, before and after the vocabulary extension", fontsize=9)
+    ax.legend()
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    path = Path(path)
+    _save(fig, path)
+    return path
+
+
+def draw_plots(
+    test: Mapping[str, Any],
+    paths: Mapping[str, Path],
+    *,
+    benchmark: Mapping[str, Any] | None = None,
+    fragmentation: Mapping[str, Any] | None = None,
+    own_names: Collection[str] = (),
+) -> list[str]:
+    """Draw the plots there is data for.
+
+    test (Mapping[str, Any]): `evaluate` output on the test set (always drawn).
+    paths (Mapping[str, Path]): plot name (PLOT_F1, PLOT_SPEED, PLOT_FRAGMENTATION) → PNG path.
+    benchmark (Optional[Mapping[str, Any]]): `benchmark-compare` output; None: no speed plot.
+    fragmentation (Optional[Mapping[str, Any]]): fragmentation.json; None: no fragmentation plot.
+    own_names (Collection[str]): benchmark names of this pipeline's rows, highlighted.
+    RETURNS (List[str]): the names of the plots drawn.
+    """
+    plot_f1_per_type(test, paths[PLOT_F1])
+    drawn = [PLOT_F1]
+    if benchmark is not None:
+        plot_f1_vs_speed(benchmark, paths[PLOT_SPEED], own_names=own_names)
+        drawn.append(PLOT_SPEED)
+    if fragmentation is not None and fragmentation.get("entity_words"):
+        plot_fragmentation(fragmentation, paths[PLOT_FRAGMENTATION])
+        drawn.append(PLOT_FRAGMENTATION)
+    return drawn
+
+
+def read_input(path: Path, what: str) -> dict[str, Any]:
+    """Read a JSON object the card needs.
+
+    path (Path): the file.
+    what (str): what it is, for the error (e.g. "test metrics").
+    RETURNS (Dict[str, Any]): its content.
+    RAISES ClinkdError: E261 (cannot be read), E262 (not a JSON object).
+    """
+    try:
+        text = Path(path).read_text(encoding="utf8")
+    except (OSError, UnicodeDecodeError) as err:
+        reason = getattr(err, "strerror", None) or type(err).__name__
+        raise ClinkdError(Errors.E261.format(what=what, path=path, reason=reason)) from None
+    try:
+        data = json.loads(text)
+    except ValueError as err:
+        raise ClinkdError(Errors.E262.format(path=path, what=what, problem=f"not valid JSON ({err})")) from None
+    if not isinstance(data, dict):
+        raise ClinkdError(Errors.E262.format(path=path, what=what, problem="not a JSON object"))
+    return data
+
+
+def _check_keys(data: Mapping[str, Any], keys: Sequence[str], path: Path, what: str) -> None:
+    missing = [key for key in keys if key not in data]
+    if missing:
+        problem = f"it has no {', '.join(repr(k) for k in missing)}"
+        raise ClinkdError(Errors.E262.format(path=path, what=what, problem=problem))
+
+
+def saved_inference(pipeline_dir: Path) -> str | None:
+    """RETURNS (Optional[str]): the `inference` setting of the clinkd_ner
+    component saved in `pipeline_dir/config.cfg`, None if there is none."""
+    config_path = Path(pipeline_dir) / "config.cfg"
+    if not config_path.is_file():
+        return None
+    from thinc.api import Config
+
+    try:
+        config = Config().from_disk(config_path, interpolate=False)
+    except (OSError, ValueError, configparser.Error) as err:
+        raise ClinkdError(Errors.E262.format(path=config_path, what="pipeline config", problem=err)) from None
+    for component in (config.get("components") or {}).values():
+        if component.get("factory") == "clinkd_ner" and component.get("inference"):
+            return str(component["inference"])
+    return None
+
+
+OPTIONAL_INPUTS = {
+    "dev": "dev metrics",
+    "external": "external metrics",
+    "teacher": "teacher metrics",
+    "benchmark": "benchmark",
+    "fragmentation": "fragmentation report",
+    "transfer": "transfer report",
+}
+
+
+def write_model_card(
+    output_dir: str | Path,
+    *,
+    test: str | Path,
+    meta: str | Path,
+    dev: str | Path | None = None,
+    external: str | Path | None = None,
+    external_name: str = "BC5CDR test",
+    teacher: str | Path | None = None,
+    benchmark: str | Path | None = None,
+    fragmentation: str | Path | None = None,
+    transfer_report: str | Path | None = None,
+    speed_pipelines: Sequence[str] = (),
+    speed_teacher: str = "teacher",
+    speed_baseline: str = "cnn-ner",
+) -> dict[str, Any]:
+    """Read the metrics JSON files and write README.md and its plots into
+    `output_dir` (the pipeline directory `spacy package` packages).
+
+    An optional input that is not given, or given but not on disk (a step
+    not run yet), is reported as not measured, naming the path; a plot left
+    from an earlier card whose data is now missing is removed, so the package
+    never ships a stale plot.
+
+    output_dir (Union[str, Path]): the folder to write into (created if needed).
+    test (Union[str, Path]): `evaluate` output on MACCROBAT test (required).
+    meta (Union[str, Path]): configs/meta.json (required).
+    dev, external, teacher, benchmark, fragmentation, transfer_report
+        (Optional[Union[str, Path]]): the optional inputs (module docstring).
+    external_name (str): the external set's name.
+    speed_pipelines (Sequence[str]): benchmark names of this pipeline's rows;
+        empty: the rows loaded as the package name or as `output_dir`.
+    speed_teacher, speed_baseline (str): benchmark names of the teacher and the CNN baseline.
+    RETURNS (Dict[str, Any]): {"readme": Path, "plots": [Path], "not_measured": {input: reason}}.
+    RAISES ClinkdError: E261 (a required input cannot be read), E262 (an input
+        is not what the card expects), E020/E021 (an output cannot be written
+        or is an input).
+    """
+    output_dir = Path(output_dir)
+    given = {
+        "test": test, "meta": meta, "dev": dev, "external": external, "teacher": teacher,
+        "benchmark": benchmark, "fragmentation": fragmentation, "transfer": transfer_report,
+    }
+    inputs = {name: None if p is None else Path(p) for name, p in given.items()}
+    check_output_dir(output_dir, inputs=inputs)
+    readme = check_output_file(output_dir / README, inputs=inputs)
+    plot_paths = {name: check_output_file(output_dir / name, inputs=inputs) for name in PLOTS}
+
+    test_path, meta_path = Path(test), Path(meta)
+    test_data = read_input(test_path, "test metrics")
+    _check_keys(test_data, ("per_label", "micro"), test_path, "test metrics (the output of `evaluate`)")
+    meta_data = read_input(meta_path, "meta.json")
+    _check_keys(meta_data, META_KEYS, meta_path, "meta.json")
+    loaded: dict[str, dict[str, Any] | None] = {}
+    reasons: dict[str, str] = {}
+    for key, what in OPTIONAL_INPUTS.items():
+        path = inputs[key]
+        if path is None:
+            loaded[key], reasons[key] = None, f"no {what} given"
+        elif not path.exists():
+            loaded[key], reasons[key] = None, f"no file at {path}"
+        else:
+            loaded[key] = read_input(path, what)
+    for key in ("dev", "external", "teacher"):
+        if loaded[key] is not None:
+            _check_keys(loaded[key], ("per_label", "micro"), inputs[key], f"{OPTIONAL_INPUTS[key]} (the output of `evaluate`)")
+    if loaded["benchmark"] is not None:
+        _check_keys(loaded["benchmark"], ("pipelines",), inputs["benchmark"], "benchmark (the output of `benchmark-compare`)")
+
+    own_models = (package_name(meta_data), str(output_dir))
+    own = [] if loaded["benchmark"] is None else own_rows(loaded["benchmark"], names=speed_pipelines, models=own_models)
+    own_names = [row["name"] for row in own]
+    drawn = draw_plots(
+        test_data, plot_paths, benchmark=loaded["benchmark"], fragmentation=loaded["fragmentation"], own_names=own_names
+    )
+    for name in PLOTS:
+        if name not in drawn and plot_paths[name].exists():
+            try:
+                plot_paths[name].unlink()
+            except OSError as err:
+                raise write_error(plot_paths[name], err) from None
+    default_inference = saved_inference(output_dir)
+    text = model_card_markdown(
+        meta_data,
+        test_data,
+        dev=loaded["dev"],
+        external=loaded["external"],
+        external_name=external_name,
+        teacher=loaded["teacher"],
+        benchmark=loaded["benchmark"],
+        fragmentation=loaded["fragmentation"],
+        transfer=loaded["transfer"],
+        plots=drawn,
+        own_names=speed_pipelines,
+        own_models=own_models,
+        speed_teacher=speed_teacher,
+        speed_baseline=speed_baseline,
+        default_inference=default_inference,
+        reasons=reasons,
+    )
+    write_text_atomic(readme, text)
+    return {"readme": readme, "plots": [plot_paths[name] for name in drawn], "not_measured": reasons}
