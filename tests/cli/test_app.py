@@ -15,7 +15,7 @@ COMMANDS = {
         ["model", "data_path"],
         ["--batch-size", "--latency-docs", "--limit", "--markdown", "--output", "--repeats", "--threads", "--warmup", "-o"],
     ),
-    "convert-brat": (["brat_dir", "output_dir"], ["--labels", "--limit", "--split", "--strict"]),
+    "convert-brat": (["brat_dir", "output_dir"], ["--aux-labels", "--labels", "--limit", "--split", "--strict"]),
     "convert-conll": (["input_file", "output_file"], ["--labels", "--limit", "--n-sents", "--report"]),
     "convert-pubtator": (["input_file", "output_file"], ["--labels", "--limit", "--report", "--strict"]),
     "evaluate": (
@@ -23,6 +23,7 @@ COMMANDS = {
         ["--batch-size", "--bootstrap", "--label-map", "--labels", "--markdown", "--output", "--title", "-o"],
     ),
     "hostile-text": (["model"], ["--batch-size", "--output", "-o"]),
+    "transfer-set": (["output"], ["--licence", "--max-docs", "--report", "--seed", "--source"]),
     "model-card": (
         ["output_dir"],
         [
