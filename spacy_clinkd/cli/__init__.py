@@ -15,8 +15,8 @@ from . import (  # noqa: F401,E402
     evaluate,
     model_card,
     student,
-    transfer,
     train,
+    transfer,
     vocab,
 )
 from ._app import app

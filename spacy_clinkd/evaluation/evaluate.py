@@ -12,8 +12,8 @@ import srsly
 
 from ..corpora.spans import ASSERTIONS as GOLD_ASSERTIONS
 from ..errors import ClinkdError, Errors
-from .assertion import assertions_on_gold, has_assertion_component, score_assertions, score_end_to_end
 from ..paths import check_distinct, check_output_file, write_text_atomic
+from .assertion import assertions_on_gold, has_assertion_component, score_assertions, score_end_to_end
 from .bootstrap import bootstrap_intervals
 from .error_table import error_table
 from .markdown import metrics_to_markdown

@@ -11,6 +11,8 @@ from typing import Any
 import torch
 
 from ..errors import ClinkdError, Errors
+
+
 def hf_shim(model: Any) -> Any:
     """The spacy-transformers shim that holds the Hugging Face encoder of a
     thinc model tree (its `_model` is the torch module that runs).

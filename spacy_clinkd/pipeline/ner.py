@@ -40,13 +40,13 @@ from itertools import islice
 from pathlib import Path
 
 import numpy
+import srsly
+from spacy import util
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
-import srsly
-from spacy import util
 from thinc.api import Model, Optimizer, set_dropout_rate
 from thinc.types import Floats2d
 

@@ -1,4 +1,6 @@
 """Transfer texts: unlabelled notes read as chunked spaCy Examples."""
+import json
+
 import pytest
 
 from spacy_clinkd.corpora.transfer import create_transfer_corpus, read_jsonl, read_texts
@@ -48,7 +50,7 @@ def test_chunk_cut_inside_a_line_retokenizes_alike(nlp, tmp_path):
     # the tokens its own text gives (a teacher re-tokenizes the text).
     line = " ".join(["GCS 15/15 with normal pupils"] * 30)
     path = tmp_path / "notes.jsonl"
-    path.write_text('{"text": "%s"}\n' % line, encoding="utf8")
+    path.write_text(json.dumps({"text": line}) + "\n", encoding="utf8")
     whole = nlp.make_doc(line)
     for max_tokens in range(5, 14):
         examples = list(create_transfer_corpus(str(path), max_tokens=max_tokens)(nlp))

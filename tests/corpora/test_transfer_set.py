@@ -3,11 +3,10 @@ import gzip
 import json
 
 import pytest
-
 from typer.testing import CliRunner
 
 from spacy_clinkd.cli import app
-from spacy_clinkd.corpora.transfer_set import Source, build_transfer_set, write_transfer_set
+from spacy_clinkd.corpora.transfer_set import Source, build_transfer_set
 from spacy_clinkd.errors import ClinkdError, InputFileError
 
 

@@ -8,7 +8,7 @@ TEXT = "fever and chest pain in the left arm after aspirin with rash"
 
 def doc(nlp, ents):
     d = nlp.make_doc(TEXT)
-    d.ents = [d.char_span(TEXT.index(s), TEXT.index(s) + len(s), label=l) for s, l in ents]
+    d.ents = [d.char_span(TEXT.index(s), TEXT.index(s) + len(s), label=label) for s, label in ents]
     return d
 
 
