@@ -52,7 +52,7 @@ from typing import Any, NamedTuple
 import srsly
 
 from ..errors import ClinkdError, Errors
-from ..paths import check_distinct, check_output_file, write_atomic, write_text_atomic
+from ..paths import check_distinct, check_output_file, write_text_atomic
 from .benchmark import (
     count_parameters,
     current_rss_mib,
@@ -62,6 +62,7 @@ from .benchmark import (
     pipeline_path,
     read_benchmark_texts,
 )
+from .figures import pyplot, save_png
 from .flops import encoder_dims, matmul_gflops, pass_summary, recording_forwards
 from .metrics import score_entities
 
@@ -633,11 +634,7 @@ def plot_comparison(result: dict[str, Any], path: str | Path) -> Path:
 
     RETURNS (Path): the PNG file (written atomically).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     key = result["settings"]["key_batch_size"]
     fig, ax = plt.subplots(figsize=(6, 4.2))
     for row in result["pipelines"]:
@@ -651,17 +648,7 @@ def plot_comparison(result: dict[str, Any], path: str | Path) -> Path:
     ax.set_title(f"F1 against speed ({result['machine']['torch_threads']} torch threads)")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    path = Path(path)
-
-    def save(tmp: Path) -> None:
-        # Fixed metadata so re-runs of the same numbers write the same bytes.
-        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
-
-    try:
-        write_atomic(path, save)
-    finally:
-        plt.close(fig)
-    return path
+    return save_png(fig, path)
 
 
 def write_comparison(

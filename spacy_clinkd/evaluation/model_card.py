@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ClinkdError, Errors
-from ..paths import check_output_dir, check_output_file, write_atomic, write_error, write_text_atomic
+from ..paths import check_output_dir, check_output_file, write_error, write_text_atomic
+from .figures import pyplot, save_png
 
 README = "README.md"
 PLOT_F1 = "f1_per_type.png"
@@ -681,35 +682,13 @@ def model_card_markdown(
     return "\n".join(lines) + "\n"
 
 
-def _save(fig: Any, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    def save(tmp: Path) -> None:
-        # Fixed metadata so re-runs of the same numbers write the same bytes.
-        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
-
-    try:
-        write_atomic(path, save)
-    finally:
-        plt.close(fig)
-
-
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_f1_per_type(test: Mapping[str, Any], path: str | Path, *, test_name: str = "MACCROBAT test") -> Path:
     """Bar chart of strict F1 per type and micro, with the bootstrap
     intervals as error bars (none without bootstrap).
 
     RETURNS (Path): the PNG file (written atomically).
     """
-    plt = _pyplot()
+    plt = pyplot()
     boot = test.get("bootstrap")
     names = [*test["per_label"], "micro"]
     values = [*(row["f"] for row in test["per_label"].values()), test["micro"]["f"]]
@@ -730,9 +709,7 @@ def plot_f1_per_type(test: Mapping[str, Any], path: str | Path, *, test_name: st
     ax.set_title(title + (f" ({100 * boot['confidence']:g}% bootstrap intervals)" if boot else ""))
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    path = Path(path)
-    _save(fig, path)
-    return path
+    return save_png(fig, path)
 
 
 def plot_f1_vs_speed(
@@ -743,7 +720,7 @@ def plot_f1_vs_speed(
 
     RETURNS (Path): the PNG file (written atomically).
     """
-    plt = _pyplot()
+    plt = pyplot()
     key = benchmark_key(benchmark)
     points = [
         (wps, row["f1"], row["name"])
@@ -760,9 +737,7 @@ def plot_f1_vs_speed(
     ax.set_title("F1 against speed on CPU")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    path = Path(path)
-    _save(fig, path)
-    return path
+    return save_png(fig, path)
 
 
 def plot_fragmentation(fragmentation: Mapping[str, Any], path: str | Path) -> Path:
@@ -771,7 +746,7 @@ def plot_fragmentation(fragmentation: Mapping[str, Any], path: str | Path) -> Pa
 
     RETURNS (Path): the PNG file (written atomically).
     """
-    plt = _pyplot()
+    plt = pyplot()
     words = fragmentation["entity_words"]
     names = [name for name in words if name != "ALL"] + (["ALL"] if "ALL" in words else [])
     before = [words[name]["before"]["mean_pieces"] for name in names]
@@ -786,9 +761,7 @@ def plot_fragmentation(fragmentation: Mapping[str, Any], path: str | Path) -> Pa
     ax.legend()
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    path = Path(path)
-    _save(fig, path)
-    return path
+    return save_png(fig, path)
 
 
 def draw_plots(
