@@ -1,9 +1,10 @@
 """The int8 inference path of the encoder on CPU: ONNX Runtime.
 
 The fp32 Hugging Face encoder is exported to ONNX (`torch.onnx.export`, the
-dynamo exporter, batch and sequence length dynamic) and its MatMul weights
-are quantized to int8 with ONNX Runtime's dynamic quantization: weights per
-output channel, activations per tensor at run time (`quantize_encoder`).
+dynamo exporter, batch and sequence length dynamic) and its MatMuls with a
+constant weight become int8 GEMMs: weights per output channel, activations
+per token at run time, so no window's output depends on its batch
+(`quantize_onnx`, `quantize_encoder`).
 Layers named in `exclude` stay fp32. The result is a bytes object, stored
 with the component (`clinkd_ner/int8.onnx`), so a loaded pipeline never
 exports or quantizes again, and the same bytes give the same logits.
@@ -22,6 +23,7 @@ The ONNX Runtime session is made lazily, once per process (a forked or
 spawned worker of `nlp.pipe(n_process=2)` makes its own), with as many
 threads as torch uses.
 """
+
 import logging
 import os
 import tempfile
@@ -60,7 +62,9 @@ def encoder_input_names(hf_model: torch.nn.Module) -> tuple[str, ...]:
 def linear_weight_names(hf_model: torch.nn.Module) -> list[str]:
     """RETURNS (List[str]): the parameter names of the encoder's Linear
     weights, e.g. "encoder.layer.0.attention.self.query.weight"."""
-    return [f"{name}.weight" for name, module in hf_model.named_modules() if isinstance(module, torch.nn.Linear)]
+    return [
+        f"{name}.weight" for name, module in hf_model.named_modules() if isinstance(module, torch.nn.Linear)
+    ]
 
 
 def export_onnx(hf_model: torch.nn.Module) -> bytes:
@@ -131,42 +135,108 @@ class _LastHiddenState(torch.nn.Module):
         return self.hf_model(**kwargs).last_hidden_state
 
 
-def quantize_onnx(
-    model_bytes: bytes, *, keep_fp32: Sequence[Any] = (), per_channel: bool = True
-) -> bytes:
-    """Quantize an ONNX encoder's MatMul weights to int8 (dynamic
-    quantization: int8 weights, activations quantized per batch at run time).
+def quantize_onnx(model_bytes: bytes, *, keep_fp32: Sequence[Any] = ()) -> bytes:
+    """Quantize an ONNX encoder's MatMuls with a constant weight to int8:
+    weights per output channel, activations per token (row), both symmetric.
+
+    For a MatMul y = x W (x: (..., K) activations, W: (K, N) weights):
+
+        s_w[n] = max_k |W[k, n]| / 127        q_w = round(W / s_w)       (int8)
+        s_x[r] = max_k |x[r, k]| / 127        q_x = round(x / s_x) + 128 (uint8)
+        y[r, n] = s_x[r] * s_w[n] * sum_k (q_x[r, k] - 128) * q_w[k, n]
+
+    The integer product is ONNX's MatMulInteger (zero points 128 and 0),
+    which ONNX Runtime runs as a u8s8 GEMM on CPU. Each row's scale depends
+    on that row alone, so a window's output does not depend on the other
+    windows of its batch or on their padding (`nlp.pipe` gives what `nlp(text)`
+    gives, to the bit); ONNX Runtime's `quantize_dynamic` scales activations
+    per tensor, i.e. per batch, which made pipe and call differ (run 8), and
+    its error is larger (docs/RESULTS.md, issue 14). The activation quantizer
+    is shared by the MatMuls that read the same input (query, key, value).
+    MatMuls between two activations (attention scores) stay fp32.
 
     model_bytes (bytes): the fp32 ONNX model (`export_onnx`).
     keep_fp32 (Sequence[numpy.ndarray]): Linear weights ((out, in) arrays)
         whose MatMuls stay fp32.
-    per_channel (bool): one scale per output channel instead of per tensor.
-    RETURNS (bytes): the int8 ONNX model.
+    RETURNS (bytes): the int8 ONNX model (opset 21 or newer: blocked QuantizeLinear).
     """
     require_onnxruntime()
+    import numpy
     import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnx import TensorProto, helper, numpy_helper
 
     model = onnx.load_from_string(model_bytes)
-    nodes_to_exclude = _matmuls_of(model, keep_fp32) if len(keep_fp32) else []
-    quant_log = logging.getLogger()
-    level = quant_log.level
-    quant_log.setLevel(logging.ERROR)  # "consider pre-processing" on every call
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            src, dst = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
-            src.write_bytes(model_bytes)
-            quantize_dynamic(
-                str(src),
-                str(dst),
-                weight_type=QuantType.QInt8,
-                per_channel=per_channel,
-                nodes_to_exclude=nodes_to_exclude,
-                op_types_to_quantize=["MatMul"],
-            )
-            return dst.read_bytes()
-    finally:
-        quant_log.setLevel(level)
+    graph = model.graph
+    excluded = set(_matmuls_of(model, keep_fp32)) if len(keep_fp32) else set()
+    initializers = {init.name: init for init in graph.initializer}
+    added = [
+        numpy_helper.from_array(numpy.array(value, dtype=dtype), name)
+        for name, value, dtype in (
+            ("int8_last_axis", [-1], numpy.int64),
+            ("int8_eps", 1e-12, numpy.float32),
+            ("int8_inv_127", 1.0 / 127.0, numpy.float32),
+            ("int8_zero", 0.0, numpy.float32),
+            ("int8_128", 128.0, numpy.float32),
+            ("int8_zero_point", 128, numpy.uint8),
+        )
+    ]
+    nodes: list[Any] = []
+    quantized: dict[str, tuple[str, str]] = {}  # activation -> (its uint8 form, its row scales)
+    for node in graph.node:
+        weight = initializers.get(node.input[1]) if node.op_type == "MatMul" else None
+        if weight is None or len(weight.dims) != 2 or node.name in excluded:
+            nodes.append(node)
+            continue
+        x = node.input[0]
+        if x not in quantized:
+            p = f"int8_x{len(quantized)}"
+            nodes += [
+                # max |x| over the last axis, without materializing |x|
+                helper.make_node("ReduceMax", [x, "int8_last_axis"], [p + "_max"], keepdims=1),
+                helper.make_node("ReduceMin", [x, "int8_last_axis"], [p + "_min"], keepdims=1),
+                helper.make_node("Neg", [p + "_min"], [p + "_neg_min"]),
+                helper.make_node("Max", [p + "_max", p + "_neg_min", "int8_eps"], [p + "_amax"]),
+                helper.make_node("Mul", [p + "_amax", "int8_inv_127"], [p + "_scale"]),
+                # QuantizeLinear wants a zero point of the scale's shape: 128 per row
+                helper.make_node("Mul", [p + "_amax", "int8_zero"], [p + "_z"]),
+                helper.make_node("Add", [p + "_z", "int8_128"], [p + "_z128"]),
+                helper.make_node("Cast", [p + "_z128"], [p + "_zp"], to=TensorProto.UINT8),
+                helper.make_node(
+                    "QuantizeLinear",
+                    [x, p + "_scale", p + "_zp"],
+                    [p + "_q"],
+                    axis=-1,
+                    block_size=int(weight.dims[0]),
+                ),
+            ]
+            quantized[x] = (p + "_q", p + "_scale")
+        q_x, s_x = quantized[x]
+        w = numpy_helper.to_array(weight).astype(numpy.float32)
+        s_w = (numpy.maximum(numpy.abs(w).max(axis=0), 1e-12) / 127.0).astype(numpy.float32)
+        q_w = numpy.clip(numpy.round(w / s_w), -127, 127).astype(numpy.int8)
+        p = f"int8_w{len(added)}"
+        added += [
+            numpy_helper.from_array(q_w, p + "_q"),
+            numpy_helper.from_array(numpy.zeros(w.shape[1], numpy.int8), p + "_zp"),
+            numpy_helper.from_array(s_w, p + "_scale"),
+        ]
+        nodes += [
+            helper.make_node("MatMulInteger", [q_x, p + "_q", "int8_zero_point", p + "_zp"], [p + "_i32"]),
+            helper.make_node("Cast", [p + "_i32"], [p + "_f32"], to=TensorProto.FLOAT),
+            helper.make_node("Mul", [p + "_f32", p + "_scale"], [p + "_col"]),
+            helper.make_node("Mul", [p + "_col", s_x], [node.output[0]]),
+        ]
+    used = {name for node in nodes for name in node.input}
+    kept = [init for init in graph.initializer if init.name in used]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    del graph.initializer[:]
+    graph.initializer.extend(kept + [init for init in added if init.name in used])
+    for opset in model.opset_import:
+        if opset.domain in ("", "ai.onnx") and opset.version < 21:
+            opset.version = 21
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
 
 
 def _matmuls_of(model: Any, weights: Sequence[Any]) -> list[str]:
@@ -234,7 +304,9 @@ class Int8Encoder(torch.nn.Module):
             options.intra_op_num_threads = max(1, torch.get_num_threads())
             options.inter_op_num_threads = 1
             options.log_severity_level = 3
-            self._session = ort.InferenceSession(self.model_bytes, options, providers=["CPUExecutionProvider"])
+            self._session = ort.InferenceSession(
+                self.model_bytes, options, providers=["CPUExecutionProvider"]
+            )
             self._pid = os.getpid()
         return self._session
 
@@ -254,4 +326,3 @@ class Int8Encoder(torch.nn.Module):
         state = self.__dict__.copy()
         state["_session"], state["_pid"] = None, None
         return state
-

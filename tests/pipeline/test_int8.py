@@ -183,3 +183,14 @@ def test_assemble_stores_int8_and_chooses_the_default(fp32_and_int8, tmp_path):
     assert fp32.get_pipe("clinkd_ner").inference == "fp32"
     with pytest.raises(ClinkdError, match="--int8"):
         assemble_pipeline(tmp_path / "trained", tmp_path / "bad", inference="int8")
+
+
+def test_int8_scores_do_not_depend_on_the_batch(fp32_and_int8):
+    """Activations are scaled per token, so a doc's int8 probabilities are the
+    same alone and batched with longer docs (run 8's per-batch scales were not)."""
+    _, int8 = fp32_and_int8
+    ner = int8.get_pipe("clinkd_ner")
+    docs = [int8.make_doc(t) for t in TEXTS]
+    batched = ner.predict(docs)
+    for doc, scores in zip(docs, batched):
+        numpy.testing.assert_array_equal(ner.predict([doc])[0], scores)

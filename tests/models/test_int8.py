@@ -1,0 +1,78 @@
+"""The int8 quantizer on a one-MatMul ONNX graph: the per-token, per-channel
+formula of `quantize_onnx`, rows independent of their batch, excluded
+weights kept fp32."""
+
+import numpy
+import pytest
+
+from spacy_clinkd.models.int8 import quantize_onnx
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+
+def linear_graph(weight: numpy.ndarray) -> bytes:
+    """y = x W + b, x of shape (batch, length, K), as the exporter writes a Linear."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    k, n = weight.shape
+    graph = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["x", "w"], ["xw"], name="linear"),
+            helper.make_node("Add", ["xw", "b"], ["y"]),
+        ],
+        "linear",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "length", k])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", "length", n])],
+        [numpy_helper.from_array(weight, "w"), numpy_helper.from_array(numpy.arange(n, dtype="f4"), "b")],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)]).SerializeToString()
+
+
+def run(model_bytes: bytes, x: numpy.ndarray) -> numpy.ndarray:
+    session = ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
+    return session.run(["y"], {"x": x})[0]
+
+
+@pytest.fixture
+def weight_and_x():
+    rng = numpy.random.default_rng(0)
+    weight = rng.normal(size=(16, 8)).astype("f4")
+    x = rng.normal(size=(3, 5, 16)).astype("f4")
+    x[1] *= 40.0  # one window with much larger activations than the others
+    return weight, x
+
+
+def test_quantized_matmul_follows_the_documented_formula(weight_and_x):
+    weight, x = weight_and_x
+    got = run(quantize_onnx(linear_graph(weight)), x)
+    s_w = numpy.abs(weight).max(axis=0) / 127.0
+    q_w = numpy.round(weight / s_w)
+    s_x = numpy.abs(x).max(axis=-1, keepdims=True) / 127.0
+    q_x = numpy.round(x / s_x)  # (q_x + 128) - 128
+    expected = s_x * s_w * (q_x @ q_w) + numpy.arange(8)
+    numpy.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    # and it is an approximation of the fp32 product, not the product itself
+    exact = x @ weight + numpy.arange(8)
+    assert not numpy.allclose(got, exact, atol=1e-6)
+    assert numpy.abs(got - exact).max() < 0.02 * numpy.abs(exact).max()
+    ops = [node.op_type for node in onnx.load_from_string(quantize_onnx(linear_graph(weight))).graph.node]
+    assert "MatMulInteger" in ops and "MatMul" not in ops
+
+
+def test_each_row_is_independent_of_its_batch(weight_and_x):
+    weight, x = weight_and_x
+    model = quantize_onnx(linear_graph(weight))
+    together = run(model, x)
+    for i in range(len(x)):
+        numpy.testing.assert_array_equal(run(model, x[i : i + 1]), together[i : i + 1])
+    # a window cut to its own length gives the rows it gave inside a longer one
+    numpy.testing.assert_array_equal(run(model, x[:, :2]), together[:, :2])
+
+
+def test_an_excluded_weight_stays_fp32(weight_and_x):
+    weight, x = weight_and_x
+    model = quantize_onnx(linear_graph(weight), keep_fp32=[weight.T])
+    ops = [node.op_type for node in onnx.load_from_string(model).graph.node]
+    assert "MatMulInteger" not in ops
+    numpy.testing.assert_allclose(run(model, x), x @ weight + numpy.arange(8), rtol=1e-5, atol=1e-4)
