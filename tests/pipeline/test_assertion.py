@@ -52,6 +52,13 @@ def test_the_issue_example_is_negated(nlp):
         ("Pneumonia was suspected.", {"Pneumonia": "possible"}),
         ("No change in pain.", {"pain": "present"}),  # pseudo-negation
         ("Cannot rule out pneumonia.", {"pneumonia": "possible"}),  # hedged negation
+        # MACCROBAT train's second pass: "non-" is no negation cue
+        ("Discharged on non-selective beta blockade.", {"beta blockade": "present"}),
+        ("CT excluded pulmonary embolism.", {"pulmonary embolism": "absent"}),
+        ("Sepsis had to be excluded.", {"Sepsis": "absent"}),
+        ("Normal troponin, ruling out acute coronary syndrome.", {"acute coronary syndrome": "absent"}),
+        ("Chest radiography showed resolution of pulmonary oedema.", {"pulmonary oedema": "absent"}),
+        ("The bedtime dose of levodopa was held.", {"levodopa": "absent"}),
     ],
 )
 def test_cues_and_scopes(nlp, text, expected):
