@@ -74,11 +74,15 @@ def hostile_text_cli(
     batch_size: Annotated[
         int, typer.Option("--batch-size", min=1, help="Batch size for nlp.pipe.")
     ] = 4,
+    inference: Annotated[
+        str | None,
+        typer.Option("--inference", help="Run clinkd_ner at this precision (fp32 or int8); default: as saved."),
+    ] = None,
 ) -> None:
     """Run the hostile-text list (empty, 200,000 characters, control and zero-width
     characters, emoji, right-to-left, CRLF, a lone surrogate, ...) through a pipeline:
     no crash, every entity at its offsets, nlp.pipe equal to one call per text."""
-    result = write_hostile_text_check(model, output, batch_size=batch_size)
+    result = write_hostile_text_check(model, output, batch_size=batch_size, inference=inference)
     failed = {name: row["problems"] for name, row in result["texts"].items() if row["problems"]}
     for name, row in result["texts"].items():
         mark = "✘" if row["problems"] else "✔"

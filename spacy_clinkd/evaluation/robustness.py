@@ -134,25 +134,32 @@ def check_pipeline(
     return {"texts": results, "pipe_problems": pipe_problems, "batch_size": batch_size, "ok": ok}
 
 
-def write_hostile_text_check(model: str, output: str | Path, *, batch_size: int = 4) -> dict[str, Any]:
+def write_hostile_text_check(
+    model: str, output: str | Path, *, batch_size: int = 4, inference: str | None = None
+) -> dict[str, Any]:
     """Load a pipeline, run `check_pipeline` and write its result as JSON.
 
     model (str): pipeline directory or installed package name.
     output (Union[str, Path]): the JSON file (checked before the pipeline is
         loaded, written atomically).
     batch_size (int): the batch size of `nlp.pipe`.
-    RETURNS (Dict[str, Any]): the result, plus `model`.
+    inference (Optional[str]): "fp32" or "int8": the precision clinkd_ner
+        runs at (a load-time setting); None: as saved.
+    RETURNS (Dict[str, Any]): the result, plus `model` and `inference`.
     """
     import json
 
     import spacy
 
     check_output_file(output)
+    overrides = {} if inference is None else {"components": {"clinkd_ner": {"inference": inference}}}
     try:
-        nlp = spacy.load(model)
+        nlp = spacy.load(model, config=overrides)
     except (OSError, ValueError) as err:
         raise ClinkdError(Errors.E253.format(model=model, reason=err)) from err
-    result = {"model": model, **check_pipeline(nlp, batch_size=batch_size)}
+    if inference is None and "clinkd_ner" in nlp.pipe_names:
+        inference = getattr(nlp.get_pipe("clinkd_ner"), "inference", None)
+    result = {"model": model, "inference": inference, **check_pipeline(nlp, batch_size=batch_size)}
     # ASCII escapes: a message may quote a lone surrogate, which UTF-8 cannot hold.
     write_text_atomic(output, json.dumps(result, indent=2) + "\n")
     return result

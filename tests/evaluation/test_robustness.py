@@ -77,3 +77,21 @@ def test_hostile_text_command_on_a_saved_pipeline(nlp, tmp_path, monkeypatch, ca
     data = json.loads(out.read_text(encoding="utf8"))
     assert data["ok"] is True and set(data["texts"]) == set(HOSTILE_TEXTS)
     assert f"✔ {len(HOSTILE_TEXTS)} hostile texts" in stdout
+
+
+def test_hostile_text_command_under_int8(tiny_bert, tmp_path, monkeypatch, capsys):
+    """Under int8 too, nlp.pipe gives each text's confidences as one call does
+    (activations are scaled per token, not per batch)."""
+    pytest.importorskip("onnxruntime")
+    monkeypatch.delitem(HOSTILE_TEXTS, "long_document_200k")
+    nlp = random_head_pipeline(tiny_bert)
+    nlp.get_pipe("clinkd_ner").quantize()
+    nlp.to_disk(tmp_path / "model")
+    out = tmp_path / "hostile_int8.json"
+    code, stdout, err = run_cli(
+        monkeypatch, capsys, "hostile-text", tmp_path / "model", "--output", out, "--inference", "int8"
+    )
+    assert code == 0, err
+    data = json.loads(out.read_text(encoding="utf8"))
+    assert data["inference"] == "int8" and data["ok"] is True
+    assert sum(row.get("entities", 0) for row in data["texts"].values()) > 0
