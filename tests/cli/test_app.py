@@ -22,7 +22,7 @@ COMMANDS = {
         ["model", "data_path"],
         ["--batch-size", "--bootstrap", "--label-map", "--labels", "--markdown", "--output", "--title", "-o"],
     ),
-    "hostile-text": (["model"], ["--batch-size", "--output", "-o"]),
+    "hostile-text": (["model"], ["--batch-size", "--inference", "--output", "-o"]),
     "transfer-set": (["output"], ["--licence", "--max-docs", "--report", "--seed", "--source"]),
     "model-card": (
         ["output_dir"],
