@@ -69,9 +69,10 @@ def examples(nlp, tokenizer, path: Path) -> list[tuple[list[int], int, int]]:
     return out
 
 
-def batches(data, size: int, shuffle: bool, rng: random.Random):
+def batches(data, size: int, rng: random.Random | None = None):
+    """Padded batches of `data`, shuffled by `rng` if given."""
     data = list(data)
-    if shuffle:
+    if rng is not None:
         rng.shuffle(data)
     for i in range(0, len(data), size):
         batch = data[i : i + size]
@@ -96,11 +97,11 @@ class AssertionHead(torch.nn.Module):
         return self.output(torch.cat([hidden[:, 0], hidden[rows, marker]], dim=-1))
 
 
-def score(model: AssertionHead, data, rng: random.Random) -> dict:
+def score(model: AssertionHead, data) -> dict:
     model.eval()
     predicted: list[int] = []
     with torch.no_grad():
-        for input_ids, mask, marker, _ in batches(data, 64, False, rng):
+        for input_ids, mask, marker, _ in batches(data, 64):
             predicted.extend(model(input_ids, mask, marker).argmax(-1).tolist())
     model.train()
     return score_assertions([(ASSERTIONS[y], ASSERTIONS[p]) for (_, _, y), p in zip(data, predicted)])
@@ -119,29 +120,30 @@ def main(args: argparse.Namespace) -> None:
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / steps)
     )
-    history, best, best_state = [], -1.0, None
+    history, best, best_state, best_dev = [], -1.0, None, None
     start = time.perf_counter()
     for epoch in range(args.epochs):
-        for input_ids, mask, marker, gold in batches(train, args.batch_size, True, rng):
+        for input_ids, mask, marker, gold in batches(train, args.batch_size, rng):
             loss = torch.nn.functional.cross_entropy(model(input_ids, mask, marker), gold)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             schedule.step()
-        dev_scores = score(model, dev, rng)
+        dev_scores = score(model, dev)
         absent = dev_scores["per_class"]["absent"]["f"]
         history.append({"epoch": epoch, "dev_absent_f": absent, "seconds": round(time.perf_counter() - start, 1)})
         print(history[-1], flush=True)
         if absent > best:
-            best, best_state = absent, {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best, best_dev = absent, dev_scores
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     model.load_state_dict(best_state)
     result = {
         "model": str(args.model),
         "settings": {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size, "seed": args.seed},
         "n_examples": {"train": len(train), "dev": len(dev), "test": len(test)},
         "history": history,
-        "dev": score(model, dev, rng),
-        "test": score(model, test, rng),
+        "dev": best_dev,
+        "test": score(model, test),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf8")
