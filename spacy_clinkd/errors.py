@@ -243,7 +243,8 @@ class Errors:
     E356 = "Distillation needs 0 <= alpha <= 1 and temperature > 0; got alpha={alpha}, temperature={temperature}."
     E357 = "Label smoothing epsilon must be in (0, 1) so that every log-probability is finite; got {epsilon}."
     E358 = "Distillation needs max_steps or max_epochs > 0 (both are 0: the loop would never stop)."
-    E359 = 'Expected a JSON object {{"text": str, "spans": [{{"start": int, "end": int, "label": str}}]}}: {reason}'
+    E359 = "Expected one JSON object per line: {reason}"
+    E369 = 'Expected a span record {{"text": str, "spans": [{{"start": int, "end": int, "label": str}}]}}: {reason}'
     E360 = "Cannot read the transfer corpus '{path}': {reason}"
     E361 = "The CSV file {path} has no column '{column}' (columns: {columns})."
     E362 = "No student: set paths.student_config to the student's training config (the distillation config is laid over it)."

@@ -30,11 +30,11 @@ def text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf8")).hexdigest()
 
 
-def read_jsonl(path: Path) -> Iterator[dict]:
-    """The JSON objects of a JSONL file, one per non-blank line; a bad line
-    raises E359 naming the file and line. Lines are read by
-    `textio.LineReader`, so a U+2028 inside a JSON string (valid JSON) does
-    not cut its record in two, as `str.splitlines` would."""
+def read_jsonl_lines(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, object) for each non-blank line of a JSONL file; a line
+    that is not a JSON object raises E359 naming the file and line. Lines are
+    read by `textio.LineReader`, so a U+2028 inside a JSON string (valid
+    JSON) does not cut its record in two, as `str.splitlines` would."""
     for line_no, line in LineReader(path):
         if not line.strip():
             continue
@@ -44,6 +44,13 @@ def read_jsonl(path: Path) -> Iterator[dict]:
             raise InputFileError(Errors.E359.format(reason=err), path=path, line=line_no) from None
         if not isinstance(record, dict):
             raise InputFileError(Errors.E359.format(reason="not an object"), path=path, line=line_no)
+        yield line_no, record
+
+
+def read_jsonl(path: Path) -> Iterator[dict]:
+    """The JSON objects of a JSONL file, one per non-blank line (see
+    `read_jsonl_lines`, which also gives each one's line number)."""
+    for _, record in read_jsonl_lines(path):
         yield record
 
 

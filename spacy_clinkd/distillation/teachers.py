@@ -25,7 +25,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..corpora.spans import CharSpan, align_span, resolve_overlaps
-from ..corpora.transfer import CHUNK_KEY, read_jsonl, text_key
+from ..corpora.transfer import CHUNK_KEY, read_jsonl, read_jsonl_lines, text_key
 from ..errors import ClinkdError, Errors, InputFileError
 from ..pipeline.ner import ClinkdNER
 from ..pipeline.tags import BIOScheme
@@ -204,7 +204,7 @@ class SpanFileTargets(_HardLabelTargets):
         super().__init__(epsilon=epsilon)
         self.path = Path(path)
         self.spans: dict[str, list[CharSpan]] = {}
-        for line_no, record in enumerate(read_jsonl(self.path), start=1):
+        for line_no, record in read_jsonl_lines(self.path):
             try:
                 text = record["text"]
                 spans = [
@@ -214,7 +214,7 @@ class SpanFileTargets(_HardLabelTargets):
                 if not isinstance(text, str):
                     raise TypeError("'text' is not a string")
             except (KeyError, TypeError, ValueError) as err:
-                raise InputFileError(Errors.E359.format(reason=err), path=self.path, line=line_no) from None
+                raise InputFileError(Errors.E369.format(reason=err), path=self.path, line=line_no) from None
             self.spans[text_key(text)] = spans
 
     def _content_digest(self) -> str:

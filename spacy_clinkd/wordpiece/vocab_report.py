@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..paths import write_atomic
 from .counting import PieceCache, WordSplitter
 from .extend import tokenizer_json, wordpiece_vocab
 from .scoring import Selection
@@ -273,7 +274,14 @@ def plot_report(report: dict[str, Any], path: str | Path) -> Path | None:
     fig.suptitle(f"Vocabulary {report['vocab_size']['before']:,} → {report['vocab_size']['after']:,}")
     fig.tight_layout()
     path = Path(path)
-    # Fixed metadata so re-runs write the same bytes.
-    fig.savefig(path, dpi=100, metadata={"Software": None})
-    plt.close(fig)
+
+    def save(tmp: Path) -> None:
+        # Fixed metadata so re-runs write the same bytes.
+        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
+
+    try:
+        # Atomic: an interrupted run leaves no truncated PNG behind.
+        write_atomic(path, save)
+    finally:
+        plt.close(fig)
     return path

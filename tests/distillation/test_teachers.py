@@ -82,6 +82,15 @@ def test_span_file_bad_line(tmp_path):
         SpanFileTargets(path)
 
 
+def test_span_file_bad_line_after_blank_lines_names_its_own_line(tmp_path):
+    # Blank lines are skipped but still counted: the error names the file's
+    # line 4, not the second record; the message shows a span record's shape.
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"text": "fever", "spans": []}\n\n\n{"text": "x", "spans": [{"start": 0}]}\n', encoding="utf8")
+    with pytest.raises(InputFileError, match=r'bad\.jsonl:4: Expected a span record \{"text"'):
+        SpanFileTargets(path)
+
+
 def test_matcher_targets_exact(nlp):
     source = MatcherTargets(DATA / "patterns.jsonl", epsilon=EPS)
     source.initialize(SCHEME)
