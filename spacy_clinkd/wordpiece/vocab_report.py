@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..paths import write_atomic
+from ..evaluation.figures import pyplot, save_png
 from .counting import PieceCache, WordSplitter
 from .extend import tokenizer_json, wordpiece_vocab
 from .scoring import Selection
@@ -251,10 +251,7 @@ def plot_report(report: dict[str, Any], path: str | Path) -> Path | None:
     RETURNS (Optional[Path]): the file, or None if matplotlib is missing.
     """
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt = pyplot()
     except ImportError:
         return None
     groups = list(report["entity_words"])
@@ -273,15 +270,4 @@ def plot_report(report: dict[str, Any], path: str | Path) -> Path | None:
     ax2.set_ylabel("wordpieces per document")
     fig.suptitle(f"Vocabulary {report['vocab_size']['before']:,} → {report['vocab_size']['after']:,}")
     fig.tight_layout()
-    path = Path(path)
-
-    def save(tmp: Path) -> None:
-        # Fixed metadata so re-runs write the same bytes.
-        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
-
-    try:
-        # Atomic: an interrupted run leaves no truncated PNG behind.
-        write_atomic(path, save)
-    finally:
-        plt.close(fig)
-    return path
+    return save_png(fig, path)
