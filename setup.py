@@ -54,6 +54,7 @@ setup(
             "clinkd.pipeline_targets.v1 = spacy_clinkd.distillation.teachers:create_pipeline_targets",
             "clinkd.span_file_targets.v1 = spacy_clinkd.distillation.teachers:create_span_file_targets",
             "clinkd.matcher_targets.v1 = spacy_clinkd.distillation.teachers:create_matcher_targets",
+            "clinkd.ensemble_targets.v1 = spacy_clinkd.distillation.teachers:create_ensemble_targets",
         ],
         "spacy_readers": [
             "clinkd.transfer_corpus.v1 = spacy_clinkd.corpora.transfer:create_transfer_corpus",

@@ -256,6 +256,13 @@ class Errors:
         "The distillation config's [corpora.{name}] reader is {cls}, not "
         "clinkd.DistillationCorpus.v1: the loop needs teacher logits for every doc."
     )
+    E370 = (
+        "The ensemble teacher's temperature ({teacher}) differs from the student's "
+        "kd_temperature ({student}): its targets are the mean of softmax(z / T) at the "
+        "student's T, so set both to the same value."
+    )
+    E371 = "The ensemble teacher's temperature must be > 0, got {value}."
+    E372 = "The distillation config {path} is laid over itself (paths.distill_config chain: {chain})."
     E368 = (
         "Bad transfer source {spec!r}: expected FORMAT:FIELD:PATH with FORMAT one of {formats} "
         "(e.g. 'jsonl:text:e3c.jsonl', 'csv:transcription:mtsamples.csv.gz')."

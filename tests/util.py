@@ -16,6 +16,7 @@ ROOT = TEST_DIR.parent
 DATA_DIR = TEST_DIR / "data"
 CONFIGS = ROOT / "configs"
 DISTILL_CFG = CONFIGS / "distill.cfg"
+ENSEMBLE_CFG = CONFIGS / "distill_ensemble.cfg"
 STUDENT_CFG = CONFIGS / "student.cfg"
 WORDPIECE_DATA = DATA_DIR / "wordpiece"
 DISTILLATION_DATA = DATA_DIR / "distillation"

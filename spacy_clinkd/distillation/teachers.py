@@ -7,6 +7,8 @@ Each is a `Teacher` (below); they are registered in spaCy's `misc` registry so
 - `clinkd.span_file_targets.v1`: pre-labelled spans from JSONL (e.g. an LLM's),
   `{"text": ..., "spans": [{"start": s, "end": e, "label": L}]}` per line.
 - `clinkd.matcher_targets.v1`: spaCy `entity_ruler` patterns (JSONL).
+- `clinkd.ensemble_targets.v1`: several trained pipelines as one teacher, the
+  mean of their tempered distributions (`EnsembleTargets`).
 
 Hard labels (spans, matches) become label-smoothed log-probabilities
 (`targets.smoothed_logits`). Character spans are aligned with the corpus
@@ -27,6 +29,7 @@ from spacy.tokens import Doc
 from ..corpora.spans import CharSpan, align_span, resolve_overlaps
 from ..corpora.transfer import CHUNK_KEY, read_jsonl, read_jsonl_lines, text_key
 from ..errors import ClinkdError, Errors, InputFileError
+from ..losses import log_softmax
 from ..pipeline.ner import ClinkdNER
 from ..pipeline.tags import BIOScheme
 from ..tokenizer import clinical_blank
@@ -290,6 +293,58 @@ class MatcherTargets(_HardLabelTargets):
         return outputs
 
 
+class EnsembleTargets:
+    """Several teachers as one: the mean of their tempered distributions.
+
+        p̄ = (1/n) Σ_i softmax(z_i / T)        returned as logits  T · log p̄
+
+    so that the student's softmax(logits / T) is exactly p̄, the soft target of
+    α·CE + (1 − α)·T²·KL. T must be the student's `kd_temperature`
+    (`training.check_settings` refuses a mismatch, E370). A doc some members
+    do not cover is averaged over those that do; None if none does.
+
+    members (Sequence[Teacher]): the teachers (e.g. one recipe, 3 seeds).
+    temperature (float): T.
+    """
+
+    def __init__(self, members: Sequence[Teacher], *, temperature: float) -> None:
+        if not members:
+            raise ClinkdError(Errors.E116.format(name="ensemble members", value=0))
+        if not temperature > 0:
+            raise ClinkdError(Errors.E371.format(value=temperature))
+        self.members = list(members)
+        self.temperature = float(temperature)
+
+    @property
+    def identity(self) -> str:
+        return digest("ensemble", repr(self.temperature), *(m.identity for m in self.members))
+
+    def initialize(self, scheme: BIOScheme) -> None:
+        for member in self.members:
+            member.initialize(scheme)
+
+    def __call__(self, docs: list[Doc]) -> list[Array | None]:
+        outputs = [member(docs) for member in self.members]
+        return [self.mean_logits([out[i] for out in outputs]) for i in range(len(docs))]
+
+    def mean_logits(self, logits: Sequence[Array | None]) -> Array | None:
+        """T · log of the mean tempered distribution of the covering members."""
+        covered = [numpy.asarray(z, dtype="float64") for z in logits if z is not None]
+        if not covered:
+            return None
+        T = self.temperature
+        stacked = numpy.stack([log_softmax(z, T) for z in covered])
+        top = stacked.max(axis=0)
+        log_mean = top + numpy.log(numpy.exp(stacked - top).mean(axis=0))
+        return (T * log_mean).astype("float32")
+
+    def counts(self) -> dict[str, int]:
+        total: Counter[str] = Counter()
+        for member in self.members:
+            total.update(member.counts())
+        return {"ensemble_members": len(self.members), **total}
+
+
 # -- registered teacher factories (spaCy `misc` registry) -------------------
 
 
@@ -306,3 +361,13 @@ def create_span_file_targets(path: str, epsilon: float = 0.1) -> SpanFileTargets
 def create_matcher_targets(patterns: str, epsilon: float = 0.1) -> MatcherTargets:
     """Registered as `clinkd.matcher_targets.v1`: entity_ruler patterns JSONL."""
     return MatcherTargets(patterns, epsilon=epsilon)
+
+
+def create_ensemble_targets(
+    paths: list[str], temperature: float, component: str = "clinkd_ner"
+) -> EnsembleTargets:
+    """Registered as `clinkd.ensemble_targets.v1`: trained pipeline
+    directories as one teacher (see `EnsembleTargets`)."""
+    return EnsembleTargets(
+        [PipelineTargets(path=path, component=component) for path in paths], temperature=temperature
+    )

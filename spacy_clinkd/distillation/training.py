@@ -46,8 +46,23 @@ LOG_FILE = "distill_log.jsonl"
 OUTPUTS = (DIR_MODEL_BEST, DIR_MODEL_LAST, LOG_FILE, TRAIN_SUMMARY)
 
 
+def load_layered_config(path: Path, seen: tuple[Path, ...] = ()) -> Config:
+    """A distillation config, laid over the one its `paths.distill_config`
+    names, if any (e.g. configs/distill_ensemble.cfg over configs/distill.cfg):
+    what the upper file sets wins, and a section whose registered function
+    it changes is replaced whole (confection's merge). A cycle raises E372."""
+    if path.resolve() in seen:
+        raise ClinkdError(Errors.E372.format(path=path, chain=" -> ".join(str(p) for p in seen)))
+    config = load_config(path, interpolate=False)
+    base = config.get("paths", {}).get("distill_config")
+    if not base:
+        return config
+    return load_layered_config(Path(base), (*seen, path.resolve())).merge(config)
+
+
 def load_distill_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Config:
-    """The distillation config laid over the student's training config
+    """The distillation config (with the configs it is laid over, see
+    `load_layered_config`) laid over the student's training config
     (`paths.student_config`), then `--section.key value` overrides applied to
     the result (not interpolated, so it is saved as written).
 
@@ -56,7 +71,7 @@ def load_distill_config(path: str | Path, overrides: dict[str, Any] | None = Non
     RETURNS (Config): a complete spaCy training config.
     """
     overrides = dict(overrides or {})
-    overlay = load_config(Path(path), interpolate=False)
+    overlay = load_layered_config(Path(path))
     if "paths.student_config" in overrides:
         student_config = overrides["paths.student_config"]
     else:
@@ -69,17 +84,23 @@ def load_distill_config(path: str | Path, overrides: dict[str, Any] | None = Non
 
 def check_settings(config: Config) -> None:
     """Refuse settings that would fail (or never stop) only after the output
-    directory was prepared: α, T, the step budget, the evaluation frequency
-    and the corpus readers."""
+    directory was prepared: α, T (and an ensemble teacher's T), the step
+    budget, the evaluation frequency and the corpus readers."""
     resolved = config.interpolate()
     T = resolved["training"]
-    for name in ("train_corpus", "dev_corpus"):
-        section = resolved["corpora"][T[name].split(".", 1)[1]]
+    sections = {name: resolved["corpora"][T[name].split(".", 1)[1]] for name in ("train_corpus", "dev_corpus")}
+    for name, section in sections.items():
         if section.get("@readers") != "clinkd.DistillationCorpus.v1":
             raise ClinkdError(Errors.E367.format(name=T[name], cls=section.get("@readers")))
-    component = resolved["corpora"][T["train_corpus"].split(".", 1)[1]].get("component", "clinkd_ner")
-    settings = resolved["components"][component]
+    settings = resolved["components"][sections["train_corpus"].get("component", "clinkd_ner")]
     check_distillation_settings(alpha=float(settings["kd_alpha"]), temperature=float(settings["kd_temperature"]))
+    for section in sections.values():
+        # An ensemble's targets are means at its own T (E370 if not the student's).
+        teacher = section.get("teacher") or {}
+        if "temperature" in teacher and float(teacher["temperature"]) != float(settings["kd_temperature"]):
+            raise ClinkdError(
+                Errors.E370.format(teacher=teacher["temperature"], student=settings["kd_temperature"])
+            )
     if int(T["max_steps"]) <= 0 and int(T["max_epochs"]) <= 0:
         raise ClinkdError(Errors.E358)
     if int(T["eval_frequency"]) < 1:
