@@ -77,6 +77,17 @@ def test_project_yml_is_valid_and_workflows_resolve():
         assert verb in smoke_script
 
 
+def test_project_paths_resolve_to_one_path_each():
+    """Two `${vars...}` list items in a row are joined into one by the config
+    interpolation ("a, b"); every dep and output must stay a single path."""
+    from weasel.util import load_project_config
+
+    project = load_project_config(ROOT)
+    for command in project["commands"]:
+        for path in command.get("deps", []) + command.get("outputs", []):
+            assert "," not in path and "${" not in path, (command["name"], path)
+
+
 def test_cnn_baseline_config_builds_with_the_clinical_tokenizer():
     config = spacy.util.load_config(ROOT / "configs" / "baselines" / "cnn_ner.cfg")
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
