@@ -17,6 +17,7 @@ REGISTERED = [
     ("misc", "clinkd.pipeline_targets.v1"),
     ("misc", "clinkd.span_file_targets.v1"),
     ("misc", "clinkd.matcher_targets.v1"),
+    ("misc", "clinkd.ensemble_targets.v1"),
     ("readers", "clinkd.transfer_corpus.v1"),
     ("readers", "clinkd.DistillationCorpus.v1"),
 ]
