@@ -259,7 +259,8 @@ class Errors:
     E370 = (
         "The ensemble teacher's temperature ({teacher}) differs from the student's "
         "kd_temperature ({student}): its targets are the mean of softmax(z / T) at the "
-        "student's T, so set both to the same value."
+        "student's T, so set both to the same value (e.g. --corpora.train.teacher.temperature {student} "
+        "--corpora.dev.teacher.temperature {student})."
     )
     E371 = "The ensemble teacher's temperature must be > 0, got {value}."
     E372 = "The distillation config {path} is laid over itself (paths.distill_config chain: {chain})."
