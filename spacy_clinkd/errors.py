@@ -256,6 +256,10 @@ class Errors:
         "The distillation config's [corpora.{name}] reader is {cls}, not "
         "clinkd.DistillationCorpus.v1: the loop needs teacher logits for every doc."
     )
+    E368 = (
+        "Bad transfer source {spec!r}: expected FORMAT:FIELD:PATH with FORMAT one of {formats} "
+        "(e.g. 'jsonl:text:e3c.jsonl', 'csv:transcription:mtsamples.csv.gz')."
+    )
     E370 = (
         "The ensemble teacher's temperature ({teacher}) differs from the student's "
         "kd_temperature ({student}): its targets are the mean of softmax(z / T) at the "
@@ -264,10 +268,6 @@ class Errors:
     )
     E371 = "The ensemble teacher's temperature must be > 0, got {value}."
     E372 = "The distillation config {path} is laid over itself (paths.distill_config chain: {chain})."
-    E368 = (
-        "Bad transfer source {spec!r}: expected FORMAT:FIELD:PATH with FORMAT one of {formats} "
-        "(e.g. 'jsonl:text:e3c.jsonl', 'csv:transcription:mtsamples.csv.gz')."
-    )
 
     # -- annotate (E400-E449) --
     E400 = "The input '{path}' does not exist."

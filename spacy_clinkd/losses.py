@@ -18,6 +18,7 @@ training (`token_cross_entropy`).
 Each loss returns `(loss, d_logits)`: the scalar loss and its gradient with
 respect to the logits, with the logits' shape. No state, no spaCy objects.
 """
+from collections.abc import Sequence
 from typing import NamedTuple, TypeVar
 
 import numpy
@@ -44,6 +45,24 @@ def log_softmax(logits: Array, temperature: float = 1.0) -> Array:
 
 def softmax(logits: Array, temperature: float = 1.0) -> Array:
     return numpy.exp(log_softmax(logits, temperature))
+
+
+def mean_tempered_logits(logits: Sequence[Array], temperature: float) -> Array:
+    """Logits whose tempered softmax is the mean of several tempered softmaxes
+    (an ensemble's soft target):
+
+        p̄ = (1/n) Σ_i softmax(z_i / T),   returned  T · log p̄
+
+    so softmax(result / T) = p̄ exactly (log-mean-exp, stable for large z).
+
+    logits (Sequence[Array]): n arrays z_i of one shape, (n_tokens, n_tags).
+    temperature (float): T > 0.
+    RETURNS (Array): T · log p̄, float32, the same shape.
+    """
+    stacked = numpy.stack([log_softmax(numpy.asarray(z, dtype="float64"), temperature) for z in logits])
+    top = stacked.max(axis=0)
+    log_mean = top + numpy.log(numpy.exp(stacked - top).mean(axis=0))
+    return (temperature * log_mean).astype("float32")
 
 
 def token_cross_entropy(

@@ -29,7 +29,7 @@ from spacy.tokens import Doc
 from ..corpora.spans import CharSpan, align_span, resolve_overlaps
 from ..corpora.transfer import CHUNK_KEY, read_jsonl, read_jsonl_lines, text_key
 from ..errors import ClinkdError, Errors, InputFileError
-from ..losses import log_softmax
+from ..losses import mean_tempered_logits
 from ..pipeline.ner import ClinkdNER
 from ..pipeline.tags import BIOScheme
 from ..tokenizer import clinical_blank
@@ -328,15 +328,9 @@ class EnsembleTargets:
         return [self.mean_logits([out[i] for out in outputs]) for i in range(len(docs))]
 
     def mean_logits(self, logits: Sequence[Array | None]) -> Array | None:
-        """T · log of the mean tempered distribution of the covering members."""
-        covered = [numpy.asarray(z, dtype="float64") for z in logits if z is not None]
-        if not covered:
-            return None
-        T = self.temperature
-        stacked = numpy.stack([log_softmax(z, T) for z in covered])
-        top = stacked.max(axis=0)
-        log_mean = top + numpy.log(numpy.exp(stacked - top).mean(axis=0))
-        return (T * log_mean).astype("float32")
+        """`losses.mean_tempered_logits` over the members that cover the doc."""
+        covered = [z for z in logits if z is not None]
+        return mean_tempered_logits(covered, self.temperature) if covered else None
 
     def counts(self) -> dict[str, int]:
         total: Counter[str] = Counter()
