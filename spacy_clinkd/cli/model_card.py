@@ -55,6 +55,13 @@ def model_card_cli(
         Path | None,
         typer.Option("--transfer-report", help="`transfer-set --report` JSON: the transfer set's licences."),
     ] = None,
+    encoder: Annotated[
+        Path | None,
+        typer.Option(
+            "--encoder",
+            help="The encoder directory the student was trained from: the card says whether its vocabulary is the extended one.",
+        ),
+    ] = None,
 ) -> None:
     """Write the model card (README.md, which `spacy package` copies into the
     package) and its plots; inputs not given or not on disk are reported as
@@ -70,6 +77,7 @@ def model_card_cli(
         benchmark=benchmark,
         fragmentation=fragmentation,
         transfer_report=transfer_report,
+        encoder=encoder,
         speed_pipelines=speed_pipelines or (),
         speed_teacher=speed_teacher,
         speed_baseline=speed_baseline,

@@ -13,7 +13,8 @@ Inputs (all already-loaded dicts in the pure functions):
   teacher on the same test set, for the teacher ratio), `benchmark`
   (`benchmark-compare` output), `fragmentation` (`extend-vocab`'s
   fragmentation.json), `transfer` (`transfer-set --report`: the counts of the
-  distillation transfer set, `licences_written`: licence → notes).
+  distillation transfer set, `licences_written`: licence → notes), and the
+  student's encoder directory (its vocabulary size: extension used or not).
 
 A missing optional input gives a line saying what was not measured and why,
 never a number; a missing required input is E261. The card's sections, in
@@ -593,16 +594,47 @@ def fragmentation_sentence(fragmentation: Mapping[str, Any]) -> str:
     )
 
 
+def vocabulary_sentence(fragmentation: Mapping[str, Any], vocab_size: int) -> str:
+    """RETURNS (str): whether this model's vocabulary (`vocab_size` pieces,
+    its encoder's) is the extended one of the fragmentation report, the base
+    one, or neither."""
+    sizes = fragmentation.get("vocab_size") or {}
+    if vocab_size == sizes.get("after"):
+        return f"**This model uses the extended vocabulary** ({vocab_size:,} WordPieces)."
+    if vocab_size == sizes.get("before"):
+        return (
+            f"**This model does not use the extension**: its vocabulary is the base one ({vocab_size:,} WordPieces); "
+            "the numbers above describe the extension the project built and measured, not this model."
+        )
+    return f"This model's vocabulary has {vocab_size:,} WordPieces: neither the base nor the extended one of this report."
+
+
+def encoder_vocab_size(encoder_dir: str | Path) -> int:
+    """RETURNS (int): `vocab_size` of the Hugging Face encoder saved in
+    `encoder_dir` (its config.json), the encoder the student was trained from.
+    RAISES ClinkdError: E261 (cannot be read), E262 (no integer vocab_size).
+    """
+    path = Path(encoder_dir) / "config.json"
+    data = read_input(path, "encoder config")
+    size = data.get("vocab_size")
+    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+        raise ClinkdError(Errors.E262.format(path=path, what="encoder config", problem=f"vocab_size is {size!r}"))
+    return size
+
+
 def plots_markdown(
     plots: Collection[str],
     *,
     fragmentation: Mapping[str, Any] | None = None,
+    vocab_size: int | None = None,
     reasons: Mapping[str, str] | None = None,
 ) -> list[str]:
     """The plots, by relative path, or the line saying why one is missing.
 
     plots (Collection[str]): the plot files drawn (PLOT_F1, PLOT_SPEED, PLOT_FRAGMENTATION).
     fragmentation (Optional[Mapping[str, Any]]): fragmentation.json, for its sentence.
+    vocab_size (Optional[int]): this model's vocabulary size, for whether it
+        uses the extension; None: not said.
     reasons (Optional[Mapping[str, str]]): input key → why it is missing.
     RETURNS (List[str]): markdown lines.
     """
@@ -620,6 +652,8 @@ def plots_markdown(
             fragmentation_sentence(fragmentation),
             "",
         ]
+        if vocab_size is not None:
+            lines += [vocabulary_sentence(fragmentation, vocab_size), ""]
     else:
         lines += [not_measured("Fragmentation of entity words", _reason(reasons, "fragmentation", "no fragmentation report given")), ""]
     return lines
@@ -642,6 +676,7 @@ def model_card_markdown(
     speed_teacher: str = "teacher",
     speed_baseline: str = "cnn-ner",
     default_inference: str | None = None,
+    vocab_size: int | None = None,
     reasons: Mapping[str, str] | None = None,
 ) -> str:
     """The whole README.md (the sections of the module docstring, in order).
@@ -656,6 +691,7 @@ def model_card_markdown(
         pipeline (`speed_markdown`); `own_models` defaults to the package name.
     speed_teacher, speed_baseline (str): the benchmark names of teacher and CNN baseline.
     default_inference (Optional[str]): the package's default precision, if known.
+    vocab_size (Optional[int]): this model's vocabulary size (`encoder_vocab_size`), if known.
     reasons (Optional[Mapping[str, str]]): input key → why it is missing, for
         the "not measured" lines (default: not given).
     RETURNS (str): markdown, ending with a newline.
@@ -676,7 +712,7 @@ def model_card_markdown(
     )
     lines += licences_markdown(meta, transfer=transfer, reasons=reasons)
     lines += limits_markdown(test, external=external)
-    lines += plots_markdown(plots, fragmentation=fragmentation, reasons=reasons)
+    lines += plots_markdown(plots, fragmentation=fragmentation, vocab_size=vocab_size, reasons=reasons)
     while lines and lines[-1] == "":
         lines.pop()
     return "\n".join(lines) + "\n"
@@ -861,6 +897,7 @@ def write_model_card(
     benchmark: str | Path | None = None,
     fragmentation: str | Path | None = None,
     transfer_report: str | Path | None = None,
+    encoder: str | Path | None = None,
     speed_pipelines: Sequence[str] = (),
     speed_teacher: str = "teacher",
     speed_baseline: str = "cnn-ner",
@@ -878,6 +915,9 @@ def write_model_card(
     meta (Union[str, Path]): configs/meta.json (required).
     dev, external, teacher, benchmark, fragmentation, transfer_report
         (Optional[Union[str, Path]]): the optional inputs (module docstring).
+    encoder (Optional[Union[str, Path]]): the encoder directory the student
+        was trained from; its vocabulary size says whether the model uses
+        the vocabulary extension (required to exist when given).
     external_name (str): the external set's name.
     speed_pipelines (Sequence[str]): benchmark names of this pipeline's rows;
         empty: the rows loaded as the package name or as `output_dir`.
@@ -931,6 +971,7 @@ def write_model_card(
             except OSError as err:
                 raise write_error(plot_paths[name], err) from None
     default_inference = saved_inference(output_dir)
+    vocab_size = None if encoder is None else encoder_vocab_size(encoder)
     text = model_card_markdown(
         meta_data,
         test_data,
@@ -947,6 +988,7 @@ def write_model_card(
         speed_teacher=speed_teacher,
         speed_baseline=speed_baseline,
         default_inference=default_inference,
+        vocab_size=vocab_size,
         reasons=reasons,
     )
     write_text_atomic(readme, text)

@@ -276,6 +276,44 @@ def test_write_model_card_writes_readme_and_plots(tmp_path):
     assert set(result["not_measured"]) == {"dev", "external", "transfer"}
 
 
+@pytest.mark.parametrize(
+    "vocab_size,says",
+    [
+        (110, "**This model uses the extended vocabulary** (110 WordPieces)."),
+        (100, "**This model does not use the extension**: its vocabulary is the base one (100 WordPieces)"),
+        (105, "This model's vocabulary has 105 WordPieces: neither the base nor the extended one"),
+    ],
+)
+def test_card_says_whether_the_model_uses_the_vocabulary_extension(tmp_path, vocab_size, says):
+    files = inputs(tmp_path, fragmentation=FRAGMENTATION)
+    encoder = tmp_path / "student_encoder"
+    encoder.mkdir()
+    write_json(encoder / "config.json", {"model_type": "bert", "vocab_size": vocab_size})
+    out = tmp_path / "card"
+    write_model_card(out, test=files["test"], meta=files["meta"], fragmentation=files["fragmentation"], encoder=encoder)
+    card = (out / "README.md").read_text(encoding="utf8")
+    assert says in card
+    assert card.index("2.25 → 1.50 wordpieces") < card.index(says)
+    assert sum(claim in card for claim in ("uses the extended", "does not use the extension", "neither the base")) == 1
+
+
+def test_card_without_encoder_makes_no_vocabulary_claim():
+    card = model_card_markdown(META, metrics(), fragmentation=FRAGMENTATION, plots=[PLOT_FRAGMENTATION])
+    assert "2.25 → 1.50 wordpieces" in card
+    assert "This model" not in card.split("## Plots")[1]
+
+
+def test_encoder_without_a_vocab_size_is_an_error_naming_its_config(tmp_path):
+    files = inputs(tmp_path, fragmentation=FRAGMENTATION)
+    encoder = tmp_path / "student_encoder"
+    encoder.mkdir()
+    write_json(encoder / "config.json", {"model_type": "bert"})
+    with pytest.raises(ClinkdError, match=re.escape(f"{encoder / 'config.json'} is not the encoder config")):
+        write_model_card(tmp_path / "card", test=files["test"], meta=files["meta"], encoder=encoder)
+    with pytest.raises(ClinkdError, match=re.escape(f"The encoder config {tmp_path / 'nowhere' / 'config.json'}")):
+        write_model_card(tmp_path / "card", test=files["test"], meta=files["meta"], encoder=tmp_path / "nowhere")
+
+
 def test_optional_path_not_on_disk_is_not_measured_and_stale_plot_removed(tmp_path):
     files = inputs(tmp_path)
     out = tmp_path / "card"
