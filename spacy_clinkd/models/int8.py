@@ -135,18 +135,25 @@ class _LastHiddenState(torch.nn.Module):
         return self.hf_model(**kwargs).last_hidden_state
 
 
+# 7-bit weights: no int16 saturation in u8s8 GEMMs without VNNI (quantize_onnx).
+WEIGHT_MAX = 63.0
+
+
 def quantize_onnx(model_bytes: bytes, *, keep_fp32: Sequence[Any] = ()) -> bytes:
     """Quantize an ONNX encoder's MatMuls with a constant weight to int8:
     weights per output channel, activations per token (row), both symmetric.
 
     For a MatMul y = x W (x: (..., K) activations, W: (K, N) weights):
 
-        s_w[n] = max_k |W[k, n]| / 127        q_w = round(W / s_w)       (int8)
+        s_w[n] = max_k |W[k, n]| / 63         q_w = round(W / s_w)       (int8, 7 bits)
         s_x[r] = max_k |x[r, k]| / 127        q_x = round(x / s_x) + 128 (uint8)
         y[r, n] = s_x[r] * s_w[n] * sum_k (q_x[r, k] - 128) * q_w[k, n]
 
     The integer product is ONNX's MatMulInteger (zero points 128 and 0),
-    which ONNX Runtime runs as a u8s8 GEMM on CPU. Each row's scale depends
+    which ONNX Runtime runs as a u8s8 GEMM on CPU. Weights use 7 bits
+    (|q_w| <= 63): on AVX2 CPUs without VNNI that GEMM adds pairs of u8 * s8
+    products in int16 (vpmaddubsw), which saturates for full 8-bit weights
+    (2 * 255 * 127 > 32767) and gave wrong outputs; 2 * 255 * 63 fits. Each row's scale depends
     on that row alone, so a window's output does not depend on the other
     windows of its batch or on their padding (`nlp.pipe` gives what `nlp(text)`
     gives, to the bit); ONNX Runtime's `quantize_dynamic` scales activations
@@ -212,8 +219,8 @@ def quantize_onnx(model_bytes: bytes, *, keep_fp32: Sequence[Any] = ()) -> bytes
             quantized[x] = (p + "_q", p + "_scale")
         q_x, s_x = quantized[x]
         w = numpy_helper.to_array(weight).astype(numpy.float32)
-        s_w = (numpy.maximum(numpy.abs(w).max(axis=0), 1e-12) / 127.0).astype(numpy.float32)
-        q_w = numpy.clip(numpy.round(w / s_w), -127, 127).astype(numpy.int8)
+        s_w = (numpy.maximum(numpy.abs(w).max(axis=0), 1e-12) / WEIGHT_MAX).astype(numpy.float32)
+        q_w = numpy.clip(numpy.round(w / s_w), -WEIGHT_MAX, WEIGHT_MAX).astype(numpy.int8)
         p = f"int8_w{len(added)}"
         added += [
             numpy_helper.from_array(q_w, p + "_q"),

@@ -27,7 +27,7 @@ COMMANDS = {
     "model-card": (
         ["output_dir"],
         [
-            "--benchmark", "--dev", "--external", "--external-name", "--fragmentation", "--meta",
+            "--benchmark", "--dev", "--encoder", "--external", "--external-name", "--fragmentation", "--meta",
             "--speed-baseline", "--speed-pipeline", "--speed-teacher", "--teacher", "--test", "--transfer-report",
         ],
     ),
