@@ -958,6 +958,8 @@ def write_model_card(
     if loaded["benchmark"] is not None:
         _check_keys(loaded["benchmark"], ("pipelines",), inputs["benchmark"], "benchmark (the output of `benchmark-compare`)")
 
+    # read before any plot is written: a bad --encoder must not leave half an output behind
+    vocab_size = None if encoder is None else encoder_vocab_size(encoder)
     own_models = (package_name(meta_data), str(output_dir))
     own = [] if loaded["benchmark"] is None else own_rows(loaded["benchmark"], names=speed_pipelines, models=own_models)
     own_names = [row["name"] for row in own]
@@ -971,7 +973,6 @@ def write_model_card(
             except OSError as err:
                 raise write_error(plot_paths[name], err) from None
     default_inference = saved_inference(output_dir)
-    vocab_size = None if encoder is None else encoder_vocab_size(encoder)
     text = model_card_markdown(
         meta_data,
         test_data,

@@ -312,6 +312,8 @@ def test_encoder_without_a_vocab_size_is_an_error_naming_its_config(tmp_path):
         write_model_card(tmp_path / "card", test=files["test"], meta=files["meta"], encoder=encoder)
     with pytest.raises(ClinkdError, match=re.escape(f"The encoder config {tmp_path / 'nowhere' / 'config.json'}")):
         write_model_card(tmp_path / "card", test=files["test"], meta=files["meta"], encoder=tmp_path / "nowhere")
+    # the check comes before any output: no plot is left behind by a failed card
+    assert not any((tmp_path / "card").glob("*.png"))
 
 
 def test_optional_path_not_on_disk_is_not_measured_and_stale_plot_removed(tmp_path):
