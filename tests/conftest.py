@@ -21,9 +21,14 @@ def tiny_distilbert(tmp_path_factory) -> Path:
     return write_tiny_model(tmp_path_factory.mktemp("tiny_distilbert"), "distilbert")
 
 
-@pytest.fixture(scope="session", params=["bert", "distilbert"])
-def tiny_encoder(request, tiny_bert, tiny_distilbert) -> Path:
-    return tiny_bert if request.param == "bert" else tiny_distilbert
+@pytest.fixture(scope="session")
+def tiny_mpnet(tmp_path_factory) -> Path:
+    return write_tiny_model(tmp_path_factory.mktemp("tiny_mpnet"), "mpnet")
+
+
+@pytest.fixture(scope="session", params=["bert", "distilbert", "mpnet"])
+def tiny_encoder(request, tiny_bert, tiny_distilbert, tiny_mpnet) -> Path:
+    return {"bert": tiny_bert, "distilbert": tiny_distilbert, "mpnet": tiny_mpnet}[request.param]
 
 
 @pytest.fixture

@@ -45,7 +45,9 @@ def toy_vocab(lowercase: bool = True) -> list[str]:
 
 
 def write_tiny_model(path: Path, model_type: str = "bert", lowercase: bool = True) -> Path:
-    """Save a tiny random-weight BERT or DistilBERT with a toy vocabulary."""
+    """Save a tiny random-weight BERT, DistilBERT or MPNet (the teacher's
+    architecture: `<s>`/`</s>` specials, relative position buckets, positions
+    counted from the padding index) with a toy vocabulary."""
     import torch
     from transformers import (
         BertConfig,
@@ -54,11 +56,16 @@ def write_tiny_model(path: Path, model_type: str = "bert", lowercase: bool = Tru
         DistilBertConfig,
         DistilBertModel,
         DistilBertTokenizerFast,
+        MPNetConfig,
+        MPNetModel,
+        MPNetTokenizerFast,
     )
 
     torch.manual_seed(0)
     path.mkdir(parents=True, exist_ok=True)
     vocab = toy_vocab(lowercase)
+    if model_type == "mpnet":
+        vocab = ["<s>", "<pad>", "</s>", "<unk>"] + vocab + ["<mask>"]
     vocab_file = path / "vocab.txt"
     vocab_file.write_text("\n".join(vocab) + "\n", encoding="utf8")
     if model_type == "bert":
@@ -75,6 +82,17 @@ def write_tiny_model(path: Path, model_type: str = "bert", lowercase: bool = Tru
         )
         model = DistilBertModel(config)
         tokenizer = DistilBertTokenizerFast(str(vocab_file), do_lower_case=lowercase)
+    elif model_type == "mpnet":
+        config = MPNetConfig(
+            vocab_size=len(vocab), hidden_size=16, num_hidden_layers=4, num_attention_heads=2,
+            intermediate_size=32, max_position_embeddings=514, relative_attention_num_buckets=32,
+            pad_token_id=1, bos_token_id=0, eos_token_id=2,
+            # all-mpnet-base-v2's value; 1e-12 would not survive spacy-transformers' config
+            # round trip (srsly writes it as 0.0)
+            layer_norm_eps=1e-5,
+        )
+        model = MPNetModel(config)
+        tokenizer = MPNetTokenizerFast(str(vocab_file), do_lower_case=lowercase, model_max_length=512)
     else:
         raise ValueError(model_type)
     model.save_pretrained(str(path))

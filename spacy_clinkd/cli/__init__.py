@@ -12,6 +12,7 @@ from . import (  # noqa: F401,E402
     compare,
     convert,
     distill,
+    encoder,
     evaluate,
     model_card,
     student,

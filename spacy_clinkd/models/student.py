@@ -31,6 +31,8 @@ PROVENANCE_FILE = "clinkd_student.json"
 LAYER_LAYOUT: dict[str, tuple] = {
     "bert": (("encoder", "layer"), "num_hidden_layers"),
     "roberta": (("encoder", "layer"), "num_hidden_layers"),
+    # MPNet's relative position bias (encoder.relative_attention_bias) is shared by all layers
+    "mpnet": (("encoder", "layer"), "num_hidden_layers"),
     "distilbert": (("transformer", "layer"), "n_layers"),
 }
 

@@ -32,6 +32,7 @@ COMMANDS = {
         ],
     ),
     "build-student": (["teacher", "output_dir"], ["--layers"]),
+    "fetch-encoder": (["alias"], ["--cache", "--download", "--force", "--parts"]),
     "train": (["config_path"], ["--gpu-id", "--output", "--summary", "-g", "-o"]),
     "extend-vocab": (
         ["source", "output_dir"],

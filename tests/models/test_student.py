@@ -44,9 +44,9 @@ def assert_student_is_slice(teacher, student, kept: list[int]) -> None:
         assert not any(torch.equal(tensor, kept_tensor) for kept_tensor in student_state.values())
 
 
-@pytest.mark.parametrize("model_type", ["bert", "distilbert"])
-def test_build_student_keeps_the_chosen_layers(model_type, tiny_bert, tiny_distilbert, tmp_path):
-    source = tiny_bert if model_type == "bert" else tiny_distilbert
+@pytest.mark.parametrize("model_type", ["bert", "distilbert", "mpnet"])
+def test_build_student_keeps_the_chosen_layers(model_type, tiny_bert, tiny_distilbert, tiny_mpnet, tmp_path):
+    source = {"bert": tiny_bert, "distilbert": tiny_distilbert, "mpnet": tiny_mpnet}[model_type]
     summary = build_student(source, tmp_path / "student", layers="every-other")
     assert summary["kept_layers"] == [0, 2]
     assert count_layers(tmp_path / "student") == 2
