@@ -5,10 +5,9 @@ import argparse
 import json
 from pathlib import Path
 
-import spacy
-
 from spacy_clinkd.evaluation.benchmark import count_parameters
 from spacy_clinkd.evaluation.evaluate import evaluate_pipeline
+from spacy_clinkd.pipeline.loading import load_pipeline
 
 
 def fmt_f(metrics: dict, interval: dict | None) -> str:
@@ -27,7 +26,7 @@ def main(output: Path, data: Path, labels: list[str], models: list[tuple[str, st
         result = runs[0]
         result["efficiency"]["words_per_second_best_of"] = repeats
         result["efficiency"]["words_per_second"] = max(r["efficiency"]["words_per_second"] for r in runs)
-        result["parameters"] = count_parameters(spacy.load(path))
+        result["parameters"] = count_parameters(load_pipeline(path))
         safe = name.replace("+", "plus_").strip("_") or "model"
         (output / f"{safe}.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf8")
         rows.append((name, path, result))

@@ -26,14 +26,13 @@ import random
 import time
 from pathlib import Path
 
-import spacy
 import torch
 from spacy.tokens import DocBin
 
 from spacy_clinkd.corpora.spans import gold_assertions
 from spacy_clinkd.evaluation.assertion import score_assertions
-from spacy_clinkd.models.encoder import encoder_from_pipeline
 from spacy_clinkd.pipeline.assertion import ASSERTIONS, PRESENT
+from spacy_clinkd.pipeline.loading import encoder_from_pipeline, load_pipeline
 
 LEFT, ENTITY, RIGHT = 96, 32, 64
 
@@ -111,7 +110,7 @@ def main(args: argparse.Namespace) -> None:
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     encoder, tokenizer = encoder_from_pipeline(args.model)
-    nlp = spacy.load(args.model, exclude=["clinkd_ner", "clinkd_assertion"])
+    nlp = load_pipeline(args.model, exclude=["clinkd_ner", "clinkd_assertion"])
     train, dev, test = (examples(nlp, tokenizer, p) for p in (args.train, args.dev, args.test))
     model = AssertionHead(encoder.float()).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)

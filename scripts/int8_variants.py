@@ -10,13 +10,14 @@ Choose on dev; score the choice on test once.
 import sys
 import time
 
-import spacy
 from spacy.tokens import DocBin
 from spacy.training import Example
 
+from spacy_clinkd.pipeline.loading import load_pipeline
+
 
 def main(model: str, corpus: str, variants: list[str]) -> None:
-    nlp = spacy.load(model, config={"components": {"clinkd_ner": {"inference": "fp32"}}})
+    nlp = load_pipeline(model, "fp32")
     gold = list(DocBin().from_disk(corpus).get_docs(nlp.vocab))
 
     def score() -> float:

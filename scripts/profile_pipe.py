@@ -28,8 +28,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import spacy
 from spacy.tokens import DocBin
+
+from spacy_clinkd.pipeline.loading import load_pipeline
 
 TIMES: dict[str, float] = defaultdict(float)
 PIECES = {"computed": 0, "real": 0}
@@ -89,11 +90,8 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--no-batch-by-length", action="store_true", help="One padded batch per call.")
     args = parser.parse_args()
-    settings = {"batch_by_length": not args.no_batch_by_length}
-    if args.precision:
-        settings["inference"] = args.precision
-    config = {"components": {"clinkd_ner": settings}}
-    nlp = spacy.load(args.model, config=config)
+    config = {"components": {"clinkd_ner": {"batch_by_length": not args.no_batch_by_length}}}
+    nlp = load_pipeline(args.model, args.precision, config=config)
     texts = [doc.text for doc in DocBin().from_disk(args.data).get_docs(nlp.vocab)]
     for _ in nlp.pipe(texts, batch_size=args.batch_size):  # warm-up (and an int8 model, if made)
         pass

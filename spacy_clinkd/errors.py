@@ -188,7 +188,6 @@ class Errors:
     )
     E251 = "Got {n_gold} gold docs but {n_pred} predicted docs: they must pair up one to one."
     E252 = "The label map must be a JSON object mapping predicted labels to gold labels (str to str)."
-    E253 = "Could not load the pipeline '{model}': {reason}"
     E254 = "Could not read gold docs from the DocBin: {reason}"
     E255 = "No labels given: --labels needs at least one label (e.g. DISEASE,MEDICATION)."
     E256 = "No texts to benchmark in '{path}': expected a .spacy DocBin or a directory of .txt files with text."
@@ -312,7 +311,6 @@ class Errors:
     )
     E411 = "Unknown engine '{engine}': expected one of {options}."
     E412 = "{name} must be at least 1, got {value}."
-    E413 = "Could not load the pipeline '{model}': {reason}"
     E414 = "Cannot connect to the Dask scheduler at '{address}': {reason}"
     E415 = "Unknown input format '{format}': expected one of {options}."
     E416 = "Cannot read the DocBin shard '{path}' of a previous run: {reason}. Delete it and re-run."

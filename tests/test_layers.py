@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.util import ROOT
+from tests.util import ROOT, imports_in, package_parts_of
 
 PACKAGE = ROOT / "spacy_clinkd"
 # Top-level module or subpackage of spacy_clinkd → layer (higher imports lower).
@@ -32,31 +32,17 @@ def unit_of(path: Path) -> str:
 
 def imported_units(path: Path) -> list[tuple[int, str]]:
     """(line, unit of spacy_clinkd) of every import in a file, at any depth."""
-    package_parts = path.relative_to(ROOT).with_suffix("").parts[:-1]
-    return units_in(path.read_text(encoding="utf8"), package_parts)
+    return units_in(path.read_text(encoding="utf8"), package_parts_of(path))
 
 
 def units_in(source: str, package_parts: tuple[str, ...]) -> list[tuple[int, str]]:
     """(line, unit of spacy_clinkd) of every import in `source`, a module of
     the package `package_parts` (e.g. ("spacy_clinkd", "pipeline"))."""
     found = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = list(package_parts[: len(package_parts) - node.level + 1])
-                module = ".".join([*base, *([node.module] if node.module else [])])
-                # `from . import x` / `from .. import x`: x may be a module
-                names = [f"{module}.{alias.name}" for alias in node.names] if not node.module else [module]
-            else:
-                names = [node.module or ""]
-        else:
-            continue
-        for name in names:
-            parts = name.split(".")
-            if parts[0] == "spacy_clinkd" and len(parts) > 1:
-                found.append((node.lineno, parts[1]))
+    for line, name in imports_in(ast.parse(source), package_parts):
+        parts = name.split(".")
+        if parts[0] == "spacy_clinkd" and len(parts) > 1 and (line, parts[1]) not in found:
+            found.append((line, parts[1]))
     return found
 
 

@@ -4,6 +4,7 @@ Tiny random-weight transformers built from configs (so no test downloads
 anything), the toy WordPiece vocabulary, fixture folders and tiny synthetic
 corpora.
 """
+import ast
 from pathlib import Path
 
 import spacy
@@ -250,3 +251,36 @@ def write_tiny_pipeline(path: Path, encoder_dir: Path) -> Path:
     nlp.add_pipe("clinkd_assertion")
     nlp.to_disk(path)
     return path
+
+
+def import_targets(node: ast.Import | ast.ImportFrom, package_parts: tuple[str, ...]) -> list[str]:
+    """The dotted names one import statement may load, relative imports resolved
+    against the package `package_parts` (e.g. ("spacy_clinkd", "pipeline")).
+    `from m import a` gives `m` and `m.a`: `a` may be a submodule, and the caller
+    keeps the names that are modules (or maps them to something coarser)."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if node.level:
+        base = list(package_parts[: len(package_parts) - node.level + 1])
+        module = ".".join([*base, *([node.module] if node.module else [])])
+    else:
+        module = node.module or ""
+    return [module, *(f"{module}.{alias.name}" for alias in node.names if alias.name != "*")]
+
+
+def imports_in(tree: ast.AST, package_parts: tuple[str, ...]) -> list[tuple[int, str]]:
+    """(line, dotted name) of every import under `tree`, at any depth: the
+    imports inside functions count like the module-level ones."""
+    return [
+        (node.lineno, name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for name in import_targets(node, package_parts)
+    ]
+
+
+def package_parts_of(path: Path, root: Path = ROOT) -> tuple[str, ...]:
+    """The package a file under `root` belongs to, as import parts
+    (`spacy_clinkd/pipeline/ner.py` and `spacy_clinkd/pipeline/__init__.py`:
+    ("spacy_clinkd", "pipeline"); `scripts/x.py`: ("scripts",))."""
+    return path.relative_to(root).with_suffix("").parts[:-1]

@@ -33,6 +33,7 @@ from spacy.tokens import Doc, DocBin
 from spacy.util import raise_error
 
 from ..errors import ClinkdError, Errors
+from ..pipeline.loading import load_pipeline
 from .inputs import Note
 from .records import doc_record, error_record
 from .writer import NOTE_ID
@@ -55,16 +56,6 @@ class Chunk:
 
     def __len__(self) -> int:
         return len(self.records) + len(self.errors)
-
-
-def load_pipeline(model: str) -> Language:
-    """`spacy.load(model)`, with a ClinkdError (E413) when it fails."""
-    import spacy
-
-    try:
-        return spacy.load(model)
-    except (OSError, ValueError, ImportError) as err:
-        raise ClinkdError(Errors.E413.format(model=model, reason=err)) from err
 
 
 def _skip_failed_batch(proc_name: str | None, proc: Any, docs: Any, error: Exception) -> None:

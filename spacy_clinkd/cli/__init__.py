@@ -1,4 +1,9 @@
-"""`python -m spacy_clinkd COMMAND`: one module per project step."""
+"""`python -m spacy_clinkd COMMAND`: one module per project step.
+
+The command modules only parse arguments: they import the package modules
+that do the work inside the command functions, so `--help` and argument
+errors load neither spaCy nor torch (tests/cli/test_startup.py).
+"""
 import sys
 
 from ..errors import ClinkdError, Errors

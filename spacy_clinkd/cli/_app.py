@@ -13,6 +13,12 @@ app = typer.Typer(
     add_completion=False,
 )
 
+# The two groups of `--help` (each command passes one as rich_help_panel):
+# commands that run a finished pipeline, on the user's data or on a fixed
+# check, apart from the steps project.yml runs to build one.
+USER_PANEL = "Use a pipeline"
+BUILD_PANEL = "Build the pipeline (project.yml steps)"
+
 
 @overload
 def parse_labels(labels: str) -> list[str]: ...

@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 
-from ..annotate.run import annotate
-from ._app import app
+from ._app import USER_PANEL, app
 
 
-@app.command("annotate")
+@app.command("annotate", rich_help_panel=USER_PANEL)
 def annotate_cli(
     model: Annotated[str, typer.Argument(help="Pipeline directory or installed package name.")],
     input_path: Annotated[
@@ -51,6 +50,8 @@ def annotate_cli(
     ] = None,
 ) -> None:
     """Annotate every note of INPUT into OUTPUT (entities, scores, assertion), resumably."""
+    from ..annotate.run import annotate
+
     result = annotate(
         model,
         input_path,

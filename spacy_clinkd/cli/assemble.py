@@ -6,11 +6,10 @@ from typing import Annotated
 
 import typer
 
-from ..pipeline.assemble import assemble_pipeline
-from ._app import app
+from ._app import BUILD_PANEL, app
 
 
-@app.command("assemble")
+@app.command("assemble", rich_help_panel=BUILD_PANEL)
 def assemble_cli(
     model: Annotated[str, typer.Argument(help="Trained pipeline directory (clinkd_ner) or package name.")],
     output: Annotated[Path, typer.Argument(help="Directory for the assembled pipeline.")],
@@ -28,6 +27,8 @@ def assemble_cli(
     ] = None,
 ) -> None:
     """Add sentence boundaries and clinkd_assertion (present/absent/possible) after the NER."""
+    from ..pipeline.assemble import assemble_pipeline
+
     names = assemble_pipeline(
         model, output, after=after, int8=int8, inference=inference, keep_fp32=keep_fp32 or ()
     )

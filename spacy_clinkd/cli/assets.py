@@ -1,14 +1,20 @@
 """`python -m spacy_clinkd fetch-assets`: copy the corpora from a local mirror."""
+from __future__ import annotations
+
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..assets import SKIPPED, AssetResult, fetch_assets
-from ._app import app
+from ._app import BUILD_PANEL, app
+
+if TYPE_CHECKING:
+    from ..assets import AssetResult
 
 
 def _print_result(result: AssetResult) -> None:
+    from ..assets import SKIPPED
+
     # One unwrapped line per asset, so logs stay greppable.
     if result.status == SKIPPED:
         mark = "ℹ"
@@ -19,7 +25,7 @@ def _print_result(result: AssetResult) -> None:
     typer.echo(f"{mark} {result.describe()}")
 
 
-@app.command("fetch-assets")
+@app.command("fetch-assets", rich_help_panel=BUILD_PANEL)
 def fetch_assets_cli(
     project_dir: Annotated[
         Path,
@@ -49,5 +55,7 @@ def fetch_assets_cli(
     The offline alternative to `spacy project assets`: nothing is downloaded.
     Assets already in place with the same content are left alone.
     """
+    from ..assets import fetch_assets
+
     report = fetch_assets(project_dir, mirror=mirror, only=only or (), on_result=_print_result)
     typer.echo(f"✔ {report.summary()}")

@@ -5,11 +5,10 @@ from typing import Annotated
 
 import typer
 
-from ..evaluation.benchmark import write_benchmark
-from ._app import app
+from ._app import USER_PANEL, app
 
 
-@app.command("benchmark")
+@app.command("benchmark", rich_help_panel=USER_PANEL)
 def benchmark_cli(
     model: Annotated[str, typer.Argument(help="Pipeline directory or installed package name.")],
     data_path: Annotated[
@@ -28,6 +27,8 @@ def benchmark_cli(
     threads: Annotated[int, typer.Option("--threads", min=0, help="torch threads (0: torch default).")] = 0,
 ) -> None:
     """Measure words/s, per-document latency, memory, disk size and parameters."""
+    from ..evaluation.benchmark import write_benchmark
+
     table = write_benchmark(
         model, data_path, output=output, markdown=markdown, batch_size=batch_size, repeats=repeats,
         warmup=warmup, latency_docs=latency_docs, limit=limit, threads=threads,

@@ -1,18 +1,30 @@
 """`python -m spacy_clinkd benchmark-compare`: several pipelines measured side
 by side in one process, their timed passes interleaved, reported as ratios to
 a reference pipeline (what a shared machine measures reliably)."""
+from __future__ import annotations
+
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..evaluation.comparison import INT8_SUFFIX, PipelineSpec, parse_pipeline_spec, write_comparison
-from ._app import app
+from ._app import USER_PANEL, app
+
+if TYPE_CHECKING:
+    from ..evaluation.comparison import PipelineSpec
+
+# The precision suffixes parse_pipeline_spec reads, written out so that --help
+# does not import the benchmark (tests/cli/test_app.py checks them against it).
+PIPELINE_HELP = (
+    "NAME=MODEL (a pipeline directory or package); MODEL@int8 (or @fp32) runs clinkd_ner at that precision. Repeat."
+)
 
 
 def parse_specs(values: list[str], reference: str) -> list[PipelineSpec]:
     """RAISES typer.BadParameter: a malformed --pipeline, a name given twice,
     or a --reference that names none of them."""
+    from ..evaluation.comparison import parse_pipeline_spec
+
     specs = []
     for value in values:
         try:
@@ -39,7 +51,7 @@ def parse_batch_sizes(value: str) -> list[int]:
     return sizes
 
 
-@app.command("benchmark-compare")
+@app.command("benchmark-compare", rich_help_panel=USER_PANEL)
 def benchmark_compare_cli(
     data_path: Annotated[
         Path, typer.Argument(help="Texts: a .spacy DocBin or a directory of .txt files.", exists=True)
@@ -47,10 +59,7 @@ def benchmark_compare_cli(
     *,
     pipelines: Annotated[
         list[str],
-        typer.Option(
-            "--pipeline", "-p",
-            help=f"NAME=MODEL (a pipeline directory or package); MODEL{INT8_SUFFIX} (or @fp32) runs clinkd_ner at that precision. Repeat.",
-        ),
+        typer.Option("--pipeline", "-p", help=PIPELINE_HELP),
     ],
     reference: Annotated[str, typer.Option("--reference", help="NAME of the pipeline the ratios divide by.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Measurements JSON to write.")],
@@ -73,6 +82,8 @@ def benchmark_compare_cli(
     limit: Annotated[int, typer.Option("--limit", min=0, help="Use the first N texts (0: all).")] = 0,
 ) -> None:
     """Measure pipelines side by side: words/s, latency, long docs, memory, size, F1, encoder GFLOP/s."""
+    from ..evaluation.comparison import write_comparison
+
     specs = parse_specs(pipelines, reference)
     sizes = parse_batch_sizes(batch_sizes)
     if plot is not None and gold is None and not data_path.is_file():

@@ -3,16 +3,17 @@
 Each command writes DocBins (entities plus `user_data["doc_id"]`), a JSON
 conversion report where asked, and prints the report as a table.
 """
+from __future__ import annotations
+
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..corpora.brat import convert_brat
-from ..corpora.conll import convert_conll
-from ..corpora.conversion_report import ConversionReport
-from ..corpora.pubtator import convert_pubtator
-from ._app import app
+from ._app import BUILD_PANEL, app
+
+if TYPE_CHECKING:
+    from ..corpora.conversion_report import ConversionReport
 
 InputFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Input file")]
 OutputFile = Annotated[Path, typer.Argument(help="The .spacy file to write")]
@@ -41,7 +42,7 @@ def _print_report(report: ConversionReport, written: str) -> None:
     typer.echo(f"\n✔ Wrote {written}")
 
 
-@app.command("convert-brat")
+@app.command("convert-brat", rich_help_panel=BUILD_PANEL)
 def convert_brat_cli(
     brat_dir: Annotated[
         Path, typer.Argument(exists=True, file_okay=False, help="Folder of ID.txt / ID.ann pairs")
@@ -66,6 +67,8 @@ def convert_brat_cli(
     strict: Strict = False,
 ) -> None:
     """Convert a brat corpus, split by document id, to one .spacy file per split."""
+    from ..corpora.brat import convert_brat
+
     report = convert_brat(
         brat_dir,
         output_dir,
@@ -79,7 +82,7 @@ def convert_brat_cli(
     _print_report(report, f"{files} and report.json to {output_dir}")
 
 
-@app.command("convert-conll")
+@app.command("convert-conll", rich_help_panel=BUILD_PANEL)
 def convert_conll_cli(
     input_file: InputFile,
     output_file: OutputFile,
@@ -89,6 +92,8 @@ def convert_conll_cli(
     limit: Limit = None,
 ) -> None:
     """Convert a pre-tokenized CoNLL/BIO file (token<TAB>tag) to a .spacy file."""
+    from ..corpora.conll import convert_conll
+
     result = convert_conll(
         input_file,
         output_file,
@@ -100,7 +105,7 @@ def convert_conll_cli(
     _print_report(result, str(output_file) + (f" and {report}" if report else ""))
 
 
-@app.command("convert-pubtator")
+@app.command("convert-pubtator", rich_help_panel=BUILD_PANEL)
 def convert_pubtator_cli(
     input_file: InputFile,
     output_file: OutputFile,
@@ -110,6 +115,8 @@ def convert_pubtator_cli(
     strict: Strict = False,
 ) -> None:
     """Convert a PubTator file (title, abstract, mentions) to a .spacy file."""
+    from ..corpora.pubtator import convert_pubtator
+
     result = convert_pubtator(
         input_file, output_file, labels_path=labels, report_path=report, limit=limit, strict=strict
     )

@@ -10,18 +10,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from spacy.cli._util import parse_config_overrides, show_validation_error
 from wasabi import msg
 
-from ..distillation.search import grid_search, parse_numbers, write_search_report
-from ..distillation.training import distill, load_distill_config, precompute_targets, write_summary
-from ._app import app
+from ._app import BUILD_PANEL, app
 
 DEFAULT_RUNS_DIR = Path("training/kd_search")
 EXTRA_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
-@app.command("distill", context_settings=EXTRA_ARGS)
+@app.command("distill", context_settings=EXTRA_ARGS, rich_help_panel=BUILD_PANEL)
 def distill_cli(
     ctx: typer.Context,
     config_path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Distillation config")],
@@ -30,6 +27,10 @@ def distill_cli(
 ) -> None:
     """Distill the teacher into the student: prints spaCy's training table,
     saves OUTPUT/model-best and OUTPUT/model-last, writes train_summary.json."""
+    from spacy.cli._util import parse_config_overrides, show_validation_error
+
+    from ..distillation.training import distill, load_distill_config, write_summary
+
     overrides = parse_config_overrides(ctx.args)
     start = time.perf_counter()
     with show_validation_error(config_path, hint_fill=False):
@@ -40,13 +41,17 @@ def distill_cli(
     msg.good(f"Distillation took {seconds / 60:.1f} min; summary in {target}")
 
 
-@app.command("teacher-targets", context_settings=EXTRA_ARGS)
+@app.command("teacher-targets", context_settings=EXTRA_ARGS, rich_help_panel=BUILD_PANEL)
 def teacher_targets_cli(
     ctx: typer.Context,
     config_path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Distillation config")],
 ) -> None:
     """Compute the teacher's targets for the train, transfer and dev docs of
     a distillation config into its cache (paths.targets_cache), once."""
+    from spacy.cli._util import parse_config_overrides, show_validation_error
+
+    from ..distillation.training import load_distill_config, precompute_targets
+
     overrides = parse_config_overrides(ctx.args)
     with show_validation_error(config_path, hint_fill=False):
         counts = precompute_targets(load_distill_config(config_path, overrides))
@@ -60,7 +65,7 @@ def teacher_targets_cli(
         msg.info(f"Teacher counts: {train['teacher']}")
 
 
-@app.command("distill-search", context_settings=EXTRA_ARGS)
+@app.command("distill-search", context_settings=EXTRA_ARGS, rich_help_panel=BUILD_PANEL)
 def distill_search_cli(
     ctx: typer.Context,
     config_path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Distillation config")],
@@ -73,6 +78,10 @@ def distill_search_cli(
 ) -> None:
     """Grid search over temperature × α (targets come from the shared cache,
     so the teacher runs at most once)."""
+    from spacy.cli._util import parse_config_overrides, show_validation_error
+
+    from ..distillation.search import grid_search, parse_numbers, write_search_report
+
     overrides = parse_config_overrides(ctx.args)
     if max_steps:
         overrides["training.max_steps"] = max_steps

@@ -4,10 +4,10 @@ from pathlib import Path
 import typer
 from wasabi import msg
 
-from ._app import app
+from ._app import BUILD_PANEL, app
 
 
-@app.command("fetch-encoder")
+@app.command("fetch-encoder", rich_help_panel=BUILD_PANEL)
 def fetch_encoder_cli(
     alias: str = typer.Argument("all-mpnet-base-v2", help="The encoder alias"),
     parts: Path | None = typer.Option(

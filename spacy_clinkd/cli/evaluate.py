@@ -8,12 +8,10 @@ from typing import Annotated
 import typer
 
 from ..errors import ClinkdError, Errors
-from ..evaluation.evaluate import read_label_map, write_evaluation
-from ..evaluation.robustness import write_hostile_text_check
-from ._app import app, parse_labels
+from ._app import USER_PANEL, app, parse_labels
 
 
-@app.command("evaluate")
+@app.command("evaluate", rich_help_panel=USER_PANEL)
 def evaluate_cli(
     model: Annotated[str, typer.Argument(help="Pipeline directory or installed package name.")],
     data_path: Annotated[
@@ -52,6 +50,8 @@ def evaluate_cli(
     ] = 1000,
 ) -> None:
     """Score a pipeline's entities against gold docs (strict and lenient) and time it."""
+    from ..evaluation.evaluate import read_label_map, write_evaluation
+
     report = write_evaluation(
         model,
         data_path,
@@ -66,7 +66,7 @@ def evaluate_cli(
     typer.echo(report)
 
 
-@app.command("hostile-text")
+@app.command("hostile-text", rich_help_panel=USER_PANEL)
 def hostile_text_cli(
     model: Annotated[str, typer.Argument(help="Pipeline directory or installed package name.")],
     *,
@@ -82,6 +82,8 @@ def hostile_text_cli(
     """Run the hostile-text list (empty, 200,000 characters, control and zero-width
     characters, emoji, right-to-left, CRLF, a lone surrogate, ...) through a pipeline:
     no crash, every entity at its offsets, nlp.pipe equal to one call per text."""
+    from ..evaluation.robustness import write_hostile_text_check
+
     result = write_hostile_text_check(model, output, batch_size=batch_size, inference=inference)
     failed = {name: row["problems"] for name, row in result["texts"].items() if row["problems"]}
     for name, row in result["texts"].items():

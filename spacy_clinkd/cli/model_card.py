@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 
-from ..evaluation.model_card import write_model_card
-from ._app import app
+from ._app import BUILD_PANEL, app
 
 
-@app.command("model-card")
+@app.command("model-card", rich_help_panel=BUILD_PANEL)
 def model_card_cli(
     output_dir: Annotated[
         Path,
@@ -66,6 +65,8 @@ def model_card_cli(
     """Write the model card (README.md, which `spacy package` copies into the
     package) and its plots; inputs not given or not on disk are reported as
     not measured."""
+    from ..evaluation.model_card import write_model_card
+
     result = write_model_card(
         output_dir,
         test=test,

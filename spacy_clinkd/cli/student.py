@@ -4,11 +4,10 @@ from pathlib import Path
 import typer
 from wasabi import msg
 
-from ..models.student import student_from_teacher
-from ._app import app
+from ._app import BUILD_PANEL, app
 
 
-@app.command("build-student")
+@app.command("build-student", rich_help_panel=BUILD_PANEL)
 def build_student_cli(
     teacher: str = typer.Argument(
         ...,
@@ -19,6 +18,8 @@ def build_student_cli(
     layers: str = typer.Option("every-other", "--layers", help="'every-other' or indices like 0,2,5"),
 ) -> None:
     """Keep every other transformer layer of the teacher encoder (6 → 3)."""
+    from ..distillation.students import student_from_teacher
+
     summary = student_from_teacher(teacher, output_dir, layers=layers)
     msg.good(
         f"Student saved to {output_dir}: layers {summary['kept_layers']} of "

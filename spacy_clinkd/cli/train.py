@@ -3,16 +3,15 @@ record of the wall-clock training time."""
 from pathlib import Path
 
 import typer
-from spacy.cli._util import parse_config_overrides, show_validation_error
 from wasabi import msg
 
-from ..gold_training import train_pipeline
-from ._app import app
+from ._app import BUILD_PANEL, app
 
 
 @app.command(
     "train",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    rich_help_panel=BUILD_PANEL,
 )
 def train_cli(
     ctx: typer.Context,
@@ -23,6 +22,10 @@ def train_cli(
 ) -> None:
     """Train a pipeline from a config; extra `--section.key value` arguments
     override the config, as with `spacy train`."""
+    from spacy.cli._util import parse_config_overrides, show_validation_error
+
+    from ..gold_training import train_pipeline
+
     overrides = parse_config_overrides(ctx.args)
     with show_validation_error(config_path, hint_fill=False):
         seconds, target = train_pipeline(

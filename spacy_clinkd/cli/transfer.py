@@ -6,11 +6,10 @@ from typing import Annotated
 import typer
 from wasabi import msg
 
-from ..corpora.transfer_set import Source, write_transfer_set
-from ._app import app
+from ._app import BUILD_PANEL, app
 
 
-@app.command("transfer-set")
+@app.command("transfer-set", rich_help_panel=BUILD_PANEL)
 def transfer_set_cli(
     output: Annotated[Path, typer.Argument(help="JSONL to write: {id, text, licence} per note")],
     sources: Annotated[
@@ -34,6 +33,8 @@ def transfer_set_cli(
     report: Annotated[Path | None, typer.Option("--report", help="Counts JSON to write")] = None,
 ) -> None:
     """Filter by licence, deduplicate on the text and sample the sources' notes."""
+    from ..corpora.transfer_set import Source, write_transfer_set
+
     result = write_transfer_set(
         [Source.parse(spec) for spec in sources],
         output,

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy
-import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -30,6 +29,7 @@ from ..corpora.spans import CharSpan, align_span, resolve_overlaps
 from ..corpora.transfer import CHUNK_KEY, read_jsonl, read_jsonl_lines, text_key
 from ..errors import ClinkdError, Errors, InputFileError
 from ..losses import mean_tempered_logits
+from ..pipeline.loading import load_pipeline
 from ..pipeline.ner import ClinkdNER
 from ..pipeline.tags import BIOScheme
 from ..tokenizer import clinical_blank
@@ -109,7 +109,7 @@ class PipelineTargets:
     def nlp(self) -> Language:
         if self._nlp is None:
             assert self.path is not None
-            self._nlp = spacy.load(self.path)
+            self._nlp = load_pipeline(self.path)
         return self._nlp
 
     @property

@@ -19,7 +19,6 @@ what measures speed, and `docs/RESULTS.md` records its output.
 import json
 import os
 import platform
-import resource
 import statistics
 import sys
 import time
@@ -29,6 +28,7 @@ from typing import Any
 
 from ..errors import ClinkdError, Errors
 from ..paths import check_distinct, check_output_file, write_text_atomic
+from ..pipeline.loading import load_pipeline, pipeline_path
 
 
 def _status_mib(field: str) -> float | None:
@@ -49,33 +49,35 @@ def current_rss_mib() -> float | None:
     return _status_mib("VmRSS")
 
 
-def peak_rss_mib() -> float:
-    """RETURNS (float): the process's peak resident set size so far, in MiB:
-    VmHWM on Linux, which starts afresh at exec (`ru_maxrss` does not: Linux
-    carries it over fork and exec, so a child started by a large process
-    would report its parent's peak), else `ru_maxrss`."""
+def peak_rss_mib() -> float | None:
+    """RETURNS (Optional[float]): the process's peak resident set size so far,
+    in MiB: VmHWM on Linux, which starts afresh at exec (`ru_maxrss` does not:
+    Linux carries it over fork and exec, so a child started by a large process
+    would report its parent's peak), else `ru_maxrss`; None where neither
+    exists (Windows has no `resource` module)."""
     own = _status_mib("VmHWM")
     if own is not None:
         return own
+    try:
+        import resource
+    except ImportError:
+        return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # kilobytes on Linux, bytes on macOS
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
+def peak_rss_at_least(*samples: float | None) -> float | None:
+    """RETURNS (Optional[float]): the peak RSS in MiB, never below an RSS
+    sampled earlier (the high-water mark can miss memory released with
+    madvise); None where no reading exists at all."""
+    readings = [mib for mib in (peak_rss_mib(), *samples, current_rss_mib()) if mib is not None]
+    return max(readings, default=None)
+
+
 def directory_bytes(path: str | Path) -> int:
     """RETURNS (int): total size of the files under `path`."""
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
-
-
-def pipeline_path(model: str) -> Path | None:
-    """The directory a `spacy.load` name or path loads from, if known."""
-    from spacy.util import get_package_path, is_package
-
-    if Path(model).is_dir():
-        return Path(model)
-    if is_package(model):
-        return get_package_path(model)
-    return None
 
 
 def count_parameters(nlp: Any) -> int:
@@ -173,10 +175,7 @@ def benchmark_pipeline(
         torch.set_num_threads(threads)
     rss_before = current_rss_mib()
     start = time.perf_counter()
-    try:
-        nlp = spacy.load(model)
-    except (OSError, ValueError) as err:
-        raise ClinkdError(Errors.E253.format(model=model, reason=err)) from err
+    nlp = load_pipeline(model)
     load_seconds = time.perf_counter() - start
     rss_loaded = current_rss_mib()
     n_words = sum(1 for doc in nlp.tokenizer.pipe(texts) for token in doc if not token.is_space)
@@ -215,9 +214,7 @@ def benchmark_pipeline(
         "memory_mib": {
             "rss_before_load": rss_before,
             "rss_after_load": rss_loaded,
-            # The kernel's high-water mark can miss memory released with
-            # madvise, so it is also bounded below by the RSS we sampled.
-            "peak_rss": max(peak_rss_mib(), rss_loaded or 0.0, current_rss_mib() or 0.0),
+            "peak_rss": peak_rss_at_least(rss_loaded),
         },
         "settings": {
             "batch_size": batch_size,
@@ -261,7 +258,7 @@ def benchmark_markdown(results: Sequence[dict[str, Any]], title: str = "Efficien
             f"{tp['words_per_second_median']:,.0f} [{tp['words_per_second_min']:,.0f}, {tp['words_per_second_max']:,.0f}]",
             f"{lat['p50']:.0f} / {lat['p95']:.0f}" if lat else "-",
             f"{mem['rss_after_load']:.0f}" if mem["rss_after_load"] is not None else "?",
-            f"{mem['peak_rss']:.0f}",
+            f"{mem['peak_rss']:.0f}" if mem["peak_rss"] is not None else "?",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     s = results[0]["settings"] if results else {}

@@ -53,22 +53,27 @@ import srsly
 
 from ..errors import ClinkdError, Errors
 from ..paths import check_distinct, check_output_file, write_text_atomic
+from ..pipeline.loading import (
+    NER_COMPONENT,
+    check_precision,
+    load_pipeline,
+    pipeline_config,
+    pipeline_path,
+    precision_of,
+    split_precision,
+)
 from .benchmark import (
     count_parameters,
     current_rss_mib,
     directory_bytes,
-    peak_rss_mib,
+    peak_rss_at_least,
     percentile,
-    pipeline_path,
     read_benchmark_texts,
 )
 from .figures import pyplot, save_png
 from .flops import encoder_dims, matmul_gflops, pass_summary, recording_forwards
 from .metrics import score_entities
 
-INT8_SUFFIX = "@int8"
-PRECISION_SUFFIXES = {INT8_SUFFIX: "int8", "@fp32": "fp32"}
-NER_COMPONENT = "clinkd_ner"
 # Factories whose components write doc.ents: their labels are what a pipeline predicts.
 ENTITY_FACTORIES = ("clinkd_ner", "ner", "beam_ner", "entity_ruler", "span_ruler")
 KEY_BATCH_SIZE = 8
@@ -96,13 +101,11 @@ def parse_pipeline_spec(text: str) -> PipelineSpec:
     name, sep, model = text.partition("=")
     name, model = name.strip(), model.strip()
     if not sep or not name or not model:
-        raise ValueError(f"expected NAME=MODEL (or NAME=MODEL{INT8_SUFFIX}), got {text!r}")
-    precision = None
-    for suffix, value in PRECISION_SUFFIXES.items():
-        if model.endswith(suffix):
-            model, precision = model[: -len(suffix)], value
-            if not model:
-                raise ValueError(f"no model before {suffix} in {text!r}")
+        raise ValueError(f"expected NAME=MODEL (or NAME=MODEL@int8), got {text!r}")
+    try:
+        model, precision = split_precision(model)
+    except ClinkdError:
+        raise ValueError(f"no model before the precision in {text!r}") from None
     return PipelineSpec(name, model, precision)
 
 
@@ -152,54 +155,26 @@ def count_words(nlp: Any, texts: Sequence[str]) -> int:
     return sum(1 for doc in nlp.tokenizer.pipe(texts) for token in doc if not token.is_space)
 
 
-def _config_file(path: Path) -> Path | None:
-    # a pipeline directory holds config.cfg; an installed package, its data folder does
-    if (path / "config.cfg").is_file():
-        return path / "config.cfg"
-    return next(iter(sorted(path.glob("*/config.cfg"))), None)
-
-
 def check_spec(spec: PipelineSpec) -> None:
-    """Before anything is loaded: an int8 spec names a pipeline with a
-    `clinkd_ner` component (read from its config).
+    """Before anything is loaded: a precision is valid and names a pipeline
+    with a `clinkd_ner` component (read from its config). The same check
+    `load_pipeline` makes, run for every spec before the first is loaded.
 
-    RAISES ClinkdError: E009, the pipeline has no clinkd_ner.
+    RAISES ClinkdError: E009, the pipeline has no clinkd_ner; E041.
     """
     if spec.precision is None:
         return
-    from spacy.util import load_config
-
-    path = pipeline_path(spec.model)
-    config_file = _config_file(path) if path is not None else None
-    if config_file is None:
-        return  # spacy.load says what is wrong with it
-    names = list(load_config(config_file, interpolate=False)["nlp"].get("pipeline", []))
-    if NER_COMPONENT not in names:
+    check_precision(spec.precision)
+    config = pipeline_config(spec.model)
+    names = list(config["nlp"].get("pipeline", [])) if config is not None else None
+    if names is not None and NER_COMPONENT not in names:
         raise ClinkdError(Errors.E009.format(path=spec.model, component=NER_COMPONENT, names=names))
 
 
-def load_pipeline(spec: PipelineSpec) -> Any:
-    """`spacy.load` the pipeline of `spec`, with int8 inference for
-    `clinkd_ner` if asked (its int8 encoder is not made here: `prepare_int8`).
-
-    RAISES ClinkdError: E009 (int8 on a pipeline without clinkd_ner), E253.
-    """
-    import spacy
-
-    check_spec(spec)
-    config = {"components": {NER_COMPONENT: {"inference": spec.precision}}} if spec.precision else {}
-    try:
-        return spacy.load(spec.model, config=config)
-    except (OSError, ValueError) as err:
-        raise ClinkdError(Errors.E253.format(model=spec.model, reason=err)) from err
-
-
-def precision_of(nlp: Any) -> str:
-    """RETURNS (str): "int8" or "fp32", the precision `clinkd_ner` runs
-    its encoder in; "fp32" for a pipeline without it."""
-    if NER_COMPONENT not in nlp.pipe_names:
-        return "fp32"
-    return getattr(nlp.get_pipe(NER_COMPONENT), "inference", "fp32")
+def load_spec(spec: PipelineSpec) -> Any:
+    """RETURNS (Language): the pipeline of `spec` at its precision (`load_pipeline`;
+    its int8 encoder is not made here: `prepare_int8`)."""
+    return load_pipeline(spec.model, spec.precision)
 
 
 def prepare_int8(nlp: Any) -> float | None:
@@ -333,7 +308,7 @@ def measure_fresh(spec: PipelineSpec, texts: Sequence[str], *, batch_size: int, 
     if threads:
         torch.set_num_threads(threads)
     start = time.perf_counter()
-    nlp = load_pipeline(spec)
+    nlp = load_spec(spec)
     load_seconds = time.perf_counter() - start
     rss_loaded = current_rss_mib()
     quantize_seconds = prepare_int8(nlp)
@@ -341,8 +316,7 @@ def measure_fresh(spec: PipelineSpec, texts: Sequence[str], *, batch_size: int, 
     return {
         "load_seconds": load_seconds,
         "rss_after_load_mib": rss_loaded,
-        # the high-water mark can miss memory released with madvise: bounded by the samples
-        "peak_rss_mib": max(peak_rss_mib(), rss_loaded or 0.0, current_rss_mib() or 0.0),
+        "peak_rss_mib": peak_rss_at_least(rss_loaded),
         "quantize_seconds": quantize_seconds,
     }
 
@@ -363,14 +337,14 @@ def fresh_process_measurements(
 
     texts_json (Union[str, Path]): a JSON list of the texts.
     threads (int): torch threads there (0: torch's default).
-    RAISES ClinkdError: E253, the process failed (its last stderr lines).
+    RAISES ClinkdError: E011, the process failed (its last stderr lines).
     """
     args = [sys.executable, "-c", _FRESH_CODE, spec.model, spec.precision or "", str(texts_json), str(batch_size), str(threads)]
     done = subprocess.run(args, capture_output=True, text=True, check=False)
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     if done.returncode != 0 or not lines:
         tail = " | ".join(done.stderr.strip().splitlines()[-3:])
-        raise ClinkdError(Errors.E253.format(model=spec.model, reason=f"fresh process exited {done.returncode}: {tail}"))
+        raise ClinkdError(Errors.E011.format(path=spec.model, reason=f"fresh process exited {done.returncode}: {tail}"))
     return json.loads(lines[-1])
 
 
@@ -440,7 +414,7 @@ def compare_pipelines(
     threads (int): torch intra-op threads; 0 keeps torch's default.
     RETURNS (Dict[str, Any]): `machine`, `reference`, `settings`,
         `pipelines` (in the order of `specs`) and `ratios`.
-    RAISES ClinkdError: E257 (bad settings), E009, E253.
+    RAISES ClinkdError: E257 (bad settings), E009, E011.
     RAISES ValueError: duplicate names, or `reference` not among them.
     """
     import torch
@@ -460,7 +434,7 @@ def compare_pipelines(
     if threads:
         torch.set_num_threads(threads)
     key = key_batch_size(batch_sizes)
-    nlps = [load_pipeline(spec) for spec in specs]
+    nlps = [load_spec(spec) for spec in specs]
     quantize_seconds = [prepare_int8(nlp) for nlp in nlps]
     with tempfile.TemporaryDirectory() as tmp:
         texts_json = Path(tmp) / "texts.json"

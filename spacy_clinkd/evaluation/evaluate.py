@@ -57,7 +57,7 @@ def evaluate_pipeline(
 ) -> dict[str, Any]:
     """Run a pipeline over gold docs' texts, score its entities and time the pass.
 
-    model (str): Pipeline directory or installed package name, for `spacy.load`.
+    model (str): Pipeline directory or installed package name, for `pipeline.loading.load_pipeline`.
     data_path (Path): A `.spacy` DocBin of gold docs.
     labels (Optional[List[str]]): Labels to score; None scores all.
     label_map (Optional[Dict[str, str]]): Predicted label -> gold label; predicted
@@ -74,15 +74,13 @@ def evaluate_pipeline(
         gold docs hold assertions; `errors`, where the strict errors come
         from (`error_table.error_table`).
     """
-    import spacy
     from spacy.tokens import DocBin
+
+    from ..pipeline.loading import load_pipeline
 
     if bootstrap < 0:
         raise ValueError(f"bootstrap must be >= 0 (0 disables it), got {bootstrap}")
-    try:
-        nlp = spacy.load(model)
-    except (OSError, ValueError) as err:
-        raise ClinkdError(Errors.E253.format(model=model, reason=err)) from err
+    nlp = load_pipeline(model)
     try:
         gold_docs = list(DocBin().from_disk(data_path).get_docs(nlp.vocab))
     except (OSError, ValueError, KeyError) as err:
@@ -146,7 +144,7 @@ def write_evaluation(
     """Evaluate a pipeline (`evaluate_pipeline`) and write its metrics JSON and,
     optionally, its markdown report.
 
-    model (str): Pipeline directory or installed package name, for `spacy.load`.
+    model (str): Pipeline directory or installed package name, for `pipeline.loading.load_pipeline`.
     data_path (Path): A `.spacy` DocBin of gold docs.
     output (Path): The metrics JSON to write (parent directories are created);
         it and `markdown` are checked before the pipeline is loaded, and

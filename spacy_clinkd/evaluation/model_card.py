@@ -860,13 +860,13 @@ def _check_keys(data: Mapping[str, Any], keys: Sequence[str], path: Path, what: 
 def saved_inference(pipeline_dir: Path) -> str | None:
     """RETURNS (Optional[str]): the `inference` setting of the clinkd_ner
     component saved in `pipeline_dir/config.cfg`, None if there is none."""
+    from ..pipeline.loading import pipeline_config
+
     config_path = Path(pipeline_dir) / "config.cfg"
     if not config_path.is_file():
         return None
-    from thinc.api import Config
-
     try:
-        config = Config().from_disk(config_path, interpolate=False)
+        config = pipeline_config(pipeline_dir)
     except (OSError, ValueError, configparser.Error) as err:
         raise ClinkdError(Errors.E262.format(path=config_path, what="pipeline config", problem=err)) from None
     for component in (config.get("components") or {}).values():

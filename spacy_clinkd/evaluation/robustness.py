@@ -19,7 +19,6 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..errors import ClinkdError, Errors
 from ..paths import check_output_file, write_text_atomic
 from ..tokenizer import replace_lone_surrogates
 
@@ -149,16 +148,12 @@ def write_hostile_text_check(
     """
     import json
 
-    import spacy
+    from ..pipeline.loading import load_pipeline, precision_of
 
     check_output_file(output)
-    overrides = {} if inference is None else {"components": {"clinkd_ner": {"inference": inference}}}
-    try:
-        nlp = spacy.load(model, config=overrides)
-    except (OSError, ValueError) as err:
-        raise ClinkdError(Errors.E253.format(model=model, reason=err)) from err
+    nlp = load_pipeline(model, inference)
     if inference is None and "clinkd_ner" in nlp.pipe_names:
-        inference = getattr(nlp.get_pipe("clinkd_ner"), "inference", None)
+        inference = precision_of(nlp)
     result = {"model": model, "inference": inference, **check_pipeline(nlp, batch_size=batch_size)}
     # ASCII escapes: a message may quote a lone surrogate, which UTF-8 cannot hold.
     write_text_atomic(output, json.dumps(result, indent=2) + "\n")

@@ -21,7 +21,6 @@ import os
 import socket
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from spacy.tokens import Doc
 from spacy_transformers.architectures import transformer_tok2vec_v3
@@ -194,36 +193,3 @@ class _offline_first_init:
             raise load_hf_error(requested, err) from None
         finally:
             model.attrs["name"] = requested
-
-
-def is_spacy_pipeline(path: str | Path) -> bool:
-    """RETURNS (bool): whether `path` is a saved spaCy pipeline directory."""
-    path = Path(path)
-    return (path / "config.cfg").is_file() and (path / "meta.json").is_file()
-
-
-def encoder_from_pipeline(path: str | Path, *, component: str = "clinkd_ner") -> tuple[Any, Any]:
-    """The fine-tuned Hugging Face encoder and tokenizer inside a trained
-    pipeline's component: spacy-transformers keeps them on the thinc node that
-    wraps the torch model (`.transformer`, `.tokenizer`).
-
-    path (Union[str, Path]): a saved spaCy pipeline directory.
-    component (str): the component whose model holds the transformer.
-    RETURNS (Tuple[PreTrainedModel, PreTrainedTokenizerBase]): model and tokenizer.
-    RAISES ClinkdError: the pipeline does not load, has no such component, or
-        the component holds no transformer.
-    """
-    import spacy
-
-    try:
-        nlp = spacy.load(path)
-    except (OSError, ValueError) as err:
-        raise ClinkdError(Errors.E011.format(path=path, reason=err)) from err
-    if component not in nlp.pipe_names:
-        raise ClinkdError(Errors.E009.format(path=path, component=component, names=nlp.pipe_names))
-    model = getattr(nlp.get_pipe(component), "model", None)
-    for node in model.walk() if isinstance(model, Model) else []:
-        transformer = getattr(node, "transformer", None)
-        if transformer is not None:
-            return transformer, node.tokenizer
-    raise ClinkdError(Errors.E010.format(path=path, component=component))

@@ -2,18 +2,14 @@
 teacher's transformer layers (Sanh et al. 2019 initialise DistilBERT from
 every other layer of BERT).
 
-The source is either a Hugging Face model directory (the pretrained teacher
-encoder) or the fine-tuned encoder taken out of a trained pipeline
-(`models.encoder.encoder_from_pipeline`): then the student starts from the
-*fine-tuned* teacher layers ("shrink and fine-tune", Shleifer & Rush 2020),
-which carry the task. Slicing and saving are plain Hugging Face / torch
-code; only `student_from_teacher`, which also takes a trained pipeline,
-reaches spaCy (through `models.encoder`).
+The source is a Hugging Face model (a directory, or one taken out of a
+trained pipeline by `distillation.students.student_from_teacher`, which then
+starts the student from the *fine-tuned* teacher layers). Slicing and saving
+are plain Hugging Face / torch code; nothing here loads a spaCy pipeline.
 
 The result is a local Hugging Face model directory (weights + tokenizer)
 that `clinkd.TransformerEncoder.v1` loads by path.
 """
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,11 +17,7 @@ from typing import Any
 import torch
 
 from ..errors import ClinkdError, Errors
-from .encoder import encoder_from_pipeline, is_spacy_pipeline, resolve_encoder_name
 from .integrity import check_encoder_folder
-
-# Written into every student dir: where it came from and what was kept.
-PROVENANCE_FILE = "clinkd_student.json"
 
 # model_type -> (attribute path of the layer list, config field for its size)
 LAYER_LAYOUT: dict[str, tuple] = {
@@ -141,35 +133,6 @@ def save_student(
         "teacher_parameters": n_before,
         "student_parameters": n_after,
     }
-
-
-def student_from_teacher(
-    teacher: str,
-    output_dir: str | Path,
-    *,
-    layers: str = "every-other",
-) -> dict[str, object]:
-    """Build the student of a teacher given by name or path, and record its
-    provenance in OUTPUT_DIR/clinkd_student.json.
-
-    teacher (str): a packaged-encoder alias, a local HF model directory or a
-        hub id (the pretrained encoder), or a trained pipeline directory (its
-        fine-tuned encoder, `encoder_from_pipeline`).
-    output_dir (Union[str, Path]): where the student is written.
-    layers (str): "every-other" or comma-separated indices, e.g. "0,2,5".
-    RETURNS (Dict[str, object]): the `save_student` summary plus `teacher`, as
-        written to the provenance file.
-    """
-    if is_spacy_pipeline(teacher):
-        model, tokenizer = encoder_from_pipeline(teacher)
-        summary = save_student(model, tokenizer, output_dir, layers=layers, source=teacher)
-    else:
-        summary = build_student(resolve_encoder_name(teacher), output_dir, layers=layers)
-    summary["teacher"] = teacher
-    (Path(output_dir) / PROVENANCE_FILE).write_text(
-        json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf8"
-    )
-    return summary
 
 
 def count_layers(model_dir: str | Path) -> int | None:

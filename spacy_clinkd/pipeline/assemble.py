@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import ClinkdError, Errors
 from .assertion import add_assertion
-from .ner import check_precision
+from .loading import check_precision, load_pipeline
 
 
 def assemble_pipeline(
@@ -35,16 +35,10 @@ def assemble_pipeline(
         "encoder.layer.0") whose MatMuls the int8 encoder keeps in fp32.
     RETURNS (List[str]): the component names of the written pipeline.
     """
-    import spacy
-
     check_precision(inference)
     if inference == "int8" and not int8:
         raise ClinkdError(Errors.E044)
-    overrides = {"components": {after: {"inference": inference}}} if int8 else {}
-    try:
-        nlp = spacy.load(model, config=overrides)
-    except (OSError, ValueError) as err:
-        raise ClinkdError(Errors.E011.format(path=model, reason=err)) from err
+    nlp = load_pipeline(model, inference if int8 else None, component=after)
     if int8:
         nlp.get_pipe(after).quantize(exclude=keep_fp32)
     add_assertion(nlp, after=after)

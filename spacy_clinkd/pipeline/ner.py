@@ -61,13 +61,13 @@ from ..losses import (
 )
 from ..models.inference import LengthBatched, hf_shim, running
 from ..models.int8 import ONNX_FILE, Int8Encoder, quantize_encoder
+from .loading import check_precision
 from .tags import BIOScheme, viterbi_decode
 
 DEFAULT_SPANS_KEY = "clinkd_ner"
 # Key of `Doc.user_data` holding a doc's teacher logits, (n_tokens, n_tags)
 # float32 over the component's tags (see `teacher_logits`).
 TEACHER_LOGITS = "clinkd_teacher_logits"
-PRECISIONS = ("fp32", "int8")
 
 DEFAULT_MODEL_CONFIG = """
 [model]
@@ -162,11 +162,6 @@ def make_clinkd_ner(
         output_labels=output_labels,
         scorer=scorer,
     )
-
-
-def check_precision(precision: str) -> None:
-    if precision not in PRECISIONS:
-        raise ClinkdError(Errors.E041.format(precision=precision, options=list(PRECISIONS)))
 
 
 def teacher_logits(example: Example) -> Floats2d | None:

@@ -4,7 +4,7 @@ import pytest
 import typer
 
 from spacy_clinkd.cli import app
-from spacy_clinkd.cli._app import parse_labels
+from spacy_clinkd.cli._app import BUILD_PANEL, USER_PANEL, parse_labels
 from spacy_clinkd.errors import ClinkdError
 
 # command → (arguments, options); the distillation commands are checked by name only.
@@ -54,6 +54,8 @@ COMMANDS = {
     "assemble": (["model", "output"], ["--after", "--inference", "--int8", "--keep-fp32"]),
 }
 DISTILLATION_COMMANDS = ["distill", "teacher-targets", "distill-search"]
+# Commands that run a finished pipeline; every other one is a build step.
+USER_COMMANDS = ["annotate", "benchmark", "benchmark-compare", "evaluate", "hostile-text"]
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +73,31 @@ def test_command_arguments_and_options(commands, name):
     arguments = [p.name for p in params if p.param_type_name == "argument"]
     options = sorted(opt for p in params if p.param_type_name == "option" for opt in p.opts)
     assert (arguments, options) == COMMANDS[name]
+
+
+def test_help_panels(commands):
+    panels = {name: command.rich_help_panel for name, command in commands.items()}
+    assert sorted(name for name, panel in panels.items() if panel == USER_PANEL) == USER_COMMANDS
+    assert {panel for name, panel in panels.items() if name not in USER_COMMANDS} == {BUILD_PANEL}
+
+
+def test_help_texts_name_the_package_values(commands):
+    # cli/ writes these out so that --help imports neither spaCy nor torch
+    from spacy_clinkd.evaluation.comparison import parse_pipeline_spec
+    from spacy_clinkd.wordpiece.embeddings import INIT_OPTIONS
+    from spacy_clinkd.wordpiece.text_specs import DEFAULT_CLINICAL, DEFAULT_GENERAL
+
+    helps = {
+        (name, opt): param.help for name in ("benchmark-compare", "extend-vocab")
+        for param in commands[name].params for opt in param.opts
+    }
+    assert helps["extend-vocab", "--clinical"].endswith(". Default: " + " ".join(DEFAULT_CLINICAL))
+    assert helps["extend-vocab", "--general"].endswith(". Default: " + " ".join(DEFAULT_GENERAL))
+    assert helps["extend-vocab", "--init"] == f"New embedding rows: {' | '.join(INIT_OPTIONS)}"
+    pipeline_help = helps["benchmark-compare", "--pipeline"]
+    assert "MODEL@int8 (or @fp32)" in pipeline_help
+    assert parse_pipeline_spec("a=MODEL@int8").precision == "int8"
+    assert parse_pipeline_spec("a=MODEL@fp32").precision == "fp32"
 
 
 def test_parse_labels():

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 import spacy_clinkd.cli.student  # noqa: F401  (attaches the command to the app)
 from spacy_clinkd.cli._app import app
 from spacy_clinkd.errors import ClinkdError
-from spacy_clinkd.models.encoder import encoder_from_pipeline, is_spacy_pipeline
 from spacy_clinkd.models.student import save_student
+from spacy_clinkd.pipeline.loading import encoder_from_pipeline, is_spacy_pipeline
 
 
 def test_student_from_pipeline_takes_fine_tuned_layers(teacher_dir, tiny_bert, tmp_path):

@@ -20,7 +20,7 @@ from spacy_clinkd.evaluation.comparison import (
     find_encoder,
     join_long_documents,
     key_batch_size,
-    load_pipeline,
+    load_spec,
     parse_pipeline_spec,
     prepare_int8,
     rotated,
@@ -338,7 +338,7 @@ def int8_saved(saved, tmp_path_factory) -> tuple[float | None, bool, Path]:
     """Pipeline a loaded as a@int8, its int8 encoder made by `prepare_int8`
     (one export for the module), saved with it: (seconds, had int8 before, path)."""
     pytest.importorskip("onnxruntime")
-    nlp = load_pipeline(PipelineSpec("a8", str(saved["a"]), "int8"))
+    nlp = load_spec(PipelineSpec("a8", str(saved["a"]), "int8"))
     had_int8 = nlp.get_pipe("clinkd_ner").has_int8
     seconds = prepare_int8(nlp)
     path = tmp_path_factory.mktemp("int8") / "a8"
