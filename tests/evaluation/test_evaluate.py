@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,7 +66,13 @@ def _run(args):
     return CliRunner().invoke(app, args)
 
 
-def test_evaluate_writes_metrics(tmp_path, model_dir, data_path):
+def test_evaluate_writes_metrics(tmp_path, model_dir, data_path, keep_threads):
+    import torch
+
+    # More threads than CPUs: a count no default gives, so the metrics must
+    # record the count the pass ran with.
+    threads = (os.cpu_count() or 1) + 1
+    torch.set_num_threads(threads)
     label_map = tmp_path / "map.json"
     label_map.write_text(json.dumps({"DRUG": "MEDICATION", "SYMPTOM": "SYMPTOM"}))
     out = tmp_path / "metrics" / "toy.json"
@@ -106,7 +114,7 @@ def test_evaluate_writes_metrics(tmp_path, model_dir, data_path):
     assert eff["seconds"] > 0
     assert eff["words_per_second"] == pytest.approx(eff["words"] / eff["seconds"])
     assert eff["batch_size"] == 2
-    assert eff["torch_threads"] is None or eff["torch_threads"] >= 1
+    assert eff["torch_threads"] == threads
     assert m["model"]["path"] == str(model_dir)
     assert m["model"]["name"] == "en_toy" and m["model"]["version"] == "0.0.1"
     assert m["data"]["path"] == str(data_path)
@@ -119,6 +127,15 @@ def test_evaluate_writes_metrics(tmp_path, model_dir, data_path):
     assert "| **micro** | 0.500 | 0.500 | 0.500 | 4 |" in report
     assert "| **micro** | 0.750 | 0.750 | 0.750 | 4 |" in report
     assert "| **micro** | 0.500 | 0.500 | 0.500 | 4 |" in result.output
+
+
+def test_torch_threads_none_without_torch(monkeypatch, model_dir, data_path):
+    from spacy_clinkd.evaluation.evaluate import evaluate_pipeline
+
+    # torch is only needed by transformer pipelines; without it there is no count to record.
+    monkeypatch.setitem(sys.modules, "torch", None)
+    m = evaluate_pipeline(str(model_dir), data_path, bootstrap=0)
+    assert m["efficiency"]["torch_threads"] is None
 
 
 def test_evaluate_without_map_or_labels(tmp_path, model_dir, data_path):

@@ -64,7 +64,27 @@ def test_labels_and_tags(trained):
     ner = trained[0].get_pipe("clinkd_ner")
     assert ner.labels == ("DISEASE", "MEDICATION", "SYMPTOM")
     assert len(ner.tags) == 7
-    assert ner.is_distillable
+
+
+def test_distillable_learns_from_a_teacher_pipe(trained, tiny_encoder):
+    """`is_distillable` tells spaCy v4's `Language.distill` to call
+    `distill(teacher_pipe, examples)`; that call must make a fresh student
+    learn the teacher pipe's tags, with no gold to learn from."""
+    import torch
+
+    teacher_nlp, _ = trained
+    teacher = teacher_nlp.get_pipe("clinkd_ner")
+    torch.manual_seed(0)  # the encoder's own dropout
+    nlp = make_nlp(tiny_encoder)
+    nlp.initialize(lambda: examples(nlp))
+    student = nlp.get_pipe("clinkd_ner")
+    assert student.is_distillable
+    no_gold = [Example.from_dict(nlp.make_doc(t), {}) for t, _ in TRAIN_DATA]
+    optimizer = Adam(0.003)
+    kd = [student.distill(teacher, no_gold, sgd=optimizer)["clinkd_ner_kd"] for _ in range(15)]
+    assert kd[-1] < 0.05 * kd[0]
+    for text, _ in TRAIN_DATA:
+        assert ents(nlp(text)) == ents(teacher_nlp(text))
 
 
 def test_confidences_stored(trained):
