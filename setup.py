@@ -14,6 +14,8 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["spacy_clinkd", "spacy_clinkd.*"]),
+    # the page `serve` shows at / (HTML, JS, CSS, icon), served from the installed package
+    package_data={"spacy_clinkd.serve": ["static/*"]},
     install_requires=[
         "spacy>=3.8.0,<3.9.0",
         "spacy-transformers>=1.4.0,<1.5.0",
@@ -35,6 +37,8 @@ setup(
         "dask": ["dask[distributed]>=2024.1.0"],
         # the int8 encoder (`clinkd_ner` inference = "int8"): export, quantize, run
         "int8": ["onnxruntime>=1.17", "onnx>=1.15", "onnxscript>=0.1"],
+        # `python -m spacy_clinkd serve`: the local annotation service and page
+        "serve": ["fastapi>=0.110", "uvicorn>=0.30", "pydantic>=2.5"],
     },
     entry_points={
         "console_scripts": ["spacy-clinkd = spacy_clinkd.cli:main"],

@@ -5,7 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
-from spacy_clinkd.evaluation.benchmark import count_parameters
+from spacy_clinkd.benchmark.resources import count_parameters
 from spacy_clinkd.evaluation.evaluate import evaluate_pipeline
 from spacy_clinkd.pipeline.loading import load_pipeline
 

@@ -3,7 +3,7 @@
 Code ranges: E001-E099 core (encoder, component, student, training; E020-E039
 user paths and the pinned encoder files; E040-E049 int8 inference), E100-E199 corpus readers, E200-E249
 data assets, E250-E299 evaluation, E300-E349 vocabulary, E350-E399
-distillation, E400-E449 annotate, E450-E469 assertion status.
+distillation, E400-E449 annotate, E450-E469 assertion status, E470-E499 serve.
 User-facing failures raise `ClinkdError` (or `InputFileError` for bad input
 files); the CLI prints their message without a traceback.
 """
@@ -314,11 +314,91 @@ class Errors:
     E414 = "Cannot connect to the Dask scheduler at '{address}': {reason}"
     E415 = "Unknown input format '{format}': expected one of {options}."
     E416 = "Cannot read the DocBin shard '{path}' of a previous run: {reason}. Delete it and re-run."
+    E417 = (
+        "The {what} {path} is also an input ({input}): annotate never writes to its input. "
+        "Choose another path; nothing was written."
+    )
+    E418 = "The {first} and the {second} are the same file {path}: choose another path for one of them."
+    E419 = (
+        "'{output}' holds records of another run ({differences}); resuming would mix two runs' "
+        "records in one file. To start over, delete {output}, {errors} and {manifest}, or choose another OUTPUT."
+    )
+    E420 = (
+        "'{output}' holds records but there is no manifest {manifest}, which names the input and model "
+        "they were made from (annotate writes it before the first record): the file was not written by "
+        "this version of annotate. Move it away or choose another OUTPUT."
+    )
+    E421 = "Cannot read the manifest {path} of an earlier run ({reason}): delete it with {output} and {errors} to start over."
+    E422 = (
+        "The input {path} changed while it was read ({reason}): run again once nothing writes to it; "
+        "every record written so far is kept."
+    )
+    E423 = "The run's counts do not add up: {written} written + {failed} failed + {skipped} skipped != {total} notes."
+    E424 = (
+        "The pipeline cannot annotate a one-line test note ({reason}), so no note of the input was tried: "
+        "fix the pipeline or its environment first."
+    )
+    E425 = (
+        "The pipeline failed in a way that is not about one note ({reason}): the run stopped. Every record "
+        "written so far is kept; fix the environment and run the same command to resume."
+    )
+    E426 = (
+        "An annotate worker process (pid {pid}) died (exit code {code}) while annotating the notes {first} … {last}; "
+        "records written so far are kept. Run the same command to resume (fewer --n-process if memory ran out)."
+    )
+    E427 = (
+        "Interrupted by {signal}: {written} records and {failed} error records written by this run are complete "
+        "on disk. Run the same command to resume."
+    )
+    E428 = "Cannot copy the input {path} (a pipe or device, read once) into a temporary file: {reason}."
+    E429 = "The note has {chars} characters, over --max-chars {limit}: not annotated."
 
     # -- assertion status (E450-E469) --
     E450 = "Unknown assertion cue category '{category}': expected one of {options}."
     E451 = "The pipeline '{path}' has no component '{component}' to put the assertion after (its components: {names})."
     E452 = "Cue terms of '{category}' must be a list of non-empty strings: got {value!r}."
+
+    # -- serve (E470-E499): the local service; E471-E485 are sent to API clients as JSON --
+    E470 = (
+        "`serve` needs FastAPI and uvicorn, which are not installed ({missing}): "
+        "`pip install \"spacy_clinkd[serve]\"`."
+    )
+    E471 = (
+        "The request body is not valid JSON ({reason}): send one JSON object, "
+        "e.g. {{\"text\": \"...\"}}."
+    )
+    E472 = (
+        "The request does not fit the API: {issues}. Send {{\"text\": \"...\"}} (optionally with "
+        "\"id\"), {{\"texts\": [\"...\", ...]}} or {{\"notes\": [{{\"id\": \"...\", \"text\": \"...\"}}, ...]}}; "
+        "the schema is at /openapi.json."
+    )
+    E473 = (
+        "Text {index} has {n} characters, over this server's limit of {limit} (--max-chars): "
+        "split the note, or start the server with a larger --max-chars."
+    )
+    E474 = "The request holds {n} texts, over the limit of {limit} per request: send them in several requests."
+    E475 = "The request body is over {limit} bytes: send fewer or shorter texts per request."
+    E476 = (
+        "Unsupported content type {content_type!r}: send the body as UTF-8 JSON with the header "
+        "`Content-Type: application/json`."
+    )
+    E477 = "Missing or wrong API key: send it in the X-API-Key header (this server was started with --api-key)."
+    E478 = "The server is busy ({queued} texts waiting, limit {limit}): retry in a moment."
+    E479 = (
+        "The pipeline failed on text {index} ({reason}); the request was not annotated, other requests "
+        "are not affected. Report it with the model's name and version (GET /v1/model)."
+    )
+    E480 = "Unexpected server error ({error}); the request was not processed and the server keeps running."
+    E481 = "Nothing at {path}: the API is POST /v1/annotate, GET /v1/model and GET /healthz; the page is at /."
+    E482 = "{method} is not allowed on {path}: use {allowed}."
+    E483 = "Text {index} is not valid Unicode ({reason}): send UTF-8 text."
+    E484 = (
+        "This server answers only to the host names {allowed} (the request's Host is {host!r}): it is "
+        "bound to this machine; to reach it from elsewhere, see the README (reverse proxy)."
+    )
+    E485 = "The server is shutting down: retry when it is back."
+    E486 = "Cannot listen on {host}:{port}: {reason}. Is another server using the port? Choose one with --port."
+    E487 = "--api-key must not be empty."
 
 
 class Warnings:
@@ -336,3 +416,7 @@ class Warnings:
     W102 = "{path}:{line}: T id {id!r} was already used on line {first}; both annotations are read."
     W103 = "{path}:{line}: PMID {pmid!r} was already used by the document on line {first}."
     W104 = "{n} document(s) in {folder} are in no split and were not converted: {names}"
+    W470 = (
+        "serve: listening on {host}, which other machines can reach, without --api-key: anyone on the "
+        "network can send notes to it. Prefer 127.0.0.1 behind a reverse proxy with authentication."
+    )

@@ -15,8 +15,8 @@ LAYERS = {
     "about": 0, "errors": 0, "losses": 0, "paths": 0, "tokenizer": 0,
     "assets": 1, "corpora": 1, "models": 1,
     "pipeline": 2,
-    "distillation": 3, "evaluation": 3, "gold_training": 3, "wordpiece": 3,
-    "annotate": 4,
+    "benchmark": 3, "distillation": 3, "evaluation": 3, "gold_training": 3, "wordpiece": 3,
+    "annotate": 4, "serve": 4,
     "cli": 5,
     "__main__": 6,
 }

@@ -1,4 +1,5 @@
-"""Batch annotation of notes: inputs, records, the resumable writer, engines.
+"""Batch annotation of notes: inputs, records, the resumable writer, the
+manifest, engines and their worker processes.
 
 `annotate()` (in `run.py`) is what `python -m spacy_clinkd annotate` runs.
 """

@@ -3,17 +3,26 @@
 Every source is read twice: once for its ids only (`note_ids`: duplicate ids
 stop the run before any work, and the count sizes the progress bar), then
 for the notes themselves (`NoteSource.notes`), lazily, so memory does not
-grow with the input.
+grow with the input. An input that cannot be read twice (a pipe such as
+`/dev/stdin`, a device) is first copied once into a temporary file (a
+"spool", removed by `NoteSource.close`) and read from there.
 
 - folder: every `*.txt` below it, recursively, in sorted order; the id is the
-  path relative to the folder, with "/" separators (`ward3/0001.txt`).
+  path relative to the folder, with "/" separators (`ward3/0001.txt`). A
+  file name that is not UTF-8 keeps its bytes in the id, escaped
+  (`caf\\xe9.txt`), so it is annotated like any other.
 - JSONL: one object per line, `{"id": str or int, "text": str}`; blank lines
   are ignored. An int id becomes its decimal string.
 - CSV: a header row, then one note per row; `id_column` and `text_column`
-  name the columns (defaults "id" and "text").
+  name the columns (defaults "id" and "text"). Quoting is strict: a quote
+  that is never closed, or text after a closing quote, is an error naming
+  the line where the row starts, never rows merged into one note's text.
 
-Text is decoded as UTF-8 without newline translation, so the character
-offsets of the output count into the note exactly as read (a BOM is kept).
+Text is decoded as UTF-8 without newline translation, and never changed,
+so the character offsets of the output count into the note exactly as
+read. A byte order mark at the start of a .txt file is part of the note
+(character 0; offsets count it); the byte order mark of a JSONL or CSV file
+stands before its first line, belongs to no note and is skipped.
 
 What is a note's problem and what is the file's:
 
@@ -23,23 +32,29 @@ What is a note's problem and what is the file's:
   and goes on;
 - a problem that hides which note it is (a JSONL line that is not a JSON
   object, an id that is missing, empty, not a string or not UTF-8, a CSV row
-  without the id column) is the file's, and stops the run with an
-  `InputFileError` naming the file and line, before any note is annotated:
-  skipping it would lose a note without a trace.
+  without the id column, a CSV quote that swallows the rows after it, a CSV
+  row with more non-empty fields than the header) is the file's, and stops
+  the run with an `InputFileError` naming the file and line, before any note
+  is annotated: skipping it would lose a note without a trace.
 """
 from __future__ import annotations
 
 import csv
+import fnmatch
 import json
+import os
+import shutil
+import stat
 import sys
-from collections.abc import Iterable, Iterator
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..corpora.textio import read_text
 from ..errors import ClinkdError, Errors, InputFileError
 
 FORMATS = ("folder", "jsonl", "csv")
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -54,6 +69,20 @@ class Note:
     id: str
     text: str | None
     error: str | None = None
+
+
+def printable(text: str) -> str:
+    """`text` made writable as UTF-8: lone surrogates (a file name's bytes
+    that are not UTF-8, as Python decodes them) become `\\xNN` escapes."""
+    try:
+        text.encode("utf8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf8", "surrogateescape").decode("utf8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf8", "backslashreplace").decode("utf8")
 
 
 def _bad_utf8(data: bytes, err: UnicodeDecodeError) -> str:
@@ -71,10 +100,27 @@ def _unencodable(text: str) -> str | None:
     return None
 
 
-class NoteSource:
-    """Base class of the three input formats."""
+def _identity(path: str | Path) -> tuple[int, int] | None:
+    """(device, inode) of the file a path names, symlinks followed; None if there is none."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
 
+
+class NoteSource:
+    """Base class of the three input formats.
+
+    path (Path): the input as given (named in messages).
+    read_path (Path): where it is read from (a spool for a pipe).
+    format (str): "folder", "jsonl" or "csv".
+    """
+
+    format: str
     path: Path
+    read_path: Path
+    spooled: bool = False
 
     def ids(self) -> Iterator[tuple[str, str]]:
         """Yield `(note id, where it is)` for every note, in input order.
@@ -90,37 +136,95 @@ class NoteSource:
         """
         raise NotImplementedError
 
+    def clash(self, outputs: Mapping[str, Path]) -> tuple[str, Path, str] | None:
+        """The first output that is (or, once written, would be) part of this input.
+
+        outputs (Mapping[str, Path]): what → output path.
+        RETURNS (Optional[Tuple[str, Path, str]]): what, its path, and which
+            input it is; None if no output is.
+        """
+        mine = _identity(self.path)
+        for what, path in outputs.items():
+            if mine is not None and _identity(path) == mine:
+                return what, path, f"the input {self.path}"
+        return None
+
+    def close(self) -> None:
+        """Remove the spool, if any."""
+        if self.spooled:
+            self.read_path.unlink(missing_ok=True)
+            self.spooled = False
+
+
+def _is_under(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
 
 class TextFolder(NoteSource):
     """Every .txt file below a folder; id = relative path with "/"."""
 
+    format = "folder"
+
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+        self.path = self.read_path = Path(path)
 
     def _files(self) -> list[Path]:
         return sorted(p for p in self.path.rglob("*.txt") if p.is_file())
 
+    def _id(self, file: Path) -> str:
+        # A name that is not UTF-8 comes back from the OS with lone
+        # surrogates, which no JSON line can hold: escape its bytes.
+        return os.fsencode(file.relative_to(self.path).as_posix()).decode("utf8", "backslashreplace")
+
     def ids(self) -> Iterator[tuple[str, str]]:
         for file in self._files():
-            yield file.relative_to(self.path).as_posix(), str(file)
+            yield self._id(file), printable(str(file))
 
     def notes(self, skip: Iterable[str] = ()) -> Iterator[Note]:
         skip = set(skip)
         for file in self._files():
-            note_id = file.relative_to(self.path).as_posix()
+            note_id = self._id(file)
             if note_id in skip:
                 continue
+            where = printable(str(file))
             try:
-                yield Note(note_id, read_text(file))
-            except ClinkdError as err:  # not UTF-8, or unreadable
-                yield Note(note_id, None, str(err))
+                data = file.read_bytes()
+            except OSError as err:
+                yield Note(note_id, None, f"cannot read {where}: {err.strerror or err}")
+                continue
+            try:
+                yield Note(note_id, data.decode("utf8"))  # a BOM stays: character 0
+            except UnicodeDecodeError as err:
+                yield Note(note_id, None, f"{where}: {_bad_utf8(data, err)}")
+
+    def clash(self, outputs: Mapping[str, Path]) -> tuple[str, Path, str] | None:
+        folder, root = _identity(self.path), self.path.resolve()
+        wanted: dict[tuple[int, int], tuple[str, Path]] = {}
+        for what, path in outputs.items():
+            identity = _identity(path)
+            if identity is not None and identity == folder:
+                return what, path, f"the input folder {self.path}"
+            if _is_under(path.resolve(), root) and fnmatch.fnmatchcase(path.name, "*.txt"):
+                return what, path, f"a .txt file in the input folder {self.path}: the next run would read it as a note"
+            if identity is not None:
+                wanted[identity] = (what, path)
+        if wanted:  # a hard link or a symlink elsewhere may still be one of the notes
+            for file in self._files():
+                identity = _identity(file)
+                if identity in wanted:
+                    what, path = wanted[identity]
+                    return what, path, f"the note file {printable(str(file))}"
+        return None
 
 
 class JsonlNotes(NoteSource):
     """One `{"id", "text"}` object per line."""
 
-    def __init__(self, path: str | Path) -> None:
+    format = "jsonl"
+
+    def __init__(self, path: str | Path, *, read_path: str | Path | None = None) -> None:
         self.path = Path(path)
+        self.read_path = Path(read_path) if read_path is not None else self.path
 
     def _parse(self, raw: bytes, line_no: int) -> Note | None:
         try:
@@ -159,8 +263,11 @@ class JsonlNotes(NoteSource):
 
     def _lines(self) -> Iterator[tuple[int, bytes]]:
         try:
-            with self.path.open("rb") as file:
-                yield from enumerate(file, start=1)
+            with self.read_path.open("rb") as file:
+                for line_no, raw in enumerate(file, start=1):
+                    if line_no == 1 and raw.startswith(UTF8_BOM):
+                        raw = raw[len(UTF8_BOM) :]  # the file's BOM, before the first object
+                    yield line_no, raw
         except OSError as err:
             raise ClinkdError(Errors.E115.format(path=self.path, reason=err)) from err
 
@@ -178,11 +285,33 @@ class JsonlNotes(NoteSource):
                 yield note
 
 
+def _csv_reason(err: csv.Error) -> str:
+    message = str(err)
+    if "unexpected end of data" in message:
+        return (
+            "a quoted field opens in this row and is never closed: every line after it would be "
+            "read as its text"
+        )
+    if "expected after" in message:
+        return "a field goes on after its closing quote: a quote inside a quoted field must be doubled (\"\")"
+    return message
+
+
 class CsvNotes(NoteSource):
     """A CSV file with a header row; one note per row."""
 
-    def __init__(self, path: str | Path, *, id_column: str = "id", text_column: str = "text") -> None:
+    format = "csv"
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        id_column: str = "id",
+        text_column: str = "text",
+        read_path: str | Path | None = None,
+    ) -> None:
         self.path = Path(path)
+        self.read_path = Path(read_path) if read_path is not None else self.path
         self.id_column = id_column
         self.text_column = text_column
 
@@ -191,15 +320,17 @@ class CsvNotes(NoteSource):
         # Notes are longer than the csv module's default field limit (128 KiB).
         csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
         try:
-            file = self.path.open(encoding="utf8", errors="surrogateescape", newline="")
+            # utf-8-sig: the BOM that spreadsheet programs write is the file's, not the header's
+            file = self.read_path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
         except OSError as err:
             raise ClinkdError(Errors.E115.format(path=self.path, reason=err)) from err
         with file:
-            reader = csv.reader(file)
+            # strict: a stray quote is an error, not a field that runs on over the next rows
+            reader = csv.reader(file, strict=True)
             try:
                 header = next(reader, None)
             except csv.Error as err:
-                raise InputFileError(Errors.E405.format(reason=err), path=self.path, line=1) from None
+                raise InputFileError(Errors.E405.format(reason=_csv_reason(err)), path=self.path, line=1) from None
             header = header or []
             for column in (self.id_column, self.text_column):
                 if column not in header:
@@ -212,9 +343,16 @@ class CsvNotes(NoteSource):
                 except StopIteration:
                     return
                 except csv.Error as err:
-                    raise InputFileError(Errors.E405.format(reason=err), path=self.path, line=line_no) from None
+                    reason = _csv_reason(err)
+                    raise InputFileError(Errors.E405.format(reason=reason), path=self.path, line=line_no) from None
                 if not row:
                     continue
+                if any(field.strip() for field in row[len(header) :]):
+                    reason = (
+                        f"{len(row)} fields under a header of {len(header)}: a field that holds a comma "
+                        "must be quoted, or part of the note would be lost"
+                    )
+                    raise InputFileError(Errors.E405.format(reason=reason), path=self.path, line=line_no)
                 note_id = row[id_index] if id_index < len(row) else ""
                 if not note_id or _unencodable(note_id):
                     reason = f"bad id {note_id!r} in column '{self.id_column}'"
@@ -239,6 +377,22 @@ class CsvNotes(NoteSource):
             yield Note(note_id, None, problem) if problem is not None else Note(note_id, text)
 
 
+def _spool(path: Path) -> Path:
+    """Copy a pipe or device, which can be read only once, into a temporary file.
+
+    RETURNS (Path): the copy (in the temp folder, `TMPDIR`).
+    RAISES ClinkdError: E428.
+    """
+    fd, name = tempfile.mkstemp(prefix="clinkd-annotate-", suffix=".spool")
+    try:
+        with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+    except OSError as err:
+        Path(name).unlink(missing_ok=True)
+        raise ClinkdError(Errors.E428.format(path=path, reason=err.strerror or err)) from err
+    return Path(name)
+
+
 def open_source(
     path: str | Path,
     *,
@@ -246,7 +400,8 @@ def open_source(
     id_column: str = "id",
     text_column: str = "text",
 ) -> NoteSource:
-    """The note source for a path: a folder, a .jsonl or a .csv file.
+    """The note source for a path: a folder, a .jsonl or a .csv file, or a
+    pipe or device (read once into a spool; call `close()` to remove it).
 
     path (Union[str, Path]): the input.
     input_format (Optional[str]): "folder", "jsonl" or "csv"; None: from the
@@ -268,13 +423,19 @@ def open_source(
             input_format = "csv"
         else:
             raise ClinkdError(Errors.E401.format(path=path))
+    if input_format not in FORMATS:
+        raise ClinkdError(Errors.E415.format(format=input_format, options=list(FORMATS)))
     if input_format == "folder":
         return TextFolder(path)
+    mode = path.stat().st_mode
+    read_path = None if stat.S_ISREG(mode) or stat.S_ISDIR(mode) else _spool(path)
+    source: NoteSource
     if input_format == "jsonl":
-        return JsonlNotes(path)
-    if input_format == "csv":
-        return CsvNotes(path, id_column=id_column, text_column=text_column)
-    raise ClinkdError(Errors.E415.format(format=input_format, options=list(FORMATS)))
+        source = JsonlNotes(path, read_path=read_path)
+    else:
+        source = CsvNotes(path, id_column=id_column, text_column=text_column, read_path=read_path)
+    source.spooled = read_path is not None
+    return source
 
 
 def note_ids(source: NoteSource) -> list[str]:

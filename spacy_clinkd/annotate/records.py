@@ -6,7 +6,8 @@ A record (one JSONL line):
      "entities": [{"start": 16, "end": 23, "label": "SYMPTOM", "text": "dyspnea",
                    "score": 0.9731, "assertion": "absent"}, ...]}
 
-- `start`/`end`: character offsets into the note as read (end exclusive);
+- `start`/`end`: character offsets into the note as read (end exclusive),
+  also for a long note annotated in windows;
 - `score`: the entity's confidence from `doc.spans["clinkd_ner"].attrs["scores"]`,
   rounded to 4 decimals (engines batch notes differently, and the last float
   digits of a transformer's output depend on the batch), None if the
@@ -14,7 +15,10 @@ A record (one JSONL line):
 - `assertion`: `ent._.assertion` ("present", "absent", "possible") when the
   pipeline has an assertion component, else None.
 
-An error record: `{"id": ..., "reason": "..."}`.
+An error record: `{"id": ..., "reason": "..."}` (a file name in the reason
+that is not UTF-8 keeps its bytes as `\\xNN` escapes). The model and the
+input the records were made from are in the output's manifest
+(`manifest.py`), not in every record.
 """
 from __future__ import annotations
 
@@ -22,6 +26,8 @@ import json
 from typing import Any
 
 from spacy.tokens import Doc, Span
+
+from .inputs import printable
 
 SPANS_KEY = "clinkd_ner"
 SCORE_DIGITS = 4
@@ -58,7 +64,7 @@ def doc_record(note_id: str, doc: Doc, *, spans_key: str = SPANS_KEY) -> dict[st
 
 def error_record(note_id: str, reason: str) -> dict[str, Any]:
     """The errors-file record of a note that could not be annotated."""
-    return {"id": note_id, "reason": reason}
+    return {"id": note_id, "reason": printable(reason)}
 
 
 def dumps(record: dict[str, Any]) -> bytes:

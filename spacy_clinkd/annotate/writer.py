@@ -5,9 +5,12 @@ Resuming rests on three facts:
 1. Each record is one line written whole: the run appends complete lines
    (`write_all`), so after a kill at any moment the file is a sequence of
    complete records, perhaps followed by one torn line without its newline.
-   Opening the file again (`JsonlLog.open`) reads the complete records, cuts
-   the torn tail off, and returns the ids it holds; a complete line that is
-   not a record is somebody else's change and stops the run (E408).
+   Opening the file again (`JsonlLog.open`: `lock`, then `load`) reads the
+   complete records, cuts the torn tail off, and returns the ids it holds; a
+   complete line that is not a record is somebody else's change and stops
+   the run (E408). `annotate` calls `load` only once the output's manifest
+   says the file is this run's (`manifest.py`): a file that is not is never
+   cut.
 2. One writer per output: the log holds an exclusive `flock` on the file, so
    a second run on the same output stops at once (E409) instead of
    interleaving lines. The kernel drops the lock when a process dies, so a
@@ -71,11 +74,20 @@ class JsonlLog:
         self.torn_bytes = 0
 
     def open(self) -> set[str]:
-        """Lock the file, drop a torn last line, and read the ids it holds.
+        """Lock the file, drop a torn last line, and read the ids it holds (`lock`, then `load`).
 
         RETURNS (Set[str]): the ids of the complete records.
         RAISES ClinkdError: the file cannot be created or written (E407), is
             locked by another run (E409), or holds a line that is not a record (E408).
+        """
+        self.lock()
+        return self.load()
+
+    def lock(self) -> int:
+        """Open (create) the file and take its lock; nothing in it is changed yet.
+
+        RETURNS (int): its size in bytes.
+        RAISES ClinkdError: E407 or E409.
         """
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,6 +101,17 @@ class JsonlLog:
                 os.close(fd)
                 raise ClinkdError(Errors.E409.format(path=self.path, lock=self.path)) from None
         self._fd = fd
+        return os.fstat(fd).st_size
+
+    def load(self) -> set[str]:
+        """Read the records of the locked file and cut a torn last line.
+
+        RETURNS (Set[str]): the ids of the complete records.
+        RAISES ClinkdError: E407 or E408.
+        """
+        if self._fd is None:
+            raise RuntimeError(f"{self.path} is not locked")
+        fd = self._fd
         try:
             good_end = self._scan()
             size = os.lseek(fd, 0, os.SEEK_END)
@@ -194,7 +217,7 @@ class ShardWriter:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise ClinkdError(Errors.E407.format(path=self.path, reason=err.strerror or err)) from err
-        for tmp in self.path.glob("*.tmp"):
+        for tmp in self.path.glob("part-*.spacy.tmp"):  # only ours: the folder may hold other files
             tmp.unlink()
         seen: set[str] = set()
         vocab = Vocab()

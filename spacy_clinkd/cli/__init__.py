@@ -20,6 +20,7 @@ from . import (  # noqa: F401,E402
     encoder,
     evaluate,
     model_card,
+    serve,
     student,
     train,
     transfer,

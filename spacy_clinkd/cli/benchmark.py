@@ -27,7 +27,7 @@ def benchmark_cli(
     threads: Annotated[int, typer.Option("--threads", min=0, help="torch threads (0: torch default).")] = 0,
 ) -> None:
     """Measure words/s, per-document latency, memory, disk size and parameters."""
-    from ..evaluation.benchmark import write_benchmark
+    from ..benchmark.report import write_benchmark
 
     table = write_benchmark(
         model, data_path, output=output, markdown=markdown, batch_size=batch_size, repeats=repeats,

@@ -11,7 +11,7 @@ import typer
 from ._app import USER_PANEL, app
 
 if TYPE_CHECKING:
-    from ..evaluation.comparison import PipelineSpec
+    from ..benchmark.engine import PipelineSpec
 
 # The precision suffixes parse_pipeline_spec reads, written out so that --help
 # does not import the benchmark (tests/cli/test_app.py checks them against it).
@@ -23,7 +23,7 @@ PIPELINE_HELP = (
 def parse_specs(values: list[str], reference: str) -> list[PipelineSpec]:
     """RAISES typer.BadParameter: a malformed --pipeline, a name given twice,
     or a --reference that names none of them."""
-    from ..evaluation.comparison import parse_pipeline_spec
+    from ..benchmark.engine import parse_pipeline_spec
 
     specs = []
     for value in values:
@@ -82,7 +82,7 @@ def benchmark_compare_cli(
     limit: Annotated[int, typer.Option("--limit", min=0, help="Use the first N texts (0: all).")] = 0,
 ) -> None:
     """Measure pipelines side by side: words/s, latency, long docs, memory, size, F1, encoder GFLOP/s."""
-    from ..evaluation.comparison import write_comparison
+    from ..benchmark.report import write_comparison
 
     specs = parse_specs(pipelines, reference)
     sizes = parse_batch_sizes(batch_sizes)

@@ -1,3 +1,3 @@
 """Entity-level evaluation: metrics, the training-time scorer, token
-agreement, the efficiency benchmark and reports. Import from the modules
-(`spacy_clinkd.evaluation.metrics`, …)."""
+agreement and reports (speed and size are `spacy_clinkd.benchmark`'s).
+Import from the modules (`spacy_clinkd.evaluation.metrics`, …)."""

@@ -46,16 +46,17 @@ COMMANDS = {
     "annotate": (
         ["model", "input_path", "output"],
         [
-            "--batch-size", "--docbin", "--engine", "--format", "--id-column", "--n-process",
-            "--partition-size", "--progress", "--retry-failed", "--scheduler", "--summary", "--text-column",
-            "--workers",
+            "--batch-size", "--docbin", "--engine", "--format", "--id-column", "--inference", "--max-chars",
+            "--n-process", "--partition-size", "--progress", "--retry-failed", "--scheduler", "--summary",
+            "--text-column", "--window-chars", "--workers",
         ],
     ),
     "assemble": (["model", "output"], ["--after", "--inference", "--int8", "--keep-fp32"]),
+    "serve": (["model"], ["--api-key", "--batch-size", "--host", "--inference", "--max-chars", "--port"]),
 }
 DISTILLATION_COMMANDS = ["distill", "teacher-targets", "distill-search"]
 # Commands that run a finished pipeline; every other one is a build step.
-USER_COMMANDS = ["annotate", "benchmark", "benchmark-compare", "evaluate", "hostile-text"]
+USER_COMMANDS = ["annotate", "benchmark", "benchmark-compare", "evaluate", "hostile-text", "serve"]
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +84,7 @@ def test_help_panels(commands):
 
 def test_help_texts_name_the_package_values(commands):
     # cli/ writes these out so that --help imports neither spaCy nor torch
-    from spacy_clinkd.evaluation.comparison import parse_pipeline_spec
+    from spacy_clinkd.benchmark.engine import parse_pipeline_spec
     from spacy_clinkd.wordpiece.embeddings import INIT_OPTIONS
     from spacy_clinkd.wordpiece.text_specs import DEFAULT_CLINICAL, DEFAULT_GENERAL
 

@@ -10,8 +10,8 @@ import sys
 import pytest
 import typer
 
+from spacy_clinkd.benchmark.report import benchmark_markdown
 from spacy_clinkd.cli import app
-from spacy_clinkd.evaluation.benchmark import benchmark_markdown
 from tests.util import ROOT
 
 # spaCy is here too: it imports torch through thinc, and takes seconds itself.
@@ -48,10 +48,10 @@ def test_the_cli_starts_without_resource(command_names, args):
 def test_peak_rss_without_resource_is_unmeasured():
     code = HIDE_RESOURCE + (
         "import json\n"
-        "from spacy_clinkd.evaluation import benchmark\n"
-        "linux = benchmark.peak_rss_mib()\n"
-        "benchmark._status_mib = lambda field: None  # no /proc/self/status either, as on Windows\n"
-        "print(json.dumps([linux, benchmark.peak_rss_mib()]))\n"
+        "from spacy_clinkd.benchmark import resources\n"
+        "linux = resources.peak_rss_mib()\n"
+        "resources._status_mib = lambda field: None  # no /proc/self/status either, as on Windows\n"
+        "print(json.dumps([linux, resources.peak_rss_mib()]))\n"
     )
     done = run_python(code)
     assert done.returncode == 0, done.stderr

@@ -3,8 +3,6 @@ pipelines saved to tmp dirs. What is measured and how it is reported, never
 how fast (machines differ, so no timing value is asserted)."""
 import json
 import statistics
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,12 +10,8 @@ import spacy
 from spacy.tokens import DocBin
 from spacy.training import Example
 
-from spacy_clinkd.cli import main
-from spacy_clinkd.evaluation.benchmark import directory_bytes
-from spacy_clinkd.evaluation.comparison import (
+from spacy_clinkd.benchmark.engine import (
     PipelineSpec,
-    count_encoder_pass,
-    find_encoder,
     join_long_documents,
     key_batch_size,
     load_spec,
@@ -25,9 +19,9 @@ from spacy_clinkd.evaluation.comparison import (
     prepare_int8,
     rotated,
 )
+from spacy_clinkd.benchmark.resources import directory_bytes
+from spacy_clinkd.cli import main
 from spacy_clinkd.evaluation.evaluate import evaluate_pipeline
-from spacy_clinkd.evaluation.flops import EncoderDims, encoder_dims, encoder_flops
-from spacy_clinkd.models.inference import hf_shim
 from tests.util import NOTE_TEXTS, TRAIN_DATA, random_head_pipeline, run_cli
 
 TOKENIZER_CONFIG = {"nlp": {"tokenizer": {"@tokenizers": "clinkd.clinical_tokenizer.v1"}}}
@@ -47,57 +41,6 @@ def run_compare(*args) -> int:
         return exit_.code if isinstance(exit_.code, int) else 0
     finally:
         torch.set_num_threads(threads)
-
-
-# -- the FLOP formula ----------------------------------------------------------
-
-
-def test_flops_formula_matches_a_hand_count():
-    # H = 2, I = 3, one layer, one window of L = 2 pieces; (m×k)@(k×n) costs 2·m·k·n:
-    # Q, K, V, O: 4 × 2·2·2·2 = 64; FFN: 2·2·2·3 + 2·2·3·2 = 48;
-    # scores Q·Kᵀ (2×2 @ 2×2): 16; weighted sum (2×2 @ 2×2): 16. Total 144.
-    dims = EncoderDims(hidden=2, intermediate=3, layers=1)
-    assert encoder_flops(dims, batch=1, length=2) == 144
-    # L = 4: projections 4 × 2·4·2·2 = 128, FFN 2 × 2·4·2·3 = 96, attention 2 × 2·4·4·2 = 128
-    assert encoder_flops(dims, batch=1, length=4) == 352
-    # linear in layers and windows
-    assert encoder_flops(EncoderDims(2, 3, 2), batch=3, length=2) == 6 * 144
-
-
-def test_encoder_dims_of_bert_and_distilbert(tiny_bert, tiny_distilbert):
-    from transformers import AutoConfig
-
-    # both tiny encoders: hidden 16, FFN 32, 4 layers, under their own attribute names
-    assert encoder_dims(AutoConfig.from_pretrained(tiny_bert)) == EncoderDims(16, 32, 4)
-    assert encoder_dims(AutoConfig.from_pretrained(tiny_distilbert)) == EncoderDims(16, 32, 4)
-    assert encoder_dims(object()) is None
-
-
-def test_flops_of_a_pass_match_torch_flop_counter(tiny_bert):
-    """Every forward of a real pass is recorded, with its padded shape: the
-    FLOPs equal what torch counts in the encoder's matmuls."""
-    from torch.utils.flop_counter import FlopCounterMode
-    from transformers import AutoTokenizer, BertModel
-
-    nlp = random_head_pipeline(tiny_bert, scale=3.0)
-    # one padded batch per call, as spacy-transformers makes it (LengthBatched
-    # would nest the encoder under another module name in the counter)
-    nlp.get_pipe("clinkd_ner").batch_by_length = False
-    # the same weights with eager attention, whose matmuls torch's counter sees (not CPU SDPA's)
-    hf_shim(nlp.get_pipe("clinkd_ner").model)._model = BertModel.from_pretrained(tiny_bert, attn_implementation="eager")
-    assert find_encoder(nlp).config._attn_implementation == "eager"
-    with FlopCounterMode(display=False) as counter:
-        docs, summary = count_encoder_pass(nlp, NOTE_TEXTS, batch_size=2)
-    assert len(docs) == len(NOTE_TEXTS)
-    assert summary["flops_per_pass"] == sum(counter.get_flop_counts()["BertModel.encoder"].values())
-    # each short note is one window: [CLS] pieces [SEP]; batches of 2 padded to their longest
-    tokenizer = AutoTokenizer.from_pretrained(tiny_bert)
-    lengths = [len(tokenizer(text)["input_ids"]) for text in NOTE_TEXTS]
-    padded = sum(len(lengths[i : i + 2]) * max(lengths[i : i + 2]) for i in range(0, len(lengths), 2))
-    assert len(set(lengths)) > 1, "equal lengths would leave nothing padded"
-    assert summary["forwards"] == 3
-    assert (summary["pieces_real"], summary["pieces_computed"]) == (sum(lengths), padded)
-    assert summary["padding_waste"] == pytest.approx(1 - sum(lengths) / padded)
 
 
 # -- small parts ---------------------------------------------------------------
@@ -129,23 +72,6 @@ def test_rotation_and_key_batch_size():
     assert key_batch_size([1, 8, 32]) == 8
     assert key_batch_size([32, 1]) == 32
     assert key_batch_size([1, 2, 16]) == 2
-
-
-def test_fresh_process_peak_is_its_own(tmp_path):
-    """A child's ru_maxrss starts at its parent's peak (Linux carries it over
-    fork and exec); the fresh-process peak must be the child's own."""
-    if not Path("/proc/self/status").exists():
-        pytest.skip("VmHWM is Linux's")
-    block = b"\x01" * (768 * 2**20)  # written, so resident in this (the parent) process
-    code = (
-        "import json, resource; from spacy_clinkd.evaluation.benchmark import peak_rss_mib; "
-        "print(json.dumps([peak_rss_mib(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    own, inherited = json.loads(done.stdout.splitlines()[-1])
-    assert inherited >= 768  # what ru_maxrss alone would report
-    assert own < 768 - 100
-    del block
 
 
 # -- the command on saved tiny pipelines ----------------------------------------
@@ -210,10 +136,15 @@ def test_json_schema(compared, saved):
             assert set(rates) == {"median", "min", "max", "passes"}
             assert len(rates["passes"]) == 2 and all(is_number(x) for x in rates["passes"])
             assert rates["median"] == pytest.approx(statistics.median(rates["passes"]))
-        assert set(row["latency_ms"]) == {"p50", "p95", "max", "docs"} and row["latency_ms"]["docs"] == 3
+        assert set(row["latency_ms"]) == {"p50", "p95", "max", "docs", "mean_words_per_doc"}
+        assert row["latency_ms"]["docs"] == 3
         assert len(row["long_docs"]["passes"]) == 2
-        for key in ("load_seconds", "rss_after_load_mib", "peak_rss_mib", "f1"):
+        for key in ("load_seconds", "rss_before_load_mib", "rss_after_load_mib", "peak_rss_mib", "f1"):
             assert is_number(row[key]), key
+        # measured in the fresh process: loading the model (and transformers) there grows it
+        assert row["rss_before_load_mib"] < row["rss_after_load_mib"] <= row["peak_rss_mib"]
+        # spacy.blank's meta, saved with each pipeline: lang "en", name "pipeline"
+        assert (row["meta_name"], row["meta_version"]) == ("en_pipeline", "0.0.0")
         assert row["disk_bytes"] == directory_bytes(saved[row["name"]])
         assert isinstance(row["parameters"], int) and row["parameters"] > 0
         assert row["precision"] == "fp32" and row["quantize_seconds"] is None
@@ -233,6 +164,10 @@ def test_every_pipeline_processed_the_same_words(compared):
     words = sum(1 for doc in tokenizer.pipe(NOTE_TEXTS) for t in doc if not t.is_space)
     assert [p["words"] for p in result["pipelines"]] == [words] * 3
     assert result["settings"]["words"] == words
+    # latency over the first 3 notes (--latency-docs 3): their mean words, by each pipeline's tokenizer
+    first = sum(1 for doc in tokenizer.pipe(NOTE_TEXTS[:3]) for t in doc if not t.is_space)
+    assert [p["latency_ms"]["mean_words_per_doc"] for p in result["pipelines"]] == [pytest.approx(first / 3)] * 3
+    assert first / 3 != words / len(NOTE_TEXTS)  # the first three, not all the notes
     # long documents: 10-word groups of the notes, counted the same way
     long_docs = join_long_documents(NOTE_TEXTS, 10)
     assert result["settings"]["long_docs"] == len(long_docs) > 1

@@ -1,27 +1,32 @@
-"""Several pipelines benchmarked side by side in one process, their timed
-passes interleaved, so that a slower or busier moment of a shared machine
-falls on every pipeline alike: the ratios to a reference pipeline are what
-such a machine can measure, more than the absolute numbers.
+"""The one measuring engine: pipelines benchmarked side by side in one
+process, their timed passes interleaved, so that a slower or busier moment
+of a shared machine falls on every pipeline alike: the ratios to a reference
+pipeline are what such a machine can measure, more than the absolute
+numbers. One pipeline is a comparison of one (`report.benchmark_pipeline`).
 
 What is measured (`compare_pipelines`), on the same texts for every pipeline:
 
-- Throughput: after `warmup` untimed passes, for each pass p, each batch
-  size and each pipeline in an order rotated by p, one timed
+- Throughput: after one untimed pass at the key batch size (the FLOP count
+  below) and `warmup` untimed passes, for each pass p, each batch size and
+  each pipeline in an order rotated by p, one timed
   `list(nlp.pipe(texts, batch_size=b))`; words/s per pass. Words are the
   non-space tokens of the reference pipeline's tokenizer, one count for all,
   so a words/s ratio is the inverse ratio of times on the same texts (each
   pipeline's own count, of the docs its `nlp.pipe` returned, is `words`).
 - Latency: `nlp(text)` on each of the first `latency_docs` texts, the
-  pipelines in an order rotated by the document; p50, p95, max in ms.
+  pipelines in an order rotated by the document; p50, p95, max in ms, and
+  the mean words (the pipeline's own tokens) of those documents.
 - Long documents: the texts joined ("\\n\\n") into documents of about
   `long_doc_words` whitespace words (`join_long_documents`), `nlp.pipe` at
   batch size 1, interleaved like throughput.
-- In a fresh process per pipeline (`fresh_process_measurements`): load time,
-  RSS after loading and peak RSS over one `nlp.pipe` pass, so that the
-  memory is that pipeline's alone; and, in this process, size on disk and
-  parameters (`evaluation.benchmark`).
-- F1: strict micro F1 (`metrics.score_entities`) on gold docs, over the
-  labels the pipeline predicts.
+- In a fresh process per pipeline (`fresh_process_measurements`), where one
+  model per process holds: RSS before loading (spaCy and torch imported),
+  load time, RSS after loading and peak RSS over one `nlp.pipe` pass at the
+  key batch size, so that the memory is that pipeline's alone; and, in this
+  process, size on disk and parameters (`resources`) and the meta's name and
+  version.
+- F1: strict micro F1 (`evaluation.metrics.score_entities`) on gold docs,
+  over the labels the pipeline predicts.
 - Encoder FLOPs (pipelines with a Hugging Face encoder): every forward of one
   untimed fp32 pass at the key batch size is recorded (`flops.
   recording_forwards`), FLOPs from the layer shapes and the padded lengths
@@ -32,8 +37,8 @@ What is measured (`compare_pipelines`), on the same texts for every pipeline:
 
 `@int8` or `@fp32` after a model (`PipelineSpec.precision`) loads it with
 that `inference` setting for `clinkd_ner` (whatever its saved default); an
-int8 encoder is made before anything is timed when the pipeline holds none. Timing assertions do not
-belong in tests.
+int8 encoder is made before anything is timed when the pipeline holds none.
+Timing assertions do not belong in tests.
 """
 import gc
 import json
@@ -52,7 +57,7 @@ from typing import Any, NamedTuple
 import srsly
 
 from ..errors import ClinkdError, Errors
-from ..paths import check_distinct, check_output_file, write_text_atomic
+from ..evaluation.metrics import score_entities
 from ..pipeline.loading import (
     NER_COMPONENT,
     check_precision,
@@ -62,17 +67,8 @@ from ..pipeline.loading import (
     precision_of,
     split_precision,
 )
-from .benchmark import (
-    count_parameters,
-    current_rss_mib,
-    directory_bytes,
-    peak_rss_at_least,
-    percentile,
-    read_benchmark_texts,
-)
-from .figures import pyplot, save_png
 from .flops import encoder_dims, matmul_gflops, pass_summary, recording_forwards
-from .metrics import score_entities
+from .resources import count_parameters, current_rss_mib, directory_bytes, peak_rss_at_least
 
 # Factories whose components write doc.ents: their labels are what a pipeline predicts.
 ENTITY_FACTORIES = ("clinkd_ner", "ner", "beam_ner", "entity_ruler", "span_ruler")
@@ -254,6 +250,50 @@ def predicted_labels(nlp: Any) -> list[str] | None:
     return sorted(labels) if found else None
 
 
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear-interpolated percentile `q` (0-100) of `values`."""
+    if not values:
+        raise ValueError("percentile of no values")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def read_benchmark_texts(path: str | Path, *, limit: int = 0) -> list[str]:
+    """Texts to process: a `.spacy` DocBin, or a directory of `.txt` files.
+
+    limit (int): keep the first `limit` texts (0: all).
+    RAISES ClinkdError: nothing to read.
+    """
+    path = Path(path)
+    if path.is_dir():
+        texts = []
+        for file in sorted(path.glob("*.txt")):
+            try:
+                texts.append(file.read_text(encoding="utf8"))
+            except UnicodeDecodeError as err:
+                raise ClinkdError(Errors.E258.format(path=file, reason=err)) from err
+    elif path.is_file():
+        import spacy
+        from spacy.tokens import DocBin
+
+        try:
+            docs = DocBin().from_disk(path).get_docs(spacy.blank("en").vocab)
+            texts = [doc.text for doc in docs]
+        except (OSError, ValueError, KeyError) as err:
+            raise ClinkdError(Errors.E258.format(path=path, reason=err)) from err
+    else:
+        texts = []
+    texts = [t for t in texts if t.strip()]
+    if limit:
+        texts = texts[:limit]
+    if not texts:
+        raise ClinkdError(Errors.E256.format(path=path))
+    return texts
+
+
 def read_gold_docs(path: str | Path) -> list[Any]:
     """Gold docs of a `.spacy` DocBin.
 
@@ -292,21 +332,23 @@ def _rates(n_words: int, seconds: Sequence[float]) -> dict[str, Any]:
 
 # -- the fresh process ---------------------------------------------------------
 
-_FRESH_CODE = "from spacy_clinkd.evaluation.comparison import fresh_process_main; fresh_process_main()"
+_FRESH_CODE = "from spacy_clinkd.benchmark.engine import fresh_process_main; fresh_process_main()"
 
 
 def measure_fresh(spec: PipelineSpec, texts: Sequence[str], *, batch_size: int, threads: int) -> dict[str, Any]:
     """In this (fresh) process: load the pipeline, then one `nlp.pipe` pass.
 
-    RETURNS (Dict[str, Any]): `load_seconds`, `rss_after_load_mib`,
-        `peak_rss_mib` (never below an RSS sampled
-        earlier) and `quantize_seconds` (the int8 encoder made
-        after loading, or None).
+    RETURNS (Dict[str, Any]): `rss_before_load_mib` (spaCy and torch
+        imported, nothing loaded), `load_seconds`, `rss_after_load_mib`,
+        `peak_rss_mib` (never below an RSS sampled earlier) and
+        `quantize_seconds` (the int8 encoder made after loading, or None).
     """
+    import spacy  # noqa: F401  (imported before the RSS baseline, as loading would)
     import torch
 
     if threads:
         torch.set_num_threads(threads)
+    rss_before = current_rss_mib()
     start = time.perf_counter()
     nlp = load_spec(spec)
     load_seconds = time.perf_counter() - start
@@ -314,6 +356,7 @@ def measure_fresh(spec: PipelineSpec, texts: Sequence[str], *, batch_size: int, 
     quantize_seconds = prepare_int8(nlp)
     list(nlp.pipe(texts, batch_size=batch_size))
     return {
+        "rss_before_load_mib": rss_before,
         "load_seconds": load_seconds,
         "rss_after_load_mib": rss_loaded,
         "peak_rss_mib": peak_rss_at_least(rss_loaded),
@@ -485,6 +528,8 @@ def compare_pipelines(
             "model": spec.model,
             "precision": precision_of(nlp),
             "pipeline": list(nlp.pipe_names),
+            "meta_name": f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', '')}",
+            "meta_version": nlp.meta.get("version"),
             "words": sum(1 for doc in docs for token in doc if not token.is_space),
             "throughput": {str(b): _rates(n_words, seconds[b][i]) for b in batch_sizes},
             "latency_ms": {
@@ -492,10 +537,11 @@ def compare_pipelines(
                 "p95": percentile(latencies[i], 95),
                 "max": max(latencies[i]),
                 "docs": len(latencies[i]),
+                "mean_words_per_doc": count_words(nlp, texts[: len(latencies[i])]) / len(latencies[i]),
             } if latencies[i] else None,
             "long_docs": {**_rates(long_words, long_seconds[i]), "docs": len(long_docs), "words": long_words}
             if long_docs else None,
-            **{k: fresh[i][k] for k in ("load_seconds", "rss_after_load_mib", "peak_rss_mib")},
+            **{k: fresh[i][k] for k in ("load_seconds", "rss_before_load_mib", "rss_after_load_mib", "peak_rss_mib")},
             "fresh_quantize_seconds": fresh[i]["quantize_seconds"],
             "quantize_seconds": quantize_seconds[i],
             "disk_bytes": directory_bytes(path) if path is not None else None,
@@ -534,147 +580,3 @@ def compare_pipelines(
         "pipelines": pipelines,
         "ratios": ratios,
     }
-
-
-# -- reports -------------------------------------------------------------------
-
-
-def _fmt(value: float | None, spec: str, suffix: str = "") -> str:
-    return "-" if value is None else f"{value:{spec}}{suffix}"
-
-
-def comparison_markdown(result: dict[str, Any], title: str | None = None) -> str:
-    """A markdown table, one row per pipeline: first the ratios to the
-    reference (words/s at each batch size, F1), then absolute numbers."""
-    settings, machine = result["settings"], result["machine"]
-    batch_sizes, key = settings["batch_sizes"], settings["key_batch_size"]
-    title = title or f"Benchmark: {len(result['pipelines'])} pipelines against `{result['reference']}`"
-    header = [
-        "pipeline",
-        *[f"words/s b{b} ÷ ref" for b in batch_sizes],
-        "F1 ÷ ref",
-        "precision",
-        f"words/s b{key} (median [min, max])",
-        "F1",
-        "latency p50 / p95 ms",
-        "long docs words/s",
-        "load s",
-        "RSS after load MiB",
-        "peak RSS MiB",
-        "disk MiB",
-        "params M",
-        "encoder GFLOP/s (% of peak)",
-        "padding",
-    ]
-    lines = [f"## {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in result["pipelines"]:
-        ratio = result["ratios"][row["name"]]
-        tp, lat, long, enc = row["throughput"][str(key)], row["latency_ms"], row["long_docs"], row["encoder"]
-        disk = row["disk_bytes"]
-        cells = [
-            f"**{row['name']}**" if row["name"] == result["reference"] else row["name"],
-            *[_fmt(ratio[f"words_per_s_b{b}"], ".2f", "×") for b in batch_sizes],
-            _fmt(ratio["f1"], ".3f", "×"),
-            row["precision"],
-            f"{tp['median']:,.0f} [{tp['min']:,.0f}, {tp['max']:,.0f}]",
-            _fmt(row["f1"], ".3f"),
-            f"{lat['p50']:.0f} / {lat['p95']:.0f}" if lat else "-",
-            f"{long['median']:,.0f}" if long else "-",
-            _fmt(row["load_seconds"], ".1f"),
-            _fmt(row["rss_after_load_mib"], ".0f"),
-            _fmt(row["peak_rss_mib"], ".0f"),
-            _fmt(disk / 2**20 if disk is not None else None, ".0f"),
-            f"{row['parameters'] / 1e6:.1f}",
-            f"{enc['gflops_achieved']:.1f} ({100 * enc['fraction_of_peak']:.0f}%)" if enc else "-",
-            f"{100 * enc['padding_waste']:.0f}%" if enc else "-",
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    lines += [
-        "",
-        f"{settings['docs']} docs, {settings['words']:,} words (the reference's tokens); "
-        f"{settings['warmup']} warm-up + {settings['passes']} timed passes, interleaved, batch sizes "
-        f"{', '.join(str(b) for b in batch_sizes)}; latency over {settings['latency_docs']} single docs; "
-        f"long docs: {settings['long_docs']} of about {settings['long_doc_words']:,} words at batch size 1; "
-        f"{machine['torch_threads']} torch threads on {machine['cpu_count']} CPUs ({machine['cpu']}), "
-        f"fp32 matmul peak {machine['fp32_matmul_gflops']:.1f} GFLOP/s; torch {machine['torch']}, "
-        f"spaCy {machine['spacy']}.",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def plot_comparison(result: dict[str, Any], path: str | Path) -> Path:
-    """F1 (y) against words/s at the key batch size (x), one labelled point
-    per pipeline with an F1 (the reference drawn as a star).
-
-    RETURNS (Path): the PNG file (written atomically).
-    """
-    plt = pyplot()
-    key = result["settings"]["key_batch_size"]
-    fig, ax = plt.subplots(figsize=(6, 4.2))
-    for row in result["pipelines"]:
-        if row["f1"] is None:
-            continue
-        x, y = row["throughput"][str(key)]["median"], row["f1"]
-        ax.scatter([x], [y], marker="*" if row["name"] == result["reference"] else "o", s=90)
-        ax.annotate(row["name"], (x, y), textcoords="offset points", xytext=(6, 4))
-    ax.set_xlabel(f"words/s (nlp.pipe, batch size {key}, median)")
-    ax.set_ylabel("strict micro F1")
-    ax.set_title(f"F1 against speed ({result['machine']['torch_threads']} torch threads)")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return save_png(fig, path)
-
-
-def write_comparison(
-    specs: Sequence[PipelineSpec],
-    data_path: str | Path,
-    *,
-    reference: str,
-    output: str | Path,
-    markdown: str | Path | None = None,
-    plot: str | Path | None = None,
-    gold: str | Path | None = None,
-    batch_sizes: Sequence[int] = (1, 8, 32),
-    passes: int = 5,
-    warmup: int = 1,
-    latency_docs: int = 20,
-    long_doc_words: int = 20000,
-    threads: int = 0,
-    limit: int = 0,
-) -> str:
-    """Compare the pipelines on the texts of `data_path` and write the JSON,
-    and optionally the markdown table and the F1-against-speed plot.
-
-    data_path (Union[str, Path]): a `.spacy` DocBin or a folder of `.txt` files.
-    output (Union[str, Path]): the JSON; it, `markdown` and `plot` are checked
-        before any work and written atomically.
-    gold (Optional[Union[str, Path]]): gold docs for F1 (a `.spacy` DocBin);
-        None: `data_path` if it is a file, else no F1.
-    limit (int): use the first `limit` texts (0: all).
-    Other arguments: see `compare_pipelines`.
-    RETURNS (str): the markdown table.
-    """
-    if gold is None and Path(data_path).is_file():
-        gold = data_path
-    inputs = {"the benchmark texts": data_path, "the gold docs": gold}
-    outputs = {"--output": output, "--markdown": markdown, "--plot": plot}
-    for target in outputs.values():
-        if target is not None:
-            check_output_file(target, inputs=inputs)
-    check_distinct(outputs)
-    texts = read_benchmark_texts(data_path, limit=limit)
-    gold_docs = read_gold_docs(gold) if gold is not None else None
-    result = compare_pipelines(
-        specs, texts, reference=reference, gold_docs=gold_docs, batch_sizes=batch_sizes, passes=passes,
-        warmup=warmup, latency_docs=latency_docs, long_doc_words=long_doc_words, threads=threads,
-    )
-    result["settings"]["data"] = str(data_path)
-    result["settings"]["gold"] = None if gold is None else str(gold)
-    result["settings"]["limit"] = limit
-    write_text_atomic(output, json.dumps(result, indent=2, sort_keys=True) + "\n")
-    table = comparison_markdown(result)
-    if markdown is not None:
-        write_text_atomic(markdown, table)
-    if plot is not None:
-        plot_comparison(result, plot)
-    return table

@@ -1,28 +1,23 @@
-"""The efficiency benchmark: what it measures and reports (never how fast:
-timings depend on the machine, so no test asserts a speed)."""
+"""The single-pipeline benchmark, a comparison of one: what it measures and
+reports, in the shape its readers know (never how fast: timings depend on the
+machine, so no test asserts a speed)."""
 import json
 import os
 from pathlib import Path
 
 import pytest
 import spacy
+import srsly
 from spacy.tokens import DocBin
 from spacy.training import Example
 from typer.testing import CliRunner
 
 import spacy_clinkd.cli.benchmark  # noqa: F401  (attaches the command to the app)
+from spacy_clinkd.benchmark import engine, resources
+from spacy_clinkd.benchmark.engine import percentile, read_benchmark_texts
+from spacy_clinkd.benchmark.report import benchmark_markdown, benchmark_pipeline
 from spacy_clinkd.cli._app import app
 from spacy_clinkd.errors import ClinkdError
-from spacy_clinkd.evaluation.benchmark import (
-    benchmark_markdown,
-    benchmark_pipeline,
-    count_parameters,
-    current_rss_mib,
-    directory_bytes,
-    peak_rss_mib,
-    percentile,
-    read_benchmark_texts,
-)
 
 TEXTS = ["The patient has fever and cough .", "Took aspirin  for chest pain .", "No findings ."]
 
@@ -76,7 +71,7 @@ def test_read_texts_from_docbin_and_folder(docbin, tmp_path):
 
 
 class ScriptedClock:
-    """Stands in for the `time` module of evaluation/benchmark.py: the n-th
+    """Stands in for the `time` module of benchmark/engine.py: the n-th
     interval it times lasts `durations[n]` seconds."""
 
     def __init__(self, durations: list[float]) -> None:
@@ -100,20 +95,39 @@ def tree_bytes(path: Path) -> int:
     return sum(os.path.getsize(os.path.join(folder, f)) for folder, _, files in os.walk(path) for f in files)
 
 
-def test_benchmark_measures_one_pipeline(pipeline_dir, keep_threads, monkeypatch):
+@pytest.fixture
+def fresh_in_process(monkeypatch) -> list[int]:
+    """Runs the engine's fresh-process measurement in this process, where the
+    scripted clock and RSS readings below reach it; RETURNS the batch sizes
+    it was asked to run."""
+    batch_sizes: list[int] = []
+
+    def measure(spec, texts_json, *, batch_size, threads):
+        batch_sizes.append(batch_size)
+        return engine.measure_fresh(spec, srsly.read_json(texts_json), batch_size=batch_size, threads=threads)
+
+    monkeypatch.setattr(engine, "fresh_process_measurements", measure)
+    return batch_sizes
+
+
+def test_benchmark_measures_one_pipeline(pipeline_dir, keep_threads, monkeypatch, fresh_in_process):
     texts = [*TEXTS, "Denies dyspnea ."]
-    # load 1.5 s; three timed passes (after one untimed warm-up) of 0.5, 0.25
-    # and 1 s; then 10, 40 and 20 ms for the first three texts one by one
+    # load 1.5 s (in the fresh process); three timed passes (after the
+    # untimed FLOP-count pass and one warm-up) of 0.5, 0.25 and 1 s; then 10,
+    # 40 and 20 ms for the first three texts one by one
     clock = ScriptedClock([1.5, 0.5, 0.25, 1.0, 0.010, 0.040, 0.020])
-    monkeypatch.setattr("spacy_clinkd.evaluation.benchmark.time", clock)
+    monkeypatch.setattr(engine, "time", clock)
     # RSS 100 MiB before loading, 150 MiB after, 140 MiB later; the kernel's
     # high-water mark says 120 MiB (it missed memory released with madvise)
     rss = iter([100.0, 150.0])
-    monkeypatch.setattr("spacy_clinkd.evaluation.benchmark.current_rss_mib", lambda: next(rss, 140.0))
-    monkeypatch.setattr("spacy_clinkd.evaluation.benchmark.peak_rss_mib", lambda: 120.0)
+    for module in (engine, resources):
+        monkeypatch.setattr(module, "current_rss_mib", lambda: next(rss, 140.0))
+    monkeypatch.setattr(resources, "peak_rss_mib", lambda: 120.0)
     result = benchmark_pipeline(str(pipeline_dir), texts, repeats=3, warmup=1, latency_docs=3, threads=1)
     # neither the warm-up pass nor the fourth text was timed
     assert clock.exhausted
+    # one fresh process, at the benchmark's batch size
+    assert fresh_in_process == [8]
     # words are non-space tokens of the pipeline's own tokenizer: the double space is not one
     assert result["data"] == {"docs": 4, "words": 7 + 6 + 3 + 3}
     assert result["load_seconds"] == pytest.approx(1.5)
@@ -134,44 +148,33 @@ def test_benchmark_measures_one_pipeline(pipeline_dir, keep_threads, monkeypatch
     # the peak is never below an RSS sampled earlier
     assert result["memory_mib"] == {"rss_before_load": 100.0, "rss_after_load": 150.0, "peak_rss": 150.0}
     settings = result["settings"]
+    assert set(settings) == {
+        "batch_size", "repeats", "warmup", "latency_docs", "torch_threads", "cpu_count", "machine", "python",
+        "torch", "spacy",
+    }
     assert (settings["repeats"], settings["warmup"], settings["latency_docs"]) == (3, 1, 3)
     assert (settings["batch_size"], settings["torch_threads"]) == (8, 1)
+    assert (settings["spacy"], settings["cpu_count"]) == (spacy.__version__, os.cpu_count())
     nlp = spacy.load(pipeline_dir)
-    assert result["model"]["pipeline"] == ["clinkd_ner"]
-    assert result["model"]["disk_bytes"] == tree_bytes(pipeline_dir)
-    encoder = next(node.transformer for node in nlp.get_pipe("clinkd_ner").model.walk() if hasattr(node, "transformer"))
-    n_encoder = sum(p.numel() for p in encoder.parameters())
-    head = nlp.get_pipe("clinkd_ner").model.get_ref("output_layer")
-    n_head = head.get_param("W").size + head.get_param("b").size
-    assert result["model"]["parameters"] == count_parameters(nlp) == n_encoder + n_head
+    assert result["model"] == {
+        "path": str(pipeline_dir),
+        "name": "en_pipeline",  # lang and name of spacy.blank's meta
+        "version": "0.0.0",
+        "pipeline": ["clinkd_ner"],
+        "parameters": resources.count_parameters(nlp),
+        "disk_bytes": tree_bytes(pipeline_dir),
+    }
+    assert set(result) == {"model", "data", "load_seconds", "throughput", "memory_mib", "settings", "latency_ms"}
 
 
-def test_benchmark_without_latency_docs(pipeline_dir, monkeypatch):
+def test_benchmark_without_latency_docs(pipeline_dir, monkeypatch, fresh_in_process):
     clock = ScriptedClock([2.0, 0.5])
-    monkeypatch.setattr("spacy_clinkd.evaluation.benchmark.time", clock)
-    result = benchmark_pipeline(str(pipeline_dir), TEXTS, repeats=1, warmup=0, latency_docs=0)
+    monkeypatch.setattr(engine, "time", clock)
+    result = benchmark_pipeline(str(pipeline_dir), TEXTS, batch_size=2, repeats=1, warmup=0, latency_docs=0)
     assert clock.exhausted
     assert "latency_ms" not in result and result["settings"]["latency_docs"] == 0
     assert result["throughput"]["passes"] == [pytest.approx(16 / 0.5)]
-
-
-def test_rss_is_measured_in_mib():
-    before = current_rss_mib()
-    block = b"\x01" * (64 * 2**20)  # written, so resident
-    after = current_rss_mib()
-    assert 60 <= after - before <= 72
-    # the high-water mark is at least the current RSS, in the same unit
-    assert peak_rss_mib() >= after - 1
-    del block
-
-
-def test_directory_bytes_counts_nested_files(tmp_path):
-    (tmp_path / "sub" / "deeper").mkdir(parents=True)
-    (tmp_path / "a.bin").write_bytes(b"x" * 3)
-    (tmp_path / "sub" / "b.bin").write_bytes(b"x" * 5)
-    (tmp_path / "sub" / "deeper" / "c.bin").write_bytes(b"x" * 7)
-    assert directory_bytes(tmp_path) == 15
-    assert directory_bytes(tmp_path / "sub") == 12
+    assert result["settings"]["batch_size"] == 2 and fresh_in_process == [2]
 
 
 def test_benchmark_markdown_row_and_footer():
@@ -218,4 +221,8 @@ def test_benchmark_cli_writes_json_and_markdown(pipeline_dir, docbin, tmp_path, 
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text(encoding="utf8"))
     assert data["data"]["path"] == str(docbin) and data["data"]["docs"] == 3
+    # memory from the fresh process, which loads the model (and transformers) after its baseline
+    memory = data["memory_mib"]
+    assert memory["rss_before_load"] < memory["rss_after_load"] <= memory["peak_rss"]
+    assert data["load_seconds"] > 0 and len(data["throughput"]["passes"]) == 1
     assert md.read_text(encoding="utf8").startswith("## Benchmark:")
