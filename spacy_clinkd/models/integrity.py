@@ -68,19 +68,25 @@ def verify_pinned(name: str, folder: str | Path, pins: dict[str, str] | None = N
     RAISES ClinkdError: E030 naming the first missing or changed file.
     """
     package, version, default_pins = PINNED_ENCODERS[name]
-    folder = Path(folder)
-    for file_name, expected in (pins if pins is not None else default_pins).items():
-        path = folder / file_name
-        if not path.is_file():
-            problem = f"{file_name} is missing"
-        else:
-            actual = sha256_file(path)
-            if actual == expected:
-                continue
-            problem = f"{file_name} has SHA-256 {actual}, expected {expected}"
+    problem = pin_problem(folder, pins if pins is not None else default_pins)
+    if problem is not None:
         raise ClinkdError(
             Errors.E030.format(name=name, path=folder, problem=problem, package=package, version=version)
         )
+
+
+def pin_problem(folder: str | Path, pins: dict[str, str]) -> str | None:
+    """RETURNS (Optional[str]): what is wrong with the first pinned file of
+    `folder` that is missing or differs from its SHA-256, or None."""
+    folder = Path(folder)
+    for file_name, expected in pins.items():
+        path = folder / file_name
+        if not path.is_file():
+            return f"{file_name} is missing"
+        actual = sha256_file(path)
+        if actual != expected:
+            return f"{file_name} has SHA-256 {actual}, expected {expected}"
+    return None
 
 
 def _asks_for_code(folder: Path) -> str | None:

