@@ -246,7 +246,8 @@ def predicted_labels(nlp: Any) -> list[str] | None:
     for name, proc in nlp.pipeline:
         if nlp.get_pipe_meta(name).factory in ENTITY_FACTORIES:
             found = True
-            labels.update(getattr(proc, "labels", ()))
+            # clinkd_ner trained on auxiliary types writes only its output_labels
+            labels.update(getattr(proc, "output_labels", None) or getattr(proc, "labels", ()))
     return sorted(labels) if found else None
 
 

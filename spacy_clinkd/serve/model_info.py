@@ -108,10 +108,13 @@ def find_card(nlp: Any) -> Path | None:
 
 
 def pipeline_labels(nlp: Any) -> list[str]:
-    """RETURNS (List[str]): the entity labels the pipeline predicts."""
+    """RETURNS (List[str]): the entity labels the pipeline writes to
+    `doc.ents` (clinkd_ner's output_labels: a teacher trained on auxiliary
+    types predicts only the shipped ones)."""
     for name in (NER_COMPONENT, "ner"):
         if name in nlp.pipe_names:
-            return sorted(nlp.get_pipe(name).labels)
+            proc = nlp.get_pipe(name)
+            return sorted(getattr(proc, "output_labels", None) or proc.labels)
     return []
 
 

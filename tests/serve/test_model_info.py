@@ -86,3 +86,31 @@ def test_the_model_endpoint_reports_meta_and_card(tiny_pipeline, tmp_path, make_
     info = make_client(load_pipeline(model)).get("/v1/model").json()
     assert (info["name"], info["version"], info["licence"]) == ("en_clinkd_ner", "0.3.1", "CC BY 4.0")
     assert info["scores"]["strict"]["f"] == 0.556 and info["scores"]["test_set"] == "MACCROBAT test"
+
+
+
+class _Pipe:
+    def __init__(self, labels, output_labels=None):
+        self.labels = tuple(labels)
+        if output_labels is not None:
+            self.output_labels = tuple(output_labels)
+
+
+class _Nlp:
+    def __init__(self, pipe):
+        self.pipe_names = ["clinkd_ner"]
+        self._pipe = pipe
+
+    def get_pipe(self, name):
+        return self._pipe
+
+
+def test_the_labels_are_those_written_to_doc_ents(tiny_pipeline):
+    from spacy_clinkd.serve.model_info import pipeline_labels
+
+    nlp = load_pipeline(tiny_pipeline)
+    assert pipeline_labels(nlp) == sorted(nlp.get_pipe("clinkd_ner").output_labels)
+    # a teacher trained on auxiliary types writes only its output labels
+    aux = _Pipe(["Age", "DISEASE", "Dosage", "SYMPTOM"], output_labels=["SYMPTOM", "DISEASE"])
+    assert pipeline_labels(_Nlp(aux)) == ["DISEASE", "SYMPTOM"]
+    assert pipeline_labels(_Nlp(_Pipe(["B", "A"]))) == ["A", "B"]
