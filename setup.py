@@ -12,6 +12,8 @@ setup(
     description=about["__summary__"],
     long_description=(Path(__file__).parent / "README.md").read_text(encoding="utf8"),
     long_description_content_type="text/markdown",
+    license="MIT",
+    license_files=["LICENSE"],
     python_requires=">=3.10",
     packages=find_packages(include=["spacy_clinkd", "spacy_clinkd.*"]),
     # the page `serve` shows at / (HTML, JS, CSS, icon), served from the installed package
