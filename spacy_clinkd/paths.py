@@ -82,6 +82,20 @@ def check_output_file(path: str | Path, *, inputs: Mapping[str, str | Path | Non
     return path
 
 
+def check_report_outputs(
+    output: str | Path, markdown: str | Path | None, *, inputs: Mapping[str, str | Path | None]
+) -> None:
+    """Check, before any work, a command's JSON `output` and optional
+    `markdown` report: each writable, neither an input, not the same file.
+
+    RAISES ClinkdError: E020, E021 or E023.
+    """
+    check_output_file(output, inputs=inputs)
+    if markdown is not None:
+        check_output_file(markdown, inputs=inputs)
+        check_distinct({"--output": output, "--markdown": markdown})
+
+
 def check_output_dir(path: str | Path, *, inputs: Mapping[str, str | Path | None] | None = None) -> Path:
     """Check, before any work, that `path` is or can become a writable folder.
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..evaluation.figures import pyplot, save_png
-from ..paths import check_distinct, check_output_file, write_text_atomic
+from ..paths import check_distinct, check_output_file, check_report_outputs, write_text_atomic
 from .engine import PipelineSpec, compare_pipelines, read_benchmark_texts, read_gold_docs
 
 # -- several pipelines ---------------------------------------------------------
@@ -302,11 +302,7 @@ def write_benchmark(
     batch_size, repeats, warmup, latency_docs, threads: see `benchmark_pipeline`.
     RETURNS (str): the markdown table.
     """
-    inputs = {"the benchmark texts": data_path}
-    check_output_file(output, inputs=inputs)
-    if markdown is not None:
-        check_output_file(markdown, inputs=inputs)
-        check_distinct({"--output": output, "--markdown": markdown})
+    check_report_outputs(output, markdown, inputs={"the benchmark texts": data_path})
     texts = read_benchmark_texts(data_path, limit=limit)
     result = benchmark_pipeline(
         model, texts, batch_size=batch_size, repeats=repeats, warmup=warmup,

@@ -12,7 +12,7 @@ import srsly
 
 from ..corpora.spans import ASSERTIONS as GOLD_ASSERTIONS
 from ..errors import ClinkdError, Errors
-from ..paths import check_distinct, check_output_file, write_text_atomic
+from ..paths import check_report_outputs, write_text_atomic
 from .assertion import assertions_on_gold, has_assertion_component, score_assertions, score_end_to_end
 from .bootstrap import bootstrap_intervals
 from .error_table import error_table
@@ -159,11 +159,7 @@ def write_evaluation(
     RETURNS (str): The markdown report.
     """
     # Checked before the pipeline is loaded and run, not after.
-    inputs = {"the gold docs": data_path}
-    check_output_file(output, inputs=inputs)
-    if markdown is not None:
-        check_output_file(markdown, inputs=inputs)
-        check_distinct({"--output": output, "--markdown": markdown})
+    check_report_outputs(output, markdown, inputs={"the gold docs": data_path})
     metrics = evaluate_pipeline(
         model, data_path, labels=labels, label_map=label_map, batch_size=batch_size, bootstrap=bootstrap
     )

@@ -29,7 +29,7 @@ from thinc.types import Floats2d, Ragged
 
 from ..errors import ClinkdError, Errors
 from .integrity import HUB_FILES, PINNED_ENCODERS, check_encoder_folder, verify_pinned
-from .split_encoder import SPLIT_ENCODERS, resolve_split_encoder
+from .split_encoder import SPLIT_ENCODERS, assemble_split_encoder
 from .threads import register_fork_handler
 from .windows import WordpieceLimited
 
@@ -53,7 +53,8 @@ def resolve_encoder_name(name: str) -> str:
         (E032), a missing package, folder or unreachable hub.
     """
     if name in SPLIT_ENCODERS:
-        folder = resolve_split_encoder(name)
+        # the cache if it holds the encoder, else assembled now from the installed parts
+        folder = assemble_split_encoder(name)
         check_encoder_folder(folder)
         return str(folder)
     if name in PACKAGED_ENCODERS:

@@ -281,12 +281,3 @@ def assemble_split_encoder(
             shutil.rmtree(target)
         os.replace(unpacked, target)
     return target
-
-
-def resolve_split_encoder(alias: str, *, specs: dict[str, SplitEncoder] | None = None) -> Path:
-    """The verified folder of a split encoder: the cache if it is there, else
-    assembled now from the installed part distributions.
-
-    RAISES ClinkdError: E033 with what to install when neither is there.
-    """
-    return assemble_split_encoder(alias, specs=specs)
