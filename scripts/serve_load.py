@@ -250,7 +250,7 @@ def main() -> None:
             "requests": args.requests,
             "clients": args.clients,
             "notes": {"path": args.notes, "count": len(notes), "mean_chars": round(statistics.mean(len(t) for _, t in notes))},
-            "seconds": round(seconds, 2),
+            "seconds": round(seconds, 4),
             "requests_per_second": round(len(load.latencies) / seconds, 2) if seconds > 0 else None,
             "latency_ms": {
                 "p50": percentile_ms(load.latencies, 50),
