@@ -110,8 +110,10 @@ class Errors:
 
     # -- the int8 inference path (E040-E049) --
     E040 = (
-        "The int8 inference path needs {module}: pip install spacy_clinkd[int8] "
-        "(onnxruntime, onnx, onnxscript). fp32 inference needs none of them."
+        "The int8 inference path needs {module}: `pip install onnxruntime onnx onnxscript` "
+        "(the extra spacy_clinkd[int8]: `pip install \"spacy_clinkd[int8]\" --find-links DIR`, DIR the "
+        "folder of the spacy_clinkd wheel beside the model's, or `pip install -e \".[int8]\"` in a "
+        "checkout). fp32 inference needs none of them."
     )
     E041 = "Unknown inference precision {precision!r}: expected one of {options}."
     E043 = "The model holds no Hugging Face transformer, so it has no int8 path."
@@ -163,13 +165,10 @@ class Errors:
         "string; entry {index} is {value!r}."
     )
     E202 = (
-        "The data mirror '{mirror}' does not exist. Online, download the assets "
-        "with `python -m spacy project assets {project}`; offline, point at a "
-        "local copy of the corpora with `--vars.data_mirror DIR` "
-        "(`spacy project run`) or `--mirror DIR` "
-        "(`python -m spacy_clinkd fetch-assets`)."
+        "No data mirror for '{project}': its project.yml sets no vars.data_mirror. "
+        "Pass --mirror DIR, a local copy of the corpora laid out like assets/, or "
+        "--download to get every asset from its public source."
     )
-    E203 = "The data mirror has no '{path}', needed for the asset '{dest}'."
     E204 = (
         "Checksum mismatch for '{path}' (asset '{dest}'): expected MD5 "
         "{expected}, got {actual}."
@@ -185,6 +184,32 @@ class Errors:
     )
     E208 = "{path} is not valid YAML: {reason}"
     E209 = "{path} must be a YAML mapping with 'assets', 'vars', 'commands', ...; found {found}."
+    E210 = (
+        "{n} of {total} assets could not be had ({where}). Each one, and how to get it:\n"
+        "{lines}\n{hint}"
+    )
+    E211 = (
+        "The rebuilt '{dest}' has {what} {actual}, but {pinned_by} pins {expected}: its public "
+        "source differs from the snapshot the project was built on, so it was not put in place."
+    )
+    E212 = "project.yml has no asset '{dest}', which '{recipe}' is built from."
+    E213 = "--only {name}: no such recipe; the recipes are {options}."
+    # the derived-asset recipes (spacy_clinkd/derived_assets.py)
+    E214 = "{path}:{line}: expected 'fileid category', got {text!r}."
+    E215 = "{path} is missing: {cats} lists it."
+    E216 = "A line of {n} bytes cannot go into parts of at most {max_bytes} bytes."
+    E217 = "The lines fill {n} parts, but the recipe writes {outputs}: the source is not the pinned one."
+    E218 = "{path} is not an E3C document (a JSON object with string 'id' and 'text')."
+    E219 = "Cannot read '{path}': {reason}"
+    E220 = "The E3C document id '{doc_id}' occurs twice in {path}."
+    E221 = "'{path}' holds no {what}."
+    E222 = (
+        "{removed} lists E3C documents that {path} does not hold ({ids}): the archive is not "
+        "the pinned release."
+    )
+    E223 = "Cannot read the R data file '{path}': {reason}"
+    E224 = "Not an R data frame: {what}."
+    E225 = "Two .txt files of {path} are both called '{name}' ({a}, {b})."
 
     # -- evaluation (E250-E299) --
     E250 = (
@@ -311,8 +336,9 @@ class Errors:
     )
     E409 = "Another annotate run is writing '{path}' (it holds the lock on {lock})."
     E410 = (
-        "--engine dask needs dask.distributed, which is not installed: "
-        "`pip install spacy_clinkd[dask]` (or `pip install \"dask[distributed]\"`)."
+        "--engine dask needs dask.distributed, which is not installed: `pip install \"dask[distributed]\"` "
+        "(the extra spacy_clinkd[dask]: `pip install \"spacy_clinkd[dask]\" --find-links DIR`, DIR the "
+        "folder of the spacy_clinkd wheel, or `pip install -e \".[dask]\"` in a checkout)."
     )
     E411 = "Unknown engine '{engine}': expected one of {options}."
     E412 = "{name} must be at least 1, got {value}."
@@ -362,11 +388,29 @@ class Errors:
     E450 = "Unknown assertion cue category '{category}': expected one of {options}."
     E451 = "The pipeline '{path}' has no component '{component}' to put the assertion after (its components: {names})."
     E452 = "Cue terms of '{category}' must be a list of non-empty strings: got {value!r}."
+    E453 = "Document ids repeat, so the folds cannot be made per document: {dupes} ({n} repeated)."
+    E454 = "Cross-validation needs 2 <= k <= the number of documents: k={k}, {n} documents."
+    E455 = (
+        "No trained assertion classifier in '{path}' (expected classifier.json and head.safetensors): "
+        "train one with `python -m spacy_clinkd train-assertion`, or use backend 'rules'."
+    )
+    E456 = "The assertion classifier in '{path}' predicts {found}, not {expected}: it was made by another version."
+    E457 = "Unknown assertion backend {backend!r}: expected one of {options}."
+    E458 = (
+        "clinkd_assertion has backend 'learned' but no trained classifier: train it "
+        "(`python -m spacy_clinkd train-assertion`) or set backend = \"rules\"."
+    )
+    E459 = (
+        "The candidates in '{path}' were scored on other folds (k={k}, seed={seed}, or other documents): "
+        "score them again with the same data, --k and --fold-seed."
+    )
 
     # -- serve (E470-E499): the local service; E471-E485 are sent to API clients as JSON --
     E470 = (
         "`serve` needs FastAPI and uvicorn, which are not installed ({missing}): "
-        "`pip install \"spacy_clinkd[serve]\"`."
+        "`pip install \"spacy_clinkd[serve]\" --find-links DIR` (DIR: the folder of the spacy_clinkd "
+        "wheel, beside the model's), `pip install -e \".[serve]\"` in a checkout, or "
+        "`pip install fastapi uvicorn`."
     )
     E471 = (
         "The request body is not valid JSON ({reason}): send one JSON object, "

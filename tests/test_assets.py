@@ -1,7 +1,9 @@
 """Tests for spacy_clinkd.assets and `python -m spacy_clinkd fetch-assets`."""
 import hashlib
+import io
 import re
 import shutil
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -10,8 +12,11 @@ from typer.testing import CliRunner
 from weasel.schemas import ProjectConfigSchema, validate
 from weasel.util import get_checksum
 
+import spacy_clinkd.assets
 from spacy_clinkd.assets import (
+    BUILT,
     COPIED,
+    DOWNLOADED,
     SKIPPED,
     UP_TO_DATE,
     AssetResult,
@@ -21,7 +26,9 @@ from spacy_clinkd.assets import (
 )
 from spacy_clinkd.cli._app import app
 from spacy_clinkd.cli.assets import fetch_assets_cli
+from spacy_clinkd.derived_assets import RECIPES, recipe_for
 from spacy_clinkd.errors import ClinkdError
+from tests.util import refuse_downloads
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "data" / "assets"
@@ -36,6 +43,12 @@ ALL_COPIED = [
     AssetResult("assets/maccrobat/brat", COPIED, True, 4, BRAT_MD5),
     AssetResult("assets/plain_dir", COPIED, True, 2, None),
 ]
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test here goes online: one that downloads installs its own fake."""
+    refuse_downloads(monkeypatch)
 
 
 @pytest.fixture
@@ -147,10 +160,24 @@ def test_missing_mirror_is_clear(toy: tuple[Path, Path], tmp_path: Path) -> None
     missing = tmp_path / "no_such_mirror"
     with pytest.raises(ClinkdError) as err:
         fetch_assets(project, mirror=missing)
-    message = str(err.value)
-    assert message.startswith(f"The data mirror '{missing}' does not exist.")
-    assert f"`python -m spacy project assets {project}`" in message
-    assert "`--vars.data_mirror DIR`" in message
+    assets_cmd = f"`python -m spacy project assets {project}`"
+    assert str(err.value) == (
+        f"4 of 4 assets could not be had (the data mirror '{missing}' does not exist; "
+        "nothing was downloaded). Each one, and how to get it:\n"
+        f"- assets/toy/a.tsv: Download https://example.org/toy/a.tsv (MD5 {A_MD5}) to "
+        f"assets/toy/a.tsv, e.g. with {assets_cmd}.\n"
+        "- assets/toy/sub/b.txt: No URL, git folder or recipe in project.yml (toy local "
+        "file: no public URL, the mirror is the only source): copy it into assets/toy/sub/b.txt "
+        "yourself, or put it in the mirror.\n"
+        "- assets/maccrobat/brat: Clone the folder 'brat' of https://github.com/example/toy "
+        f"(branch main) to assets/maccrobat/brat, e.g. with {assets_cmd}.\n"
+        "- assets/plain_dir: No URL, git folder or recipe in project.yml (toy folder "
+        "without a checksum): copy it into assets/plain_dir yourself, or put it in the mirror.\n"
+        f"Online, `python -m spacy_clinkd fetch-assets {project} --download` (what `spacy project "
+        "run fetch-data` runs) gets all of these. Offline, pass --mirror DIR (`--vars.data_mirror "
+        "DIR` to `spacy project run`): a copy of the corpora laid out like assets/."
+    )
+    assert not (project / "assets").exists()
 
 
 def test_relative_mirror_is_relative_to_project(toy: tuple[Path, Path]) -> None:
@@ -165,10 +192,95 @@ def test_missing_mirror_file(toy: tuple[Path, Path]) -> None:
     (mirror / "toy" / "a.tsv").unlink()
     with pytest.raises(ClinkdError) as err:
         fetch_assets(project, mirror=mirror)
-    assert str(err.value) == (
-        f"The data mirror has no '{mirror / 'toy' / 'a.tsv'}', "
-        "needed for the asset 'assets/toy/a.tsv'."
+    message = str(err.value)
+    assert message.startswith(
+        f"1 of 4 assets could not be had (not in the data mirror '{mirror}'; nothing was downloaded)."
     )
+    assert "\n- assets/toy/a.tsv: Download https://example.org/toy/a.tsv" in message
+    # The others were still copied: a rerun only needs the missing one.
+    assert (project / "assets" / "toy" / "sub" / "b.txt").is_file()
+    assert (project / "assets" / "maccrobat" / "brat" / "0001.ann").is_file()
+    # Once the project has its own copy, the mirror need not have it.
+    shutil.copyfile(FIXTURES / "mirror" / "toy" / "a.tsv", project / "assets" / "toy" / "a.tsv")
+    report = fetch_assets(project, mirror=mirror)
+    assert report.results[0] == AssetResult("assets/toy/a.tsv", UP_TO_DATE, False, 1, A_MD5)
+
+
+def test_download_fills_what_the_mirror_lacks(
+    toy: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, mirror = toy
+    (mirror / "toy" / "a.tsv").unlink()
+    shutil.rmtree(mirror / "maccrobat" / "brat")
+    calls: list[tuple[str, ...]] = []
+
+    def fake_download(url: str, dest: Path) -> None:
+        calls.append((url, dest.name))
+        shutil.copyfile(FIXTURES / "mirror" / "toy" / "a.tsv", dest)
+
+    def fake_clone(repo: str, path: str, dest: Path, *, branch: str) -> None:
+        # upstream holds one file more than the mirror's copy (as MACCROBAT's does)
+        calls.append((repo, path, branch))
+        shutil.copytree(FIXTURES / "mirror" / "maccrobat" / "brat", dest)
+        (dest / "hi.txt").write_text("hi")
+
+    monkeypatch.setattr(spacy_clinkd.assets, "download_url", fake_download)
+    monkeypatch.setattr(spacy_clinkd.assets, "clone_git", fake_clone)
+    report = fetch_assets(project, mirror=mirror, download=True)
+    assert calls == [
+        ("https://example.org/toy/a.tsv", ".a.tsv.partial"),
+        ("https://github.com/example/toy", "brat", "main"),
+    ]
+    a, b, brat, plain = report.results
+    assert a == AssetResult("assets/toy/a.tsv", DOWNLOADED, False, 1, A_MD5)
+    assert b.status == COPIED and plain.status == COPIED
+    assert (brat.status, brat.n_files, brat.checksum) == (DOWNLOADED, 5, None)
+    assert brat.note is not None and f"not the pinned {BRAT_MD5}" in brat.note
+    assert (project / "assets" / "maccrobat" / "brat" / "hi.txt").is_file()
+    assert [p for p in (project / "assets").rglob(".*")] == []
+    assert "2 downloaded" in report.summary()
+    # A rerun uses the project's copies and downloads nothing.
+    calls.clear()
+    again = fetch_assets(project, mirror=mirror, download=True)
+    assert calls == []
+    assert [r.status for r in again.results] == [UP_TO_DATE, UP_TO_DATE, UP_TO_DATE, UP_TO_DATE]
+
+
+def test_failed_downloads_are_named_with_url_and_reason(
+    toy: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, _ = toy
+
+    def bad_bytes(url: str, dest: Path) -> None:
+        dest.write_bytes(b"<html>rate limited</html>")
+
+    def no_network(repo: str, path: str, dest: Path, *, branch: str) -> None:
+        raise OSError("Network is unreachable")
+
+    monkeypatch.setattr(spacy_clinkd.assets, "download_url", bad_bytes)
+    monkeypatch.setattr(spacy_clinkd.assets, "clone_git", no_network)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ClinkdError) as err:
+        fetch_assets(project, mirror=empty, download=True)
+    lines = str(err.value).splitlines()
+    bad_md5 = hashlib.md5(b"<html>rate limited</html>").hexdigest()
+    assert lines[0] == (
+        f"4 of 4 assets could not be had (not in the data mirror '{empty}'; downloads were tried). "
+        "Each one, and how to get it:"
+    )
+    assert lines[1] == (
+        f"- assets/toy/a.tsv: the file downloaded from https://example.org/toy/a.tsv has MD5 {bad_md5}, "
+        f"not {A_MD5}. Download https://example.org/toy/a.tsv (MD5 {A_MD5}) to assets/toy/a.tsv, "
+        f"e.g. with `python -m spacy project assets {project}`."
+    )
+    assert lines[3].startswith(
+        "- assets/maccrobat/brat: getting it from https://github.com/example/toy (folder 'brat') "
+        "failed: Network is unreachable. Clone the folder 'brat' of https://github.com/example/toy"
+    )
+    assert lines[-1].startswith("Check the network and run the command again")
+    # Nothing half-downloaded is left behind.
+    assert not (project / "assets").exists() or [p for p in (project / "assets").rglob("*") if p.is_file()] == []
 
 
 def test_only_filter(toy: tuple[Path, Path]) -> None:
@@ -261,6 +373,7 @@ def test_cli_fetch_assets(toy: tuple[Path, Path]) -> None:
     result = runner.invoke(app, [*prefix, str(project), "--mirror", str(project / "nope")])
     assert result.exit_code == 1
     assert isinstance(result.exception, ClinkdError)
+    assert "does not exist; nothing was downloaded" in str(result.exception)
 
 
 # The real project.yml
@@ -270,18 +383,31 @@ def test_project_assets_valid() -> None:
     config = srsly.read_yaml(REPO / "project.yml")
     assert validate(ProjectConfigSchema, config) == []
     assets = config["assets"]
-    assert len(assets) == 31
+    assert len(assets) == 34
     dests = [asset["dest"] for asset in assets]
     assert len(set(dests)) == len(dests)
     hex32 = re.compile(r"^[0-9a-f]{32}$")
-    raw_url = re.compile(
-        r"^https://raw\.githubusercontent\.com/[\w.-]+/[\w.-]+/[0-9a-f]{40}/\S+$"
+    # a file at a commit, or GitHub's archive of a commit (weasel would rewrite
+    # a github.com/…/archive URL to raw.githubusercontent.com, which has none)
+    pinned_url = re.compile(
+        r"^https://(raw\.githubusercontent\.com/[\w.-]+/[\w.-]+/[0-9a-f]{40}/\S+"
+        r"|codeload\.github\.com/[\w.-]+/[\w.-]+/tar\.gz/[0-9a-f]{40})$"
     )
     for asset in assets:
         dest = asset["dest"]
         assert dest.startswith("assets/"), dest
         assert ".." not in Path(dest).parts, dest
         assert asset.get("description"), dest
+        if asset.get("extra"):
+            # A source only derived assets are built from: with a URL, and a
+            # checksum unless its description says why there is none (then
+            # what is built from it is checked against its own).
+            assert any(dest in r.sources for r in RECIPES), dest
+            assert pinned_url.match(asset["url"]), dest
+            assert "checksum" in asset or "No checksum:" in asset["description"], dest
+            if "checksum" in asset:
+                assert hex32.match(asset["checksum"]), dest
+            continue
         # Also for git folders: without one, weasel deletes a mirror copy and
         # tries to clone it again.
         assert hex32.match(asset["checksum"]), dest
@@ -289,10 +415,34 @@ def test_project_assets_valid() -> None:
             assert asset["git"]["repo"].startswith("https://github.com/"), dest
             assert asset["git"]["path"], dest
         elif "url" in asset:
-            assert raw_url.match(asset["url"]), dest
+            assert pinned_url.match(asset["url"]), dest
         else:
-            why = re.search(r"no (public|per-file) URL", asset["description"], re.IGNORECASE)
-            assert why, dest
+            # no URL of its own: a recipe rebuilds it, and says so
+            assert recipe_for(dest) is not None, dest
+            assert asset["description"].startswith("DERIVED"), dest
+            assert "build-assets" in asset["description"], dest
+
+
+def test_recipes_match_project_yml() -> None:
+    """Each recipe writes URL-less assets from assets that have a public source,
+    and the build-assets command lists exactly the recipes' outputs."""
+    config = srsly.read_yaml(REPO / "project.yml")
+    assets = {a["dest"]: a for a in config["assets"]}
+    outputs = [dest for recipe in RECIPES for dest in recipe.outputs]
+    for recipe in RECIPES:
+        for dest in recipe.outputs:
+            assert dest in assets and "url" not in assets[dest] and "git" not in assets[dest], dest
+            assert not assets[dest].get("extra"), dest
+        for dest in recipe.sources:
+            assert "url" in assets[dest] or "git" in assets[dest], dest
+        for name in recipe.inputs:
+            assert (REPO / name).is_file(), name
+    commands = {c["name"]: c for c in config["commands"]}
+    assert sorted(commands["build-assets"]["outputs"]) == sorted(outputs)
+    assert "--download" in commands["fetch-data"]["script"][0]
+    inputs = [name for recipe in RECIPES for name in recipe.inputs]
+    for command in ("build-assets", "fetch-data"):
+        assert all(name in commands[command]["deps"] for name in inputs), command
 
 
 def test_project_mirror_matches_checksums() -> None:
@@ -301,10 +451,144 @@ def test_project_mirror_matches_checksums() -> None:
     mirror = REPO / config["vars"]["data_mirror"]
     if not mirror.is_dir():
         pytest.skip(f"no data mirror at {mirror}")
+    # Source archives (extra) the mirror never held are fetched from their URL.
     mismatched = [
         asset["dest"]
         for asset in config["assets"]
         if not (mirror / asset["dest"].removeprefix("assets/")).exists()
-        or checksum(mirror / asset["dest"].removeprefix("assets/")) != asset["checksum"]
+        and not asset.get("extra")
+        or (mirror / asset["dest"].removeprefix("assets/")).exists()
+        and checksum(mirror / asset["dest"].removeprefix("assets/")) != asset["checksum"]
     ]
     assert mismatched == []
+
+
+def test_empty_mirror_names_every_asset_with_its_remedy(tmp_path: Path) -> None:
+    """A new user without the mirror, offline: the real project.yml, an empty
+    mirror. Every asset the project needs is named once, with the URL, git
+    folder or command that gets it; nothing is downloaded or left behind."""
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copyfile(REPO / "project.yml", project / "project.yml")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ClinkdError) as err:
+        fetch_assets(project, mirror=empty)
+    message = str(err.value)
+    config = srsly.read_yaml(REPO / "project.yml")
+    assets = {a["dest"]: a for a in config["assets"]}
+    needed = [a for a in config["assets"] if not a.get("extra")]
+    lines = message.splitlines()
+    assert lines[0] == (
+        f"{len(needed)} of {len(needed)} assets could not be had (not in the data mirror '{empty}'; "
+        "nothing was downloaded). Each one, and how to get it:"
+    )
+    items = {line[2:].split(": ", 1)[0]: line for line in lines if line.startswith("- ")}
+    assert sorted(items) == sorted(a["dest"] for a in needed)
+    assets_cmd = f"`python -m spacy project assets {project}`"
+    build_cmd = f"`python -m spacy project run build-assets {project}`"
+    for dest, line in items.items():
+        asset = assets[dest]
+        if "url" in asset:
+            assert line == (
+                f"- {dest}: Download {asset['url']} (MD5 {asset['checksum']}) to {dest}, "
+                f"e.g. with {assets_cmd}."
+            )
+        elif "git" in asset:
+            git = asset["git"]
+            assert line == (
+                f"- {dest}: Clone the folder '{git['path']}' of {git['repo']} (branch {git['branch']}) "
+                f"to {dest}, e.g. with {assets_cmd}."
+            )
+        else:
+            recipe = recipe_for(dest)
+            assert recipe is not None, dest
+            (source,) = recipe.sources
+            public = assets[source].get("url") or assets[source]["git"]["repo"]
+            assert line.startswith(f"- {dest}: its source {source} is not in the project or the mirror. ")
+            assert f"Rebuild it from its public source ({source} from {public}" in line
+            assert line.endswith(f" with {build_cmd}.")
+    assert lines[-1].startswith(f"Online, `python -m spacy_clinkd fetch-assets {project} --download`")
+    assert sorted(p.name for p in project.iterdir()) == ["project.yml"]
+    # The same from the command line, as `spacy project run fetch-data --vars.data_mirror EMPTY` minus --download.
+    result = CliRunner().invoke(app, ["fetch-assets", str(project), "--mirror", str(empty)])
+    assert result.exit_code == 1
+    assert str(result.exception) == message
+
+
+TOY_DERIVED = """
+vars:
+  data_mirror: "../mirror"
+assets:
+  - dest: "assets/notes/archive.tgz"
+    url: "https://example.org/notes.tgz"
+    extra: true
+    description: "toy source archive"
+  - dest: "assets/mtsamples/cogstack_txt_small"
+    checksum: "{md5}"
+    description: "toy derived folder"
+commands:
+  - name: "build-assets"
+    script: ["python scripts/build_derived_assets.py ."]
+    outputs: ["assets/mtsamples/cogstack_txt_small"]
+"""
+
+
+def _toy_archive(path: Path, files: dict[str, bytes]) -> None:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def test_fetch_builds_a_derived_asset_from_its_downloaded_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from spacy_clinkd.derived_assets import Recipe, build_cogstack
+
+    notes = {"notes/b.txt": b"second note\n", "notes/a.txt": b"first note\n"}
+    # folder checksum: the files' bytes in sorted name order (a.txt, b.txt)
+    md5 = hashlib.md5(b"first note\nsecond note\n").hexdigest()
+    project, mirror = tmp_path / "project", tmp_path / "mirror"
+    project.mkdir()
+    mirror.mkdir()
+    (project / "project.yml").write_text(TOY_DERIVED.format(md5=md5))
+    archive = tmp_path / "upstream.tgz"
+    _toy_archive(archive, notes)
+    recipe = Recipe(
+        name="notes", outputs=("assets/mtsamples/cogstack_txt_small",),
+        sources=("assets/notes/archive.tgz",), build=build_cogstack,
+    )
+    # Offline: the source is named with its URL, and the command that builds.
+    with pytest.raises(ClinkdError) as err:
+        fetch_assets(project, recipes=[recipe])
+    assert (
+        "- assets/mtsamples/cogstack_txt_small: its source assets/notes/archive.tgz is not in the project "
+        "or the mirror. Rebuild it from its public source (assets/notes/archive.tgz from "
+        f"https://example.org/notes.tgz) with `python -m spacy project run build-assets {project}`."
+    ) in str(err.value).splitlines()
+    downloads: list[str] = []
+
+    def fake_download(url: str, dest: Path) -> None:
+        downloads.append(url)
+        shutil.copyfile(archive, dest)
+
+    monkeypatch.setattr(spacy_clinkd.assets, "download_url", fake_download)
+    report = fetch_assets(project, download=True, recipes=[recipe])
+    assert downloads == ["https://example.org/notes.tgz"]
+    assert [(r.dest, r.status, r.checksum) for r in report.results] == [
+        ("assets/notes/archive.tgz", DOWNLOADED, None),
+        ("assets/mtsamples/cogstack_txt_small", BUILT, md5),
+    ]
+    built = project / "assets" / "mtsamples" / "cogstack_txt_small"
+    assert sorted(p.name for p in built.iterdir()) == ["a.txt", "b.txt"]
+    # A source that is not the pinned one: the output is refused, nothing replaced.
+    _toy_archive(archive, {**notes, "notes/c.txt": b"a third\n"})
+    (project / "assets" / "notes" / "archive.tgz").unlink()
+    shutil.rmtree(built)
+    with pytest.raises(ClinkdError) as err:
+        fetch_assets(project, download=True, recipes=[recipe])
+    assert f"but project.yml pins {md5}: its public source differs" in str(err.value)
+    assert not built.exists()
+    assert [p.name for p in built.parent.iterdir() if p.name.startswith(".")] == []

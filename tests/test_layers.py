@@ -13,7 +13,7 @@ PACKAGE = ROOT / "spacy_clinkd"
 # Top-level module or subpackage of spacy_clinkd → layer (higher imports lower).
 LAYERS = {
     "about": 0, "errors": 0, "losses": 0, "paths": 0, "tokenizer": 0,
-    "assets": 1, "corpora": 1, "models": 1,
+    "assets": 1, "corpora": 1, "derived_assets": 1, "models": 1,
     "pipeline": 2,
     "benchmark": 3, "distillation": 3, "evaluation": 3, "gold_training": 3, "wordpiece": 3,
     "annotate": 4, "serve": 4,

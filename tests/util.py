@@ -284,3 +284,14 @@ def package_parts_of(path: Path, root: Path = ROOT) -> tuple[str, ...]:
     (`spacy_clinkd/pipeline/ner.py` and `spacy_clinkd/pipeline/__init__.py`:
     ("spacy_clinkd", "pipeline"); `scripts/x.py`: ("scripts",))."""
     return path.relative_to(root).with_suffix("").parts[:-1]
+
+
+def refuse_downloads(monkeypatch) -> None:
+    """Make every download of `spacy_clinkd.assets` fail the test (tests never go online)."""
+    import spacy_clinkd.assets
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a test tried to download")
+
+    monkeypatch.setattr(spacy_clinkd.assets, "download_url", refuse)
+    monkeypatch.setattr(spacy_clinkd.assets, "clone_git", refuse)

@@ -301,15 +301,10 @@ def read_gold_docs(path: str | Path) -> list[Any]:
     RAISES ClinkdError: E254 (unreadable), E259 (no documents).
     """
     import spacy
-    from spacy.tokens import DocBin
 
-    try:
-        docs = list(DocBin().from_disk(path).get_docs(spacy.blank("en").vocab))
-    except (OSError, ValueError, KeyError) as err:
-        raise ClinkdError(f"{path}: {Errors.E254.format(reason=err)}") from err
-    if not docs:
-        raise ClinkdError(Errors.E259.format(path=path))
-    return docs
+    from ..corpora.docbins import read_docbin
+
+    return read_docbin(path, spacy.blank("en").vocab)
 
 
 def strict_f1(nlp: Any, gold_docs: Sequence[Any], *, batch_size: int) -> float:

@@ -12,6 +12,7 @@ from ..errors import ClinkdError, Errors
 from . import (  # noqa: F401,E402
     annotate,
     assemble,
+    assertion,
     assets,
     benchmark,
     compare,

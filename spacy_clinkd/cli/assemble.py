@@ -25,11 +25,20 @@ def assemble_cli(
         list[str] | None,
         typer.Option("--keep-fp32", help="With --int8: encoder weight-name prefix kept fp32 (e.g. encoder.layer.0). Repeat."),
     ] = None,
+    assertion: Annotated[
+        str,
+        typer.Option(
+            "--assertion",
+            help="clinkd_assertion's backend: 'rules' (the cue rules), or the folder of a trained "
+            "classifier (train-assertion's output), saved inside the pipeline and chosen.",
+        ),
+    ] = "rules",
 ) -> None:
     """Add sentence boundaries and clinkd_assertion (present/absent/possible) after the NER."""
     from ..pipeline.assemble import assemble_pipeline
 
     names = assemble_pipeline(
-        model, output, after=after, int8=int8, inference=inference, keep_fp32=keep_fp32 or ()
+        model, output, after=after, int8=int8, inference=inference, keep_fp32=keep_fp32 or (),
+        assertion_classifier=None if assertion == "rules" else Path(assertion),
     )
     typer.echo(f"✔ Wrote {output}: {' → '.join(names)}")

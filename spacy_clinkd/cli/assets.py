@@ -1,4 +1,4 @@
-"""`python -m spacy_clinkd fetch-assets`: copy the corpora from a local mirror."""
+"""`python -m spacy_clinkd fetch-assets`: the corpora from a local mirror, else their public sources."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -49,13 +49,28 @@ def fetch_assets_cli(
             "(repeatable).",
         ),
     ] = None,
+    download: Annotated[
+        bool,
+        typer.Option(
+            "--download",
+            help="Get what the mirror lacks from its public source: the asset's URL or git "
+            "folder (as `spacy project assets`), or, for a derived asset, its recipe "
+            "(spacy_clinkd/derived_assets.py, as `spacy project run build-assets`). "
+            "Without it nothing is downloaded.",
+        ),
+    ] = False,
 ) -> None:
-    """Copy the project.yml assets from a local mirror and verify their MD5s.
+    """Get the project.yml assets and verify their MD5s: from a local mirror
+    first, then the project's own copy, then (--download) their public sources.
 
-    The offline alternative to `spacy project assets`: nothing is downloaded.
-    Assets already in place with the same content are left alone.
+    Offline, nothing is downloaded: derived assets are still rebuilt when their
+    sources are at hand. Assets already in place with the same content are
+    left alone. What cannot be had is listed at the end, each asset with the
+    URL or command that gets it, and the command fails.
     """
     from ..assets import fetch_assets
 
-    report = fetch_assets(project_dir, mirror=mirror, only=only or (), on_result=_print_result)
+    report = fetch_assets(
+        project_dir, mirror=mirror, only=only or (), download=download, on_result=_print_result
+    )
     typer.echo(f"✔ {report.summary()}")

@@ -58,7 +58,14 @@ def model_card_cli(
         Path | None,
         typer.Option(
             "--encoder",
-            help="The encoder directory the student was trained from: the card says whether its vocabulary is the extended one.",
+            help="The encoder directory the student was trained from: the card says whether its vocabulary is the extended one (the fragmentation plot is drawn only then).",
+        ),
+    ] = None,
+    project: Annotated[
+        Path | None,
+        typer.Option(
+            "--project",
+            help="The project directory, for the card's provenance: its git commit and the data checksums of its project.lock (else project.yml's pins).",
         ),
     ] = None,
 ) -> None:
@@ -79,6 +86,7 @@ def model_card_cli(
         fragmentation=fragmentation,
         transfer_report=transfer_report,
         encoder=encoder,
+        project=project,
         speed_pipelines=speed_pipelines or (),
         speed_teacher=speed_teacher,
         speed_baseline=speed_baseline,

@@ -39,7 +39,8 @@ def serve_cli(
     ] = None,
 ) -> None:
     """Serve MODEL locally: a web page at / and a REST API (POST /v1/annotate,
-    GET /v1/model, GET /healthz); needs `pip install "spacy_clinkd\\[serve]"`."""
+    GET /v1/model, GET /healthz); needs FastAPI and uvicorn (the extra
+    spacy_clinkd\\[serve]: `pip install fastapi uvicorn`)."""
     from ..serve.server import serve
 
     serve(

@@ -14,7 +14,9 @@ from ..corpora.spans import ASSERTIONS as GOLD_ASSERTIONS
 from ..errors import ClinkdError, Errors
 from ..paths import check_report_outputs, write_text_atomic
 from .assertion import assertions_on_gold, has_assertion_component, score_assertions, score_end_to_end
+from .assertion_cv import class_intervals
 from .bootstrap import bootstrap_intervals
+from .calibration import score_calibration
 from .error_table import error_table
 from .markdown import metrics_to_markdown
 from .metrics import remap_entities, score_entities
@@ -71,23 +73,21 @@ def evaluate_pipeline(
         (the output of `bootstrap_intervals`) unless `bootstrap` is 0; and
         `assertion` (`on_gold_entities`: `score_assertions`, `end_to_end`:
         `score_end_to_end`) when the pipeline sets `ent._.assertion` and the
-        gold docs hold assertions; `errors`, where the strict errors come
-        from (`error_table.error_table`).
+        gold docs hold assertions, `on_gold_entities` with `bootstrap` (per
+        class intervals, `assertion_cv.class_intervals`) unless `bootstrap`
+        is 0; `errors`, where the strict errors come from
+        (`error_table.error_table`); `calibration` (`calibration.score_calibration`:
+        the entity scores against strict correctness) when the predicted
+        entities carry scores.
     """
-    from spacy.tokens import DocBin
-
+    from ..corpora.docbins import read_docbin
     from ..pipeline.loading import load_pipeline
 
     if bootstrap < 0:
         raise ValueError(f"bootstrap must be >= 0 (0 disables it), got {bootstrap}")
     nlp = load_pipeline(model)
-    try:
-        gold_docs = list(DocBin().from_disk(data_path).get_docs(nlp.vocab))
-    except (OSError, ValueError, KeyError) as err:
-        raise ClinkdError(f"{data_path}: {Errors.E254.format(reason=err)}") from err
-    if not gold_docs:
-        # Scores over no documents would be zeros or NaN that look like results.
-        raise ClinkdError(Errors.E259.format(path=data_path))
+    # no documents would give scores of zeros or NaN that look like results: E259
+    gold_docs = read_docbin(data_path, nlp.vocab)
     texts = [doc.text for doc in gold_docs]
     start = time.perf_counter()
     pred_docs = list(nlp.pipe(texts, batch_size=batch_size))
@@ -98,6 +98,9 @@ def evaluate_pipeline(
     # Per-doc counts are kept in memory for resampling but would swamp the file.
     doc_counts = metrics.pop("doc_counts")
     metrics["errors"] = error_table(gold_docs, pred_docs, labels=labels)
+    calibration = score_calibration(gold_docs, pred_docs, labels=labels)
+    if calibration is not None:
+        metrics["calibration"] = calibration
     if bootstrap > 0:
         metrics["bootstrap"] = bootstrap_intervals(
             doc_counts, labels=list(metrics["per_label"]), n_samples=bootstrap, seed=seed
@@ -113,8 +116,16 @@ def evaluate_pipeline(
     }
     # Assertion status, when the pipeline sets it and the gold has it (MACCROBAT via the brat reader).
     if has_assertion_component(nlp) and any(GOLD_ASSERTIONS in doc.user_data for doc in gold_docs):
+        pairs = assertions_on_gold(nlp, gold_docs)  # one pair per gold entity, doc after doc
+        ends = [0]
+        for doc in gold_docs:
+            ends.append(ends[-1] + len(doc.ents))
+        pairs_by_doc = [pairs[a:b] for a, b in zip(ends, ends[1:])]
+        on_gold = score_assertions(pairs)
+        if bootstrap > 0:
+            on_gold["bootstrap"] = class_intervals(pairs_by_doc, n_samples=bootstrap, seed=seed)
         metrics["assertion"] = {
-            "on_gold_entities": score_assertions(assertions_on_gold(nlp, gold_docs)),
+            "on_gold_entities": on_gold,
             "end_to_end": score_end_to_end(gold_docs, pred_docs, labels=labels),
         }
     metrics["model"] = {

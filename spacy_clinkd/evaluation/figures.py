@@ -1,5 +1,6 @@
 """PNG figures of the reports: matplotlib without a display, written
 atomically with fixed metadata (the same numbers give the same bytes)."""
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,3 +35,19 @@ def save_png(fig: Any, path: str | Path) -> Path:
     finally:
         plt.close(fig)
     return path
+
+
+def error_bars(values: Sequence[float], intervals: Sequence[Sequence[float] | None]) -> list[list[float]]:
+    """Matplotlib's asymmetric `yerr`/`xerr` from intervals around values.
+
+    A percentile interval need not contain its point estimate, and an error
+    bar cannot be negative: the part of an interval on the wrong side of its
+    value is drawn as 0. A value without an interval gets no bar.
+
+    values (Sequence[float]): the points.
+    intervals (Sequence[Optional[Sequence[float]]]): [lo, hi] per point, or None.
+    RETURNS (List[List[float]]): [below, above], one entry per point.
+    """
+    below = [0.0 if iv is None else max(0.0, v - iv[0]) for v, iv in zip(values, intervals, strict=True)]
+    above = [0.0 if iv is None else max(0.0, iv[1] - v) for v, iv in zip(values, intervals, strict=True)]
+    return [below, above]

@@ -1,11 +1,24 @@
 """Evaluation metrics as markdown tables (what `evaluate` writes to --markdown)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .error_table import error_table_markdown
 
 HEADER = "| label | P | R | F1 | support |\n|---|---:|---:|---:|---:|"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[Any]], *, align: str | None = None) -> str:
+    """A markdown table: the header, a rule, one line per row (cells as str).
+
+    align (Optional[str]): one letter per column, "l" or "r" (default: the
+        first column left, the others right).
+    """
+    align = align or "l" + "r" * (len(header) - 1)
+    rule = ["---" if a == "l" else "---:" for a in align]
+    lines = [header, rule, *[[str(c) for c in row] for row in rows]]
+    return "\n".join("| " + " | ".join(line) + " |" for line in lines)
 
 
 def _f1(scores: dict[str, Any], interval: list[float] | None) -> str:

@@ -7,20 +7,27 @@ Inputs (all already-loaded dicts in the pure functions):
 - `meta`: configs/meta.json (`lang`, `name`, `version`, `description`,
   `license`, `sources`; `requirements` if any). Required.
 - `test`: the `evaluate` output on MACCROBAT test (`per_label`, `micro`,
-  `lenient`, `bootstrap`, `n_docs`, `assertion`). Required.
+  `lenient`, `bootstrap`, `n_docs`, `assertion` with its per-class
+  `bootstrap`, `calibration` of the entity scores). Required.
 - optional: `dev` (evaluate on dev, for its assertion scores), `external`
   (evaluate on an external test set, e.g. BC5CDR), `teacher` (evaluate of the
   teacher on the same test set, for the teacher ratio), `benchmark`
   (`benchmark-compare` output), `fragmentation` (`extend-vocab`'s
   fragmentation.json), `transfer` (`transfer-set --report`: the counts of the
   distillation transfer set, `licences_written`: licence → notes), and the
-  student's encoder directory (its vocabulary size: extension used or not).
+  student's encoder directory (its vocabulary size: extension used or not),
+  and the project directory (provenance: git commit, data checksums,
+  `provenance.read_provenance`).
 
 A missing optional input gives a line saying what was not measured and why,
 never a number; a missing required input is E261. The card's sections, in
-order: title and summary, install and use, test scores, external
-validation, assertion status, speed on CPU, training data and licences,
-intended use and known limits, plots.
+order: title and summary, install and use, test scores, entity scores and
+calibration, external validation, assertion status, speed on CPU, training
+data and licences, privacy and offline use, provenance, intended use and
+known limits, plots. Plots keep their axes whole (scores from 0 to 1, speed
+from 0), draw intervals as error bars, and describe the shipped model only:
+the fragmentation plot is drawn only when this model's encoder has the
+extended vocabulary.
 """
 from __future__ import annotations
 
@@ -33,13 +40,17 @@ from typing import Any
 
 from ..errors import ClinkdError, Errors
 from ..paths import check_output_dir, check_output_file, write_error, write_text_atomic
-from .figures import pyplot, save_png
+from .calibration import SPANS_KEY
+from .figures import error_bars, pyplot, save_png
+from .metrics import prf
+from .provenance import read_provenance
 
 README = "README.md"
 PLOT_F1 = "f1_per_type.png"
 PLOT_SPEED = "f1_vs_speed.png"
 PLOT_FRAGMENTATION = "fragmentation.png"
-PLOTS = (PLOT_F1, PLOT_SPEED, PLOT_FRAGMENTATION)
+PLOT_CALIBRATION = "calibration.png"
+PLOTS = (PLOT_F1, PLOT_CALIBRATION, PLOT_SPEED, PLOT_FRAGMENTATION)
 # What the shipped types are, in the words of the MACCROBAT annotation.
 LABEL_MEANINGS = {
     "SYMPTOM": "MACCROBAT's Sign_symptom: signs and symptoms, including findings "
@@ -147,9 +158,17 @@ def header_markdown(meta: Mapping[str, Any], *, labels: Sequence[str], default_i
     name, version = package_name(meta), meta["version"]
     wheel = f"{name}-{version}-py3-none-any.whl"
     lines = [f"# {name}", "", f"Version {version}.", "", str(meta["description"]).strip(), ""]
-    lines += ["## Install and use", "", "```bash", f"pip install {wheel}", "```", ""]
+    lines += ["## Install and use", "", "```bash", f"pip install --find-links DIR {name}", "```", ""]
+    # spacy_clinkd (the components' code) is on no package index: its wheel travels beside the model's
+    lines += [
+        f"DIR is the folder that holds `{wheel}` and the `spacy_clinkd` wheel beside it (the code of the "
+        "`clinkd_ner` and `clinkd_assertion` components, which is on no package index); spaCy, torch and the "
+        "rest come from the package index. For torch's CPU build (the one tested; the default on Linux is "
+        "the larger CUDA build), install it first: `pip install torch --index-url https://download.pytorch.org/whl/cpu`.",
+        "",
+    ]
     if meta.get("requirements"):
-        lines += [f"The wheel installs its requirements: {', '.join(f'`{r}`' for r in meta['requirements'])}.", ""]
+        lines += [f"Besides spaCy and spacy_clinkd, the wheel installs {', '.join(f'`{r}`' for r in meta['requirements'])}.", ""]
     lines += [
         "```python",
         "import spacy",
@@ -234,6 +253,112 @@ def scores_markdown(
     return lines
 
 
+def _share(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def calibration_verdict(calibration: Mapping[str, Any]) -> str:
+    """RETURNS (str): whether the scores over- or understate how often an
+    entity is right, on average, and the expected calibration error."""
+    mean, accuracy, ece = calibration["mean_score"], calibration["accuracy"], calibration["ece"]
+    gap = mean - accuracy
+    if gap > 0.05:
+        kind = ("**overconfident**: read a score as a ranking (a higher score is more often right), "
+                "not as the probability that the entity is right")
+    elif gap < -0.05:
+        kind = "**underconfident**: entities are right more often than their scores say"
+    else:
+        kind = "**close to calibrated on average** (check the bins: they can still differ)"
+    return (
+        f"Over all {calibration['n']} scored entities the mean score is {mean:.3f} and the fraction right "
+        f"{accuracy:.3f}: the scores are {kind}. Expected calibration error "
+        f"(the bins' |fraction right − mean score|, weighted by their entities): {ece:.3f}."
+    )
+
+
+def calibration_markdown(
+    test: Mapping[str, Any], *, test_name: str = "MACCROBAT test", spans_key: str = SPANS_KEY
+) -> list[str]:
+    """What an entity's `score` is, and whether it can be read as a probability:
+    the reliability table of the test entities and the scores at thresholds.
+
+    test (Mapping[str, Any]): `evaluate` output on the test set (its `calibration`,
+        `calibration.calibration`); without it the section says it was not measured.
+    test_name (str): the test set's name in the text.
+    spans_key (str): the `doc.spans` key of the scores.
+    RETURNS (List[str]): markdown lines.
+    """
+    lines = [
+        "## Entity scores and calibration",
+        "",
+        "Every entity has a **score**: the mean, over the entity's tokens, of the probability the tagger gave "
+        "the tag it chose (the softmax over the tags, after the best valid BIO sequence is decoded). It lies "
+        "between 0 and 1; higher means the tagger was surer of that span and type. `annotate` writes it as `score`; in "
+        f'Python it is in `doc.spans["{spans_key}"].attrs["scores"]`, one per entity of that span group (the '
+        "same entities as `doc.ents`, in the same order):",
+        "",
+        "```python",
+        f'group = doc.spans["{spans_key}"]',
+        'for ent, score in zip(group, group.attrs["scores"]):',
+        "    print(ent.text, ent.label_, round(score, 3))",
+        "```",
+        "",
+    ]
+    calibration = test.get("calibration")
+    if not calibration or not calibration.get("n"):
+        return lines + [
+            not_measured(
+                "Whether the score is calibrated",
+                "the test metrics hold no entity scores; `evaluate` stores them under `calibration`",
+            ),
+            "",
+        ]
+    lines += [
+        f"Is it a probability? On {test_name}, the {calibration['n']} predicted entities binned by score, and "
+        "the fraction of each bin that is right (strict: exact span and type, against the gold), with its 95% "
+        "Wilson interval. A calibrated score has fraction right ≈ mean score in every bin; bins without "
+        "entities are left out.",
+        "",
+        "| score | entities | right | fraction right [95% interval] | mean score |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in calibration["bins"]:
+        if not row["n"]:
+            continue
+        lines.append(
+            f"| {row['lo']:.1f}–{row['hi']:.1f} | {row['n']} | {row['right']} "
+            f"| {_interval(row['accuracy'], row.get('interval'))} | {row['mean_score']:.3f} |"
+        )
+    lines += ["", calibration_verdict(calibration), ""]
+    if calibration.get("unscored"):
+        lines += [f"{calibration['unscored']} predicted entities had no score and are not in the table.", ""]
+    right = sum(row["right"] for row in calibration["bins"])
+    everything = {"threshold": None, "kept": calibration["n"], "share_kept": 1.0,
+                  **prf(right, calibration["n"] - right, calibration["n_gold"] - right)}
+    lines += [
+        "### Keeping only entities above a score",
+        "",
+        f"Dropping the entities scored below a threshold trades recall for precision. On {test_name} "
+        f"({calibration['n_gold']} gold entities; strict):",
+        "",
+        "| keep entities with score ≥ | kept | share of predicted | P | R | F1 |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in [everything, *calibration["thresholds"]]:
+        name = "(all)" if row["threshold"] is None else f"{row['threshold']:g}"
+        lines.append(
+            f"| {name} | {row['kept']} | {_share(row['share_kept'])} | {row['p']:.3f} | {row['r']:.3f} | {row['f']:.3f} |"
+        )
+    n_docs = test.get("n_docs")
+    docs = f"{n_docs} documents" if n_docs is not None else "a small test set"
+    lines += [
+        "",
+        f"These come from {docs}: if a threshold matters to you, check it on notes of your own.",
+        "",
+    ]
+    return lines
+
+
 def external_markdown(
     external: Mapping[str, Any] | None, *, name: str = "BC5CDR test", reasons: Mapping[str, str] | None = None
 ) -> list[str]:
@@ -275,8 +400,19 @@ def _assertion_block(metrics: Mapping[str, Any], split: str) -> list[str]:
         "| class | P | R | F1 | support |",
         "|---|---:|---:|---:|---:|",
     ]
+    boot = on_gold.get("bootstrap")
+    intervals = (boot or {}).get("per_class") or {}
     for name, row in on_gold["per_class"].items():
-        lines.append(_score_row(name, row, {}))
+        lines.append(_score_row(name, row, intervals.get(name) or {}))
+    lines += ["", _bootstrap_line(boot)]
+    rarest = min(on_gold["per_class"], key=lambda name: on_gold["per_class"][name]["support"], default=None)
+    if rarest is not None:
+        row = on_gold["per_class"][rarest]
+        f_interval = (intervals.get(rarest) or {}).get("f")
+        lines.append(
+            f"Fewest gold entities: **{rarest}**, n = {row['support']}: F1 {_interval(row['f'], f_interval)}"
+            + ("; the fewer the entities, the wider the interval." if f_interval is not None else " (no interval computed).")
+        )
     end_to_end = metrics["assertion"].get("end_to_end")
     if end_to_end and end_to_end.get("micro"):
         lines += [
@@ -516,12 +652,122 @@ def licences_markdown(
     return lines
 
 
+def _short(text: str) -> str:
+    """A source's name or licence up to its first parenthesis or comma (the
+    licences table has the rest): "CC BY-NC (per-document licences: …)" → "CC BY-NC"."""
+    return re.split(r" \(|, ", str(text), maxsplit=1)[0].strip()
+
+
+def privacy_markdown(meta: Mapping[str, Any], *, transfer: Mapping[str, Any] | None = None) -> list[str]:
+    """Privacy and offline use: what the package reads and sends (nothing over
+    the network), what `annotate` and `serve` keep, and what the model learnt from.
+
+    meta (Mapping[str, Any]): configs/meta.json (its sources and their licences).
+    transfer (Optional[Mapping[str, Any]]): the transfer-set report, for the
+        non-commercial caveat.
+    RETURNS (List[str]): markdown lines.
+    """
+    sources = "; ".join(
+        f"{_short(source.get('name', '?'))}: {_short(source.get('license', 'not stated'))}" for source in meta["sources"]
+    )
+    lines = [
+        "## Privacy and offline use",
+        "",
+        "- **Runs locally, with no network.** The package holds everything the pipeline needs: the encoder's "
+        "weights (fp32, and the int8 ONNX model), its WordPiece vocabulary and configuration, and the assertion "
+        "component. `spacy.load` and inference read only these files: they download nothing, open no network "
+        "connection and send no telemetry, so the notes you process stay on your machine. (The project's CI "
+        "installs the wheel into a fresh virtualenv and loads and runs it with networking switched off.)",
+        "- **What is kept**: the pipeline keeps nothing between calls. `annotate` writes the records you ask "
+        "for, and they hold each entity's text, i.e. words of the note: store its output as you store the notes.",
+        "- **`python -m spacy_clinkd serve`** listens on 127.0.0.1 unless told otherwise (another address "
+        "without an API key gets a warning). Its log has one line per request: method, route, status, sizes in "
+        "bytes, the number of texts and characters, and timings; never a note's text, and an error is logged by "
+        "its type only. Its web page loads nothing from elsewhere.",
+        "- **What it learnt from**: public corpora only (below), no private patient records. It outputs spans "
+        "of the text it is given, with labels and scores; it generates no text.",
+        f"- **Licences of what it was built from** (details under Training data and licences): {sources}. "
+        f"The model's licence: {str(meta['license']).rstrip('.')}.",
+    ]
+    non_commercial = non_commercial_licences(transfer)
+    if non_commercial:
+        lines.append(f"- The transfer set holds text licensed {', '.join(non_commercial)}: non-commercial use only.")
+    return lines + [""]
+
+
+def provenance_markdown(provenance: Mapping[str, Any] | None) -> list[str]:
+    """Provenance: code version and commit, build date, seeds, data checksums.
+
+    provenance (Optional[Mapping[str, Any]]): `provenance.read_provenance` output;
+        None: not recorded.
+    RETURNS (List[str]): markdown lines.
+    """
+    lines = ["## Provenance", ""]
+    if provenance is None:
+        return lines + [not_measured("Provenance", "no project directory given"), ""]
+    commit = provenance["commit"]
+    if provenance.get("project") is None:
+        code = "git commit not recorded (no project directory given)"
+    elif commit == "unknown":
+        code = "git commit unknown (not built from a git checkout)"
+    else:
+        code = f"git commit `{commit}`"
+        if provenance.get("dirty"):
+            code += " **with uncommitted changes** (the commit alone does not reproduce it)"
+    versions = ", ".join(f"{name} {version}" for name, version in (provenance.get("versions") or {}).items())
+    lines += [
+        f"- Code: {code}; {versions}.",
+        f"- Built (this card written): {provenance['date']} (UTC).",
+    ]
+    seeds = provenance.get("seeds") or {}
+    if seeds:
+        lines.append("- Seeds: " + "; ".join(f"{what}: {seed}" for what, seed in seeds.items()) + ".")
+    else:
+        lines.append("- " + not_measured("Seeds", "the pipeline's config states none"))
+    lines.append("")
+    data = provenance.get("data")
+    if provenance.get("project") is None:
+        return lines + [not_measured("Data checksums", "no project directory given"), ""]
+    if not data or not data.get("assets"):
+        reason = f"no project.lock, and no project.yml assets that a command reads, in {provenance['project']}"
+        return lines + [not_measured("Data checksums", reason), ""]
+    if data["source"] == "project.lock":
+        lines += [
+            "Data: the MD5 of each asset as the project's commands read it, as `spacy project run` recorded it in "
+            "project.lock, beside the checksum project.yml pins for it (– where it pins none: a folder of several "
+            "assets).",
+            "",
+            "| asset | MD5 read | pinned in project.yml | read by |",
+            "|---|---|---|---|",
+        ]
+        for row in data["assets"]:
+            pinned = row.get("pinned")
+            check = "–" if not pinned else ("same" if pinned == row["md5"] else f"**differs**: `{pinned}`")
+            lines.append(f"| {_cell(row['path'])} | `{row['md5']}` | {check} | {_cell(', '.join(row['commands']))} |")
+    else:
+        lines += [
+            "Data: the MD5s project.yml pins for the assets its commands read (no project.lock: these are the "
+            "checksums `fetch-data` verifies, not a record of what a run read).",
+            "",
+            "| asset | MD5 pinned | read by |",
+            "|---|---|---|",
+        ]
+        for row in data["assets"]:
+            lines.append(f"| {_cell(row['path'])} | `{row['md5']}` | {_cell(', '.join(row['commands']))} |")
+    return lines + [""]
+
+
 def limits_markdown(
-    test: Mapping[str, Any], *, external: Mapping[str, Any] | None = None, test_name: str = "MACCROBAT test"
+    test: Mapping[str, Any],
+    *,
+    external: Mapping[str, Any] | None = None,
+    test_name: str = "MACCROBAT test",
+    assertion_backend: str = "rules",
 ) -> list[str]:
     """Intended use and known limits, with the measured numbers they rest on.
 
     test (Mapping[str, Any]): `evaluate` output on the test set.
+    assertion_backend (str): clinkd_assertion's backend, "rules" or "learned".
     external (Optional[Mapping[str, Any]]): `evaluate` output on the external set.
     test_name (str): the test set's name.
     RETURNS (List[str]): markdown lines.
@@ -545,15 +791,25 @@ def limits_markdown(
         meaning = LABEL_MEANINGS.get(label, "as annotated in the training corpus")
         lines.append(f"- **{label}** is {meaning}.")
     macro = assertion_macro_f(test)
+    how = (
+        "learned (a small encoder fine-tuned on MACCROBAT's gold entities in their sentences, reading the "
+        "NegEx-style rules' verdict as an input; `backend: rules` switches to the rules alone)"
+        if assertion_backend == "learned"
+        else "rule-based (NegEx-style cues and scopes, not learnt)"
+    )
     if macro is None:
-        lines.append("- **Assertion** is rule-based (NegEx-style cues and scopes, not learnt); " + not_measured("its F1", "the test metrics hold no assertion scores"))
+        lines.append(f"- **Assertion** is {how}; " + not_measured("its F1", "the test metrics hold no assertion scores"))
     else:
         per_class = test["assertion"]["on_gold_entities"]["per_class"]
         classes = ", ".join(f"{name} {row['f']:.3f}" for name, row in per_class.items())
         lines.append(
-            "- **Assertion** is rule-based (NegEx-style cues and scopes, not learnt): macro F1 "
-            f"{macro:.3f} on the test gold entities (F1 {classes}). Negations and hedges it has no cue for "
-            "are called present."
+            f"- **Assertion** is {how}: macro F1 "
+            f"{macro:.3f} on the test gold entities (F1 {classes}). "
+            + (
+                "Negations and hedges it has no cue for are called present."
+                if assertion_backend != "learned"
+                else "It was trained on 160 case reports: phrasings unlike theirs may be missed."
+            )
         )
     domain = (
         "- **Domain**: trained on case reports (MACCROBAT: published clinical case reports); notes of other "
@@ -622,6 +878,45 @@ def encoder_vocab_size(encoder_dir: str | Path) -> int:
     return size
 
 
+def uses_extension(fragmentation: Mapping[str, Any] | None, vocab_size: int | None) -> bool:
+    """Whether this model's encoder has the extended vocabulary of the
+    fragmentation report (its `vocab_size` is the report's "after" size, and
+    the extension added tokens): only then does the fragmentation plot
+    describe the shipped model."""
+    if fragmentation is None or vocab_size is None:
+        return False
+    sizes = fragmentation.get("vocab_size") or {}
+    after, before = sizes.get("after"), sizes.get("before")
+    return after is not None and vocab_size == after and after != before and fragmentation.get("tokens_added") != 0
+
+
+def _count(n: Any) -> str:
+    return f"{n:,}" if isinstance(n, int) else "unknown"
+
+
+def fragmentation_left_out(fragmentation: Mapping[str, Any], vocab_size: int | None) -> str:
+    """RETURNS (str): why the fragmentation plot is not in the card although the report was given."""
+    sizes = fragmentation.get("vocab_size") or {}
+    what = "Fragmentation of entity words: not plotted"
+    if vocab_size is None:
+        return (
+            f"{what}: whether this model uses the vocabulary extension is not known (no encoder was given to "
+            "the card), and the plot describes the extension, which may not be this model's vocabulary."
+        )
+    if vocab_size == sizes.get("before") or sizes.get("after") == sizes.get("before"):
+        return (
+            f"{what}: this model does not use the vocabulary extension (its encoder has the base vocabulary, "
+            f"{vocab_size:,} WordPieces, with no added tokens), so a plot of the extension would describe another model."
+        )
+    if uses_extension(fragmentation, vocab_size):
+        return not_measured("Fragmentation of entity words", "the fragmentation report holds no entity words")
+    return (
+        f"{what}: this model's vocabulary ({vocab_size:,} WordPieces) is neither the base "
+        f"({_count(sizes.get('before'))}) nor the extended ({_count(sizes.get('after'))}) one of the fragmentation "
+        "report, so a plot of the extension would describe another model."
+    )
+
+
 def plots_markdown(
     plots: Collection[str],
     *,
@@ -631,21 +926,42 @@ def plots_markdown(
 ) -> list[str]:
     """The plots, by relative path, or the line saying why one is missing.
 
-    plots (Collection[str]): the plot files drawn (PLOT_F1, PLOT_SPEED, PLOT_FRAGMENTATION).
+    plots (Collection[str]): the plot files drawn (PLOT_F1, PLOT_CALIBRATION, PLOT_SPEED, PLOT_FRAGMENTATION).
     fragmentation (Optional[Mapping[str, Any]]): fragmentation.json, for its sentence.
     vocab_size (Optional[int]): this model's vocabulary size, for whether it
-        uses the extension; None: not said.
+        uses the extension (the fragmentation plot is drawn only then); None: not known.
     reasons (Optional[Mapping[str, str]]): input key → why it is missing.
     RETURNS (List[str]): markdown lines.
     """
     lines = ["## Plots", ""]
     if PLOT_F1 in plots:
         lines += [f"![Strict F1 per type on the test set, with 95% intervals]({PLOT_F1})", ""]
+    if PLOT_CALIBRATION in plots:
+        lines += [
+            f"![Reliability of the entity scores on the test set: fraction right against score]({PLOT_CALIBRATION})",
+            "",
+            "Reliability diagram: per score bin, the fraction of the entities that are right (strict) against "
+            "their mean score, with 95% Wilson intervals and the number of entities; the diagonal is a "
+            "calibrated score. Both axes run from 0 to 1.",
+            "",
+        ]
+    else:
+        lines += [not_measured("Reliability of the entity scores", "the test metrics hold no entity scores"), ""]
     if PLOT_SPEED in plots:
-        lines += [f"![Strict micro F1 against words per second, one point per pipeline]({PLOT_SPEED})", ""]
+        lines += [
+            f"![Strict micro F1 against words per second, one point per pipeline]({PLOT_SPEED})",
+            "",
+            "Both axes start at 0 and F1 runs to 1, so differences look as large as they are. Error bars: "
+            "words/s from the slowest to the fastest timed pass; F1 the 95% bootstrap interval where the "
+            "benchmark's F1 is one `evaluate` scored with intervals (this pipeline's and the teacher's test "
+            "scores); a point without a vertical bar has no interval.",
+            "",
+        ]
     else:
         lines += [not_measured("F1 against speed", _reason(reasons, "benchmark", "no benchmark given")), ""]
-    if PLOT_FRAGMENTATION in plots and fragmentation is not None:
+    if fragmentation is None:
+        lines += [not_measured("Fragmentation of entity words", _reason(reasons, "fragmentation", "no fragmentation report given")), ""]
+    elif PLOT_FRAGMENTATION in plots:
         lines += [
             f"![Wordpieces per entity word before and after the vocabulary extension]({PLOT_FRAGMENTATION})",
             "",
@@ -655,7 +971,7 @@ def plots_markdown(
         if vocab_size is not None:
             lines += [vocabulary_sentence(fragmentation, vocab_size), ""]
     else:
-        lines += [not_measured("Fragmentation of entity words", _reason(reasons, "fragmentation", "no fragmentation report given")), ""]
+        lines += [fragmentation_left_out(fragmentation, vocab_size), ""]
     return lines
 
 
@@ -676,7 +992,9 @@ def model_card_markdown(
     speed_teacher: str = "teacher",
     speed_baseline: str = "cnn-ner",
     default_inference: str | None = None,
+    assertion_backend: str | None = None,
     vocab_size: int | None = None,
+    provenance: Mapping[str, Any] | None = None,
     reasons: Mapping[str, str] | None = None,
 ) -> str:
     """The whole README.md (the sections of the module docstring, in order).
@@ -691,7 +1009,9 @@ def model_card_markdown(
         pipeline (`speed_markdown`); `own_models` defaults to the package name.
     speed_teacher, speed_baseline (str): the benchmark names of teacher and CNN baseline.
     default_inference (Optional[str]): the package's default precision, if known.
+    assertion_backend (Optional[str]): clinkd_assertion's saved backend ("rules" if unknown).
     vocab_size (Optional[int]): this model's vocabulary size (`encoder_vocab_size`), if known.
+    provenance (Optional[Mapping[str, Any]]): `provenance.read_provenance` output; None: not recorded.
     reasons (Optional[Mapping[str, str]]): input key → why it is missing, for
         the "not measured" lines (default: not given).
     RETURNS (str): markdown, ending with a newline.
@@ -699,6 +1019,7 @@ def model_card_markdown(
     own_models = own_models or (package_name(meta),)
     lines = header_markdown(meta, labels=list(test["per_label"]), default_inference=default_inference)
     lines += scores_markdown(test, teacher=teacher, reasons=reasons)
+    lines += calibration_markdown(test)
     lines += external_markdown(external, name=external_name, reasons=reasons)
     lines += assertion_markdown(test, dev=dev, reasons=reasons)
     lines += speed_markdown(
@@ -711,7 +1032,9 @@ def model_card_markdown(
         reasons=reasons,
     )
     lines += licences_markdown(meta, transfer=transfer, reasons=reasons)
-    lines += limits_markdown(test, external=external)
+    lines += privacy_markdown(meta, transfer=transfer)
+    lines += provenance_markdown(provenance)
+    lines += limits_markdown(test, external=external, assertion_backend=assertion_backend or "rules")
     lines += plots_markdown(plots, fragmentation=fragmentation, vocab_size=vocab_size, reasons=reasons)
     while lines and lines[-1] == "":
         lines.pop()
@@ -732,10 +1055,7 @@ def plot_f1_per_type(test: Mapping[str, Any], path: str | Path, *, test_name: st
     fig, ax = plt.subplots(figsize=(6, 4))
     bars = ax.bar(names, values, color=["C0"] * (len(names) - 1) + ["C1"])
     if any(interval is not None for interval in intervals):
-        # A percentile interval need not contain the point estimate; error bars cannot go negative.
-        below = [0.0 if iv is None else max(0.0, v - iv[0]) for v, iv in zip(values, intervals)]
-        above = [0.0 if iv is None else max(0.0, iv[1] - v) for v, iv in zip(values, intervals)]
-        ax.errorbar(names, values, yerr=[below, above], fmt="none", ecolor="black", capsize=4)
+        ax.errorbar(names, values, yerr=error_bars(values, intervals), fmt="none", ecolor="black", capsize=4)
     for bar, value in zip(bars, values):
         ax.annotate(f"{value:.2f}", (bar.get_x() + bar.get_width() / 2, value), textcoords="offset points",
                     xytext=(8, 3), fontsize=8)
@@ -748,29 +1068,114 @@ def plot_f1_per_type(test: Mapping[str, Any], path: str | Path, *, test_name: st
     return save_png(fig, path)
 
 
+def plot_calibration(test: Mapping[str, Any], path: str | Path, *, test_name: str = "MACCROBAT test") -> Path:
+    """Reliability diagram of the entity scores: per score bin, the fraction
+    of entities that are right (strict) against their mean score, with 95%
+    Wilson intervals as error bars and the number of entities beside each
+    point; the diagonal is a calibrated score. Below it, the entities per bin.
+    Both score axes run from 0 to 1.
+
+    test (Mapping[str, Any]): `evaluate` output with `calibration`.
+    RETURNS (Path): the PNG file (written atomically).
+    """
+    plt = pyplot()
+    calibration = test["calibration"]
+    bins = [row for row in calibration["bins"] if row["n"]]
+    xs = [row["mean_score"] for row in bins]
+    ys = [row["accuracy"] for row in bins]
+    fig, (ax, counts) = plt.subplots(
+        2, 1, figsize=(5.5, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="calibrated")
+    # not clipped: a bin's point may sit on an edge (all right, none right, a score near 0 or 1)
+    ax.errorbar(xs, ys, yerr=error_bars(ys, [row["interval"] for row in bins]), fmt="o", color="C0",
+                ecolor="C0", capsize=3, label="fraction right (95% Wilson interval)", clip_on=False)
+    for x, y, row in zip(xs, ys, bins):
+        ax.annotate(f"n={row['n']}", (x, y), textcoords="offset points", xytext=(5, 6 if y < 0.15 else -12), fontsize=7)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("auto")
+    ax.set_ylabel("fraction right (strict)")
+    ax.set_title(f"Entity scores on {test_name}: {calibration['n']} entities, ECE {calibration['ece']:.3f}", fontsize=9)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(alpha=0.3)
+    all_bins = calibration["bins"]
+    counts.bar([row["lo"] for row in all_bins], [row["n"] for row in all_bins],
+               width=[row["hi"] - row["lo"] for row in all_bins], align="edge", color="C0", alpha=0.6, edgecolor="white")
+    counts.set_ylim(0, max(row["n"] for row in all_bins) * 1.15)
+    counts.set_xlabel("score (bins of width 0.1; points at the bin's mean score)")
+    counts.set_ylabel("entities")
+    counts.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return save_png(fig, path)
+
+
+def speed_f1_intervals(
+    benchmark: Mapping[str, Any],
+    *,
+    own_names: Collection[str] = (),
+    test: Mapping[str, Any] | None = None,
+    teacher: Mapping[str, Any] | None = None,
+    teacher_name: str = "teacher",
+) -> dict[str, list[float]]:
+    """The F1 interval of each benchmark row whose F1 is one `evaluate` scored
+    with a bootstrap: this pipeline's rows against `test`, the teacher's
+    against `teacher`, each only if the two F1s are the same number (the same
+    predictions scored on the same documents).
+
+    RETURNS (Dict[str, List[float]]): benchmark name → [lo, hi].
+    """
+    found: dict[str, list[float]] = {}
+    for row in benchmark["pipelines"]:
+        source = test if row["name"] in own_names else teacher if row["name"] == teacher_name else None
+        if source is None or row.get("f1") is None:
+            continue
+        interval = _intervals_of(source.get("bootstrap"), "strict", None).get("f")
+        if interval is not None and abs(source["micro"]["f"] - row["f1"]) < 1e-9:
+            found[row["name"]] = list(interval)
+    return found
+
+
 def plot_f1_vs_speed(
-    benchmark: Mapping[str, Any], path: str | Path, *, own_names: Collection[str] = ()
+    benchmark: Mapping[str, Any],
+    path: str | Path,
+    *,
+    own_names: Collection[str] = (),
+    f1_intervals: Mapping[str, Sequence[float]] | None = None,
 ) -> Path:
     """Strict micro F1 (y) against words/s at the key batch size (x), one
     labelled point per pipeline with both; this pipeline's rows in red.
+    Whole axes (F1 from 0 to 1, words/s from 0), so a small difference is
+    drawn small; error bars: words/s from the slowest to the fastest timed
+    pass, F1 its interval where `f1_intervals` has one.
 
+    f1_intervals (Optional[Mapping[str, Sequence[float]]]): benchmark name → F1 [lo, hi]
+        (`speed_f1_intervals`).
     RETURNS (Path): the PNG file (written atomically).
     """
     plt = pyplot()
     key = benchmark_key(benchmark)
+    f1_intervals = f1_intervals or {}
     points = [
-        (wps, row["f1"], row["name"])
+        (wps, row["f1"], row["name"], (row.get("throughput") or {}).get(str(key)) or {})
         for row in benchmark["pipelines"]
         if row.get("f1") is not None and (wps := _words_per_second(row, key)) is not None
     ]
     fig, ax = plt.subplots(figsize=(6, 4.2))
     # Labels alternate above and below along x, so that neighbours (fp32 and int8) do not overprint.
-    for i, (wps, f1, name) in enumerate(sorted(points)):
-        ax.scatter([wps], [f1], s=70, color="C3" if name in own_names else "C0")
+    for i, (wps, f1, name, passes) in enumerate(sorted(points, key=lambda p: (p[0], p[2]))):
+        color = "C3" if name in own_names else "C0"
+        has_range = passes.get("min") is not None and passes.get("max") is not None
+        xerr = error_bars([wps], [[passes["min"], passes["max"]] if has_range else None])
+        yerr = error_bars([f1], [f1_intervals.get(name)])
+        ax.errorbar([wps], [f1], xerr=xerr, yerr=yerr, fmt="o", markersize=7, color=color, ecolor=color, capsize=3)
         ax.annotate(name, (wps, f1), textcoords="offset points", xytext=(6, 5 if i % 2 == 0 else -12), fontsize=8)
-    ax.set_xlabel(f"words/s (nlp.pipe, batch size {key}, median)")
+    top = max((max(p[0], p[3].get("max") or 0.0) for p in points), default=1.0)
+    ax.set_xlim(0, top * 1.15)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(f"words/s (nlp.pipe, batch size {key}, median; bars: slowest to fastest pass)", fontsize=9)
     ax.set_ylabel("strict micro F1")
-    ax.set_title("F1 against speed on CPU")
+    ax.set_title("F1 against speed on CPU (F1 bars: 95% interval, where known)", fontsize=10)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return save_png(fig, path)
@@ -792,6 +1197,7 @@ def plot_fragmentation(fragmentation: Mapping[str, Any], path: str | Path) -> Pa
     ax.bar([x - 0.2 for x in xs], before, width=0.4, label="before")
     ax.bar([x + 0.2 for x in xs], after, width=0.4, label="after")
     ax.set_xticks(list(xs), names)
+    ax.set_ylim(0, max([*before, *after, 1.0]) * 1.15)
     ax.set_ylabel("wordpieces per entity word (mean)")
     ax.set_title("Fragmentation of entity words, before and after the vocabulary extension", fontsize=9)
     ax.legend()
@@ -806,23 +1212,32 @@ def draw_plots(
     *,
     benchmark: Mapping[str, Any] | None = None,
     fragmentation: Mapping[str, Any] | None = None,
+    vocab_size: int | None = None,
     own_names: Collection[str] = (),
+    f1_intervals: Mapping[str, Sequence[float]] | None = None,
 ) -> list[str]:
-    """Draw the plots there is data for.
+    """Draw the plots there is data for, and that describe this model.
 
-    test (Mapping[str, Any]): `evaluate` output on the test set (always drawn).
-    paths (Mapping[str, Path]): plot name (PLOT_F1, PLOT_SPEED, PLOT_FRAGMENTATION) → PNG path.
+    test (Mapping[str, Any]): `evaluate` output on the test set (F1 always drawn;
+        the reliability diagram when it holds `calibration`).
+    paths (Mapping[str, Path]): plot name (PLOTS) → PNG path.
     benchmark (Optional[Mapping[str, Any]]): `benchmark-compare` output; None: no speed plot.
-    fragmentation (Optional[Mapping[str, Any]]): fragmentation.json; None: no fragmentation plot.
+    fragmentation (Optional[Mapping[str, Any]]): fragmentation.json; drawn only when
+        `vocab_size` says this model uses the extension (`uses_extension`).
+    vocab_size (Optional[int]): this model's vocabulary size; None: not known (no fragmentation plot).
     own_names (Collection[str]): benchmark names of this pipeline's rows, highlighted.
+    f1_intervals (Optional[Mapping[str, Sequence[float]]]): benchmark name → F1 interval.
     RETURNS (List[str]): the names of the plots drawn.
     """
     plot_f1_per_type(test, paths[PLOT_F1])
     drawn = [PLOT_F1]
+    if (test.get("calibration") or {}).get("n"):
+        plot_calibration(test, paths[PLOT_CALIBRATION])
+        drawn.append(PLOT_CALIBRATION)
     if benchmark is not None:
-        plot_f1_vs_speed(benchmark, paths[PLOT_SPEED], own_names=own_names)
+        plot_f1_vs_speed(benchmark, paths[PLOT_SPEED], own_names=own_names, f1_intervals=f1_intervals)
         drawn.append(PLOT_SPEED)
-    if fragmentation is not None and fragmentation.get("entity_words"):
+    if uses_extension(fragmentation, vocab_size) and fragmentation.get("entity_words"):
         plot_fragmentation(fragmentation, paths[PLOT_FRAGMENTATION])
         drawn.append(PLOT_FRAGMENTATION)
     return drawn
@@ -857,9 +1272,9 @@ def _check_keys(data: Mapping[str, Any], keys: Sequence[str], path: Path, what: 
         raise ClinkdError(Errors.E262.format(path=path, what=what, problem=problem))
 
 
-def saved_inference(pipeline_dir: Path) -> str | None:
-    """RETURNS (Optional[str]): the `inference` setting of the clinkd_ner
-    component saved in `pipeline_dir/config.cfg`, None if there is none."""
+def saved_setting(pipeline_dir: Path, factory: str, key: str) -> str | None:
+    """RETURNS (Optional[str]): the `key` setting of the `factory` component
+    saved in `pipeline_dir/config.cfg`, None if there is none."""
     from ..pipeline.loading import pipeline_config
 
     config_path = Path(pipeline_dir) / "config.cfg"
@@ -870,9 +1285,14 @@ def saved_inference(pipeline_dir: Path) -> str | None:
     except (OSError, ValueError, configparser.Error) as err:
         raise ClinkdError(Errors.E262.format(path=config_path, what="pipeline config", problem=err)) from None
     for component in (config.get("components") or {}).values():
-        if component.get("factory") == "clinkd_ner" and component.get("inference"):
-            return str(component["inference"])
+        if component.get("factory") == factory and component.get(key):
+            return str(component[key])
     return None
+
+
+def saved_inference(pipeline_dir: Path) -> str | None:
+    """RETURNS (Optional[str]): clinkd_ner's saved `inference` setting, if any."""
+    return saved_setting(pipeline_dir, "clinkd_ner", "inference")
 
 
 OPTIONAL_INPUTS = {
@@ -898,6 +1318,7 @@ def write_model_card(
     fragmentation: str | Path | None = None,
     transfer_report: str | Path | None = None,
     encoder: str | Path | None = None,
+    project: str | Path | None = None,
     speed_pipelines: Sequence[str] = (),
     speed_teacher: str = "teacher",
     speed_baseline: str = "cnn-ner",
@@ -917,7 +1338,11 @@ def write_model_card(
         (Optional[Union[str, Path]]): the optional inputs (module docstring).
     encoder (Optional[Union[str, Path]]): the encoder directory the student
         was trained from; its vocabulary size says whether the model uses
-        the vocabulary extension (required to exist when given).
+        the vocabulary extension (required to exist when given); None: not
+        known, and the fragmentation plot is left out.
+    project (Optional[Union[str, Path]]): the project directory, for the
+        provenance (git commit, data checksums of project.lock or project.yml);
+        None: the card says those were not recorded (seeds and date still are).
     external_name (str): the external set's name.
     speed_pipelines (Sequence[str]): benchmark names of this pipeline's rows;
         empty: the rows loaded as the package name or as `output_dir`.
@@ -963,8 +1388,19 @@ def write_model_card(
     own_models = (package_name(meta_data), str(output_dir))
     own = [] if loaded["benchmark"] is None else own_rows(loaded["benchmark"], names=speed_pipelines, models=own_models)
     own_names = [row["name"] for row in own]
+    f1_intervals = None
+    if loaded["benchmark"] is not None:
+        f1_intervals = speed_f1_intervals(
+            loaded["benchmark"], own_names=own_names, test=test_data, teacher=loaded["teacher"], teacher_name=speed_teacher
+        )
     drawn = draw_plots(
-        test_data, plot_paths, benchmark=loaded["benchmark"], fragmentation=loaded["fragmentation"], own_names=own_names
+        test_data,
+        plot_paths,
+        benchmark=loaded["benchmark"],
+        fragmentation=loaded["fragmentation"],
+        vocab_size=vocab_size,
+        own_names=own_names,
+        f1_intervals=f1_intervals,
     )
     for name in PLOTS:
         if name not in drawn and plot_paths[name].exists():
@@ -973,6 +1409,10 @@ def write_model_card(
             except OSError as err:
                 raise write_error(plot_paths[name], err) from None
     default_inference = saved_inference(output_dir)
+    assertion_backend = saved_setting(output_dir, "clinkd_assertion", "backend")
+    provenance = read_provenance(
+        pipeline_dir=output_dir, project_dir=project, test=test_data, teacher=loaded["teacher"], transfer=loaded["transfer"]
+    )
     text = model_card_markdown(
         meta_data,
         test_data,
@@ -989,7 +1429,9 @@ def write_model_card(
         speed_teacher=speed_teacher,
         speed_baseline=speed_baseline,
         default_inference=default_inference,
+        assertion_backend=assertion_backend,
         vocab_size=vocab_size,
+        provenance=provenance,
         reasons=reasons,
     )
     write_text_atomic(readme, text)

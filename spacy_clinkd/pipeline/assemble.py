@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import ClinkdError, Errors
-from .assertion import add_assertion
+from .assertion import LEARNED, RULES, add_assertion
 from .loading import check_precision, load_pipeline
 
 
@@ -20,6 +20,7 @@ def assemble_pipeline(
     int8: bool = False,
     inference: str = "fp32",
     keep_fp32: Sequence[str] = (),
+    assertion_classifier: str | Path | None = None,
 ) -> list[str]:
     """Load a trained pipeline, add `sentencizer` and `clinkd_assertion` after
     its entity component, and save it.
@@ -33,6 +34,9 @@ def assemble_pipeline(
         "int8" (which needs `int8`).
     keep_fp32 (Sequence[str]): encoder weight-name prefixes (e.g.
         "encoder.layer.0") whose MatMuls the int8 encoder keeps in fp32.
+    assertion_classifier (Optional[Union[str, Path]]): a trained assertion
+        classifier (`train-assertion`'s output): saved inside the pipeline and
+        chosen (backend "learned"); None: the cue rules decide.
     RETURNS (List[str]): the component names of the written pipeline.
     """
     check_precision(inference)
@@ -41,7 +45,11 @@ def assemble_pipeline(
     nlp = load_pipeline(model, inference if int8 else None, component=after)
     if int8:
         nlp.get_pipe(after).quantize(exclude=keep_fp32)
-    add_assertion(nlp, after=after)
+    add_assertion(nlp, after=after, backend=RULES if assertion_classifier is None else LEARNED)
+    if assertion_classifier is not None:
+        from ..models.assertion import AssertionClassifier
+
+        nlp.get_pipe("clinkd_assertion").classifier = AssertionClassifier.load(assertion_classifier)
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(output)

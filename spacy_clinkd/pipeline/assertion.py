@@ -28,6 +28,8 @@ pipeline; nothing is read from disk at inference.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import NamedTuple
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
@@ -37,6 +39,20 @@ from ..errors import ClinkdError, Errors
 from .assertion_terms import CATEGORIES, DEFAULT_TERMS
 
 PRESENT, ABSENT, POSSIBLE = "present", "absent", "possible"
+RULES, LEARNED = "rules", "learned"
+BACKENDS = (RULES, LEARNED)
+CLASSIFIER_DIR = "classifier"
+
+
+class CueRelation(NamedTuple):
+    """A cue pointing at an entity: its category, token offsets, the tokens
+    between it and the entity, and whether a termination cue stands between."""
+
+    category: str
+    start: int
+    end: int
+    gap: int
+    blocked: bool
 ASSERTIONS = (PRESENT, ABSENT, POSSIBLE)
 
 
@@ -57,7 +73,7 @@ def register_extensions() -> None:
     "clinkd_assertion",
     assigns=["span._.assertion", "span._.negated"],
     requires=["doc.ents"],
-    default_config={"terms": None, "extra_terms": {}, "window": 0, "possible_window": 6},
+    default_config={"terms": None, "extra_terms": {}, "window": 0, "possible_window": 6, "backend": RULES},
 )
 def make_clinkd_assertion(
     nlp: Language,
@@ -66,18 +82,27 @@ def make_clinkd_assertion(
     extra_terms: dict[str, list[str]],
     window: int,
     possible_window: int,
+    backend: str,
 ) -> ClinkdAssertion:
     """Create a `clinkd_assertion` component (spacy_factories entry point).
 
     terms (Optional[Dict[str, List[str]]]): cue terms per category
         (`assertion_terms.CATEGORIES`); None: the defaults of `assertion_terms`.
-    extra_terms (Dict[str, List[str]]): terms added to `terms`, per category.
+    extra_terms (Dict[str, List[str]]): terms added to `terms`, per category
+        (also on a loaded pipeline: `spacy.load(..., config=...)`).
     window (int): the most tokens between a negation cue and an entity; 0: no limit.
     possible_window (int): the same for uncertainty cues.
+    backend (str): "rules" (the cue rules decide) or "learned" (the trained
+        classifier decides, reading the rules' verdict as an input).
     """
     return ClinkdAssertion(
-        nlp, name, terms=terms, extra_terms=extra_terms, window=window, possible_window=possible_window
+        nlp, name, terms=terms, extra_terms=extra_terms, window=window, possible_window=possible_window,
+        backend=backend,
     )
+
+
+def _merge_terms(base: dict[str, list[str]], extra: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {c: list(dict.fromkeys([*base.get(c, []), *extra.get(c, [])])) for c in CATEGORIES}
 
 
 def _check_terms(terms: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -101,11 +126,15 @@ class ClinkdAssertion:
         extra_terms: dict[str, list[str]] | None = None,
         window: int = 0,
         possible_window: int = 6,
+        backend: str = RULES,
     ) -> None:
         register_extensions()
-        base = _check_terms(dict(DEFAULT_TERMS if terms is None else terms))
-        extra = _check_terms(dict(extra_terms or {}))
-        merged = {c: list(dict.fromkeys([*base.get(c, []), *extra.get(c, [])])) for c in CATEGORIES}
+        if backend not in BACKENDS:
+            raise ClinkdError(Errors.E457.format(backend=backend, options=list(BACKENDS)))
+        self.extra_terms = _check_terms(dict(extra_terms or {}))
+        merged = _merge_terms(_check_terms(dict(DEFAULT_TERMS if terms is None else terms)), self.extra_terms)
+        self.backend = backend
+        self.classifier = None  # a models.assertion.AssertionClassifier, set by training or from_disk
         self.name = name
         self.tokenizer = nlp.tokenizer
         self.vocab = nlp.vocab
@@ -171,67 +200,163 @@ class ClinkdAssertion:
             scope[i] = current
         return scope
 
-    def assert_entities(self, doc: Doc, ents: Iterable[Span]) -> list[str]:
-        """The assertion of each of `ents` (spans of `doc`), without setting it."""
+    def cue_relations(self, doc: Doc, ents: Iterable[Span]) -> list[list[CueRelation]]:
+        """For each of `ents`, the cues in its scope that point at it: a
+        `*_preceding` cue before it (or starting it: "no fever" as one span),
+        a `*_following` cue after it. Each is a `CueRelation` with the tokens
+        between cue and entity and whether a `termination` cue stands between
+        them; the rules and the learned classifier's features both read these."""
         ents = list(ents)
         if not ents:
             return []
         cues = self.cues(doc)
         scope = self._scopes(doc)
         terminations = [start for category, start, _ in cues if category == "termination"]
-        results = []
+        relations = []
         for ent in ents:
-            negated = possible = False
+            found = []
             s = scope[ent.start]
             for category, start, end in cues:
                 if category == "termination" or scope[start] != s:
                     continue
                 if category.endswith("_preceding"):
-                    # a cue before the entity, or starting it ("no fever" as one span)
-                    applies = end <= ent.start or (start == ent.start and end < ent.end)
-                    gap = (ent.start - end, start, ent.start)
+                    if not (end <= ent.start or (start == ent.start and end < ent.end)):
+                        continue
+                    gap, lo, hi = max(ent.start - end, 0), start, ent.start
                 elif end <= ent.start or start < ent.end:
                     continue
                 else:  # following
-                    applies = True
-                    gap = (start - ent.end, ent.end, start)
-                window = self.window if category.startswith("negation") else self.possible_window
-                if not applies or (window and gap[0] > window):
+                    gap, lo, hi = start - ent.end, ent.end, start
+                blocked = any(lo <= t < hi and scope[t] == s for t in terminations)
+                found.append(CueRelation(category, start, end, gap, blocked))
+            relations.append(found)
+        return relations
+
+    def assert_entities(self, doc: Doc, ents: Iterable[Span]) -> list[str]:
+        """The rules' assertion of each of `ents` (spans of `doc`), without setting it."""
+        results = []
+        for found in self.cue_relations(doc, ents):
+            negated = possible = False
+            for rel in found:
+                window = self.window if rel.category.startswith("negation") else self.possible_window
+                if rel.blocked or (window and rel.gap > window):
                     continue
-                if any(gap[1] <= t < gap[2] and scope[t] == s for t in terminations):
-                    continue
-                if category.startswith("negation"):
+                if rel.category.startswith("negation"):
                     negated = True
                 else:
                     possible = True
             results.append(POSSIBLE if possible else ABSENT if negated else PRESENT)
         return results
 
+    @staticmethod
+    def scope_bounds(scope: list[int], ent: Span) -> tuple[int, int]:
+        """Token offsets (start, end) of the scope holding `ent`'s first token."""
+        sid = scope[ent.start]
+        start, end = ent.start, ent.start
+        while start > 0 and scope[start - 1] == sid:
+            start -= 1
+        while end < len(scope) and scope[end] == sid:
+            end += 1
+        return start, max(end, ent.end)
+
+    def contexts(self, doc: Doc, ents: Iterable[Span]) -> tuple[list[str], list[str]]:
+        """The rules' verdicts and the classifier's input texts of `ents`."""
+        from ..models.assertion import marked_context
+
+        ents = list(ents)
+        rules = self.assert_entities(doc, ents)
+        if not ents or self.classifier is None:
+            return rules, []
+        scope = self._scopes(doc)
+        window, rule_input = self.classifier.window, self.classifier.rule_input
+        texts = [
+            marked_context(doc, e, r if rule_input else None, self.scope_bounds(scope, e), window)
+            for e, r in zip(ents, rules)
+        ]
+        return rules, texts
+
+    def predict(self, docs: Iterable[Doc]) -> list[list[str]]:
+        """The assertion of each entity of each doc: the rules' verdict, or
+        (backend "learned") the classifier's most probable class, the
+        entities of all `docs` in one batch."""
+        docs = list(docs)
+        if self.backend == RULES:
+            return [self.assert_entities(doc, doc.ents) for doc in docs]
+        if self.classifier is None:
+            raise ClinkdError(Errors.E458)
+        from ..models.assertion import CLASSES
+
+        texts, sizes = [], []
+        for doc in docs:
+            _, doc_texts = self.contexts(doc, doc.ents)
+            texts.extend(doc_texts)
+            sizes.append(len(doc_texts))
+        best = self.classifier.probabilities(texts).argmax(dim=-1).tolist() if texts else []
+        out, i = [], 0
+        for n in sizes:
+            out.append([CLASSES[k] for k in best[i : i + n]])
+            i += n
+        return out
+
+    def set_annotations(self, docs: Iterable[Doc], assertions: list[list[str]]) -> None:
+        for doc, values in zip(docs, assertions):
+            for ent, value in zip(doc.ents, values):
+                ent._.assertion = value
+
     def __call__(self, doc: Doc) -> Doc:
-        ents = list(doc.ents)
-        for ent, assertion in zip(ents, self.assert_entities(doc, ents)):
-            ent._.assertion = assertion
+        self.set_annotations([doc], self.predict([doc]))
         return doc
 
     def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
-        for doc in stream:
-            yield self(doc)
+        from spacy.util import minibatch
 
-    # -- serialization: the terms are the config; nothing else to save ------
+        for batch in minibatch(stream, size=batch_size):
+            self.set_annotations(batch, self.predict(batch))
+            yield from batch
 
-    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
-        import srsly
+    # -- serialization: the terms (cfg.json) and the trained classifier, if any --
 
-        return srsly.msgpack_dumps({"terms": self.terms, "window": self.window, "possible_window": self.possible_window})
+    def _cfg(self) -> dict:
+        return {"terms": self.terms, "window": self.window, "possible_window": self.possible_window}
 
-    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> ClinkdAssertion:
-        import srsly
-
-        cfg = srsly.msgpack_loads(data)
-        self.terms = _check_terms(dict(cfg["terms"]))
+    def _load_cfg(self, cfg: dict) -> None:
+        # terms given in the config at load time (extra_terms) are added to the saved ones
+        self.terms = _merge_terms(_check_terms(dict(cfg["terms"])), self.extra_terms)
         self.window = int(cfg["window"])
         self.possible_window = int(cfg["possible_window"])
         self._matcher = None
+
+    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        import tempfile
+
+        import srsly
+
+        data = {"cfg": self._cfg(), "classifier": None}
+        if self.classifier is not None and "classifier" not in exclude:
+            with tempfile.TemporaryDirectory() as tmp:
+                self.classifier.save(tmp)
+                data["classifier"] = {
+                    str(p.relative_to(tmp)): p.read_bytes() for p in sorted(Path(tmp).rglob("*")) if p.is_file()
+                }
+        return srsly.msgpack_dumps(data)
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> ClinkdAssertion:
+        import tempfile
+
+        import srsly
+
+        msg = srsly.msgpack_loads(data)
+        self._load_cfg(msg["cfg"])
+        self.classifier = None
+        if msg.get("classifier") and "classifier" not in exclude:
+            from ..models.assertion import AssertionClassifier
+
+            with tempfile.TemporaryDirectory() as tmp:
+                for rel, blob in msg["classifier"].items():
+                    target = Path(tmp) / rel
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(blob)
+                self.classifier = AssertionClassifier.load(tmp)
         return self
 
     def to_disk(self, path, *, exclude: Iterable[str] = ()) -> None:
@@ -240,27 +365,35 @@ class ClinkdAssertion:
 
         path = ensure_path(path)
         path.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(path / "cfg.json", {"terms": self.terms, "window": self.window, "possible_window": self.possible_window})
+        srsly.write_json(path / "cfg.json", self._cfg())
+        if self.classifier is not None and "classifier" not in exclude:
+            self.classifier.save(path / CLASSIFIER_DIR)
 
     def from_disk(self, path, *, exclude: Iterable[str] = ()) -> ClinkdAssertion:
         import srsly
         from spacy.util import ensure_path
 
-        cfg = srsly.read_json(ensure_path(path) / "cfg.json")
-        self.terms = _check_terms(dict(cfg["terms"]))
-        self.window = int(cfg["window"])
-        self.possible_window = int(cfg["possible_window"])
-        self._matcher = None
+        path = ensure_path(path)
+        self._load_cfg(srsly.read_json(path / "cfg.json"))
+        self.classifier = None
+        if (path / CLASSIFIER_DIR).is_dir() and "classifier" not in exclude:
+            from ..models.assertion import AssertionClassifier
+
+            self.classifier = AssertionClassifier.load(path / CLASSIFIER_DIR)
         return self
 
 
-def add_assertion(nlp: Language, *, after: str = "clinkd_ner", sentencizer: bool = True) -> Language:
+def add_assertion(
+    nlp: Language, *, after: str = "clinkd_ner", sentencizer: bool = True, backend: str = RULES
+) -> Language:
     """Add sentence boundaries and `clinkd_assertion` after a component.
 
     nlp (Language): the pipeline (changed in place).
     after (str): the entity component to follow.
     sentencizer (bool): add spaCy's `sentencizer` before the assertion
         component (unless the pipeline already sets sentence boundaries).
+    backend (str): the assertion component's backend, "rules" or "learned"
+        (whose classifier the caller then sets).
     RETURNS (Language): `nlp`.
     """
     if after not in nlp.pipe_names:
@@ -273,5 +406,10 @@ def add_assertion(nlp: Language, *, after: str = "clinkd_ner", sentencizer: bool
         nlp.add_pipe("sentencizer", after=after)
         last = "sentencizer"
     if "clinkd_assertion" not in nlp.pipe_names:
-        nlp.add_pipe("clinkd_assertion", after=last)
+        nlp.add_pipe("clinkd_assertion", after=last, config={"backend": backend})
+    elif nlp.get_pipe("clinkd_assertion").backend != backend:
+        # the same cue lists, another backend (the saved config says which)
+        old = nlp.get_pipe("clinkd_assertion")
+        config = {"backend": backend, "terms": old.terms, "window": old.window, "possible_window": old.possible_window}
+        nlp.replace_pipe("clinkd_assertion", "clinkd_assertion", config=config)
     return nlp

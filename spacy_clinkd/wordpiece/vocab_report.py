@@ -28,11 +28,13 @@ DEFAULT_LABELS = ("DISEASE", "MEDICATION", "SYMPTOM")
 
 
 def read_docs(path: str | Path) -> list[Any]:
-    """path (Union[str, Path]): a .spacy DocBin. RETURNS (List[Doc]): its docs."""
+    """path (Union[str, Path]): a .spacy DocBin. RETURNS (List[Doc]): its docs
+    (`corpora.docbins.read_docbin`: E254 unreadable, E259 empty)."""
     import spacy
-    from spacy.tokens import DocBin
 
-    return list(DocBin().from_disk(path).get_docs(spacy.blank("en").vocab))
+    from ..corpora.docbins import read_docbin
+
+    return read_docbin(path, spacy.blank("en").vocab)
 
 
 def entity_words(docs: Sequence[Any], labels: Sequence[str], splitter: WordSplitter) -> dict[str, Counter]:

@@ -9,7 +9,7 @@ from spacy_clinkd.errors import ClinkdError
 
 # command → (arguments, options); the distillation commands are checked by name only.
 COMMANDS = {
-    "fetch-assets": (["project_dir"], ["--mirror", "--only", "-m"]),
+    "fetch-assets": (["project_dir"], ["--download", "--mirror", "--only", "-m"]),
     "benchmark-compare": (["data_path"], ["--batch-sizes", "--gold", "--latency-docs", "--limit", "--long-doc-words", "--markdown", "--output", "--passes", "--pipeline", "--plot", "--reference", "--threads", "--warmup", "-o", "-p"]),
     "benchmark": (
         ["model", "data_path"],
@@ -28,7 +28,8 @@ COMMANDS = {
         ["output_dir"],
         [
             "--benchmark", "--dev", "--encoder", "--external", "--external-name", "--fragmentation", "--meta",
-            "--speed-baseline", "--speed-pipeline", "--speed-teacher", "--teacher", "--test", "--transfer-report",
+            "--project", "--speed-baseline", "--speed-pipeline", "--speed-teacher", "--teacher", "--test",
+            "--transfer-report",
         ],
     ),
     "build-student": (["teacher", "output_dir"], ["--layers"]),
@@ -51,7 +52,17 @@ COMMANDS = {
             "--text-column", "--window-chars", "--workers",
         ],
     ),
-    "assemble": (["model", "output"], ["--after", "--inference", "--int8", "--keep-fp32"]),
+    "assemble": (["model", "output"], ["--after", "--assertion", "--inference", "--int8", "--keep-fp32"]),
+    "train-assertion": (
+        ["data"], ["--batch-size", "--encoder", "--epochs", "--learn-rate", "--output", "--seed", "--window"],
+    ),
+    "assertion-cv": (
+        ["data"],
+        [
+            "--baselines", "--batch-size", "--encoder", "--epochs", "--fold-seed", "--k", "--learn-rate",
+            "--markdown", "--output", "--rules-only", "--seed", "--window",
+        ],
+    ),
     "serve": (["model"], ["--api-key", "--batch-size", "--host", "--inference", "--max-chars", "--port"]),
 }
 DISTILLATION_COMMANDS = ["distill", "teacher-targets", "distill-search"]

@@ -186,3 +186,46 @@ def test_evaluate_unknown_model(tmp_path, data_path):
     )
     assert isinstance(result.exception, ClinkdError)
     assert "missing_model" in str(result.exception)
+
+
+def test_evaluate_stores_calibration_and_assertion_intervals(tmp_path, tiny_pipeline):
+    """A clinkd_ner pipeline writes entity scores: `evaluate` keeps their
+    reliability, and per-class bootstrap intervals of the assertion on gold entities."""
+    from spacy.tokens import Span
+
+    from spacy_clinkd.corpora.spans import ASSERTIONS as GOLD_ASSERTIONS
+    from spacy_clinkd.evaluation.assertion import assertions_on_gold
+    from spacy_clinkd.evaluation.assertion_cv import class_intervals
+    from spacy_clinkd.evaluation.evaluate import evaluate_pipeline
+    from tests.util import NOTE_TEXTS
+
+    nlp = spacy.load(tiny_pipeline)
+    db = DocBin(store_user_data=True)
+    statuses = ["absent", "present", "possible"]
+    for i, text in enumerate(NOTE_TEXTS):
+        gold = nlp.make_doc(text)
+        # the pipeline's own entities in even docs (right), every other word in odd ones (mostly wrong)
+        predicted = [(e.start, e.end, e.label_) for e in nlp(text).ents]
+        spans = predicted if i % 2 == 0 else [(j, j + 1, "SYMPTOM") for j in range(0, len(gold), 2)]
+        gold.ents = [Span(gold, start, end, label=label) for start, end, label in spans]
+        gold.user_data[GOLD_ASSERTIONS] = [[e.start_char, e.end_char, statuses[(i + k) % 3]] for k, e in enumerate(gold.ents)]
+        db.add(gold)
+    path = tmp_path / "gold.spacy"
+    db.to_disk(path)
+    m = evaluate_pipeline(str(tiny_pipeline), path, bootstrap=20, seed=0)
+    calibration = m["calibration"]
+    # every predicted entity has a score, and the right ones are the strict true positives
+    assert calibration["n"] == m["micro"]["tp"] + m["micro"]["fp"]
+    assert sum(b["right"] for b in calibration["bins"]) == m["micro"]["tp"] > 0
+    assert m["micro"]["fp"] > 0
+    assert calibration["n_gold"] == m["micro"]["support"] and calibration["unscored"] == 0
+    # the intervals resample documents: the same as from each document's own pairs
+    on_gold = m["assertion"]["on_gold_entities"]
+    gold_docs = list(DocBin().from_disk(path).get_docs(nlp.vocab))
+    by_doc = [assertions_on_gold(nlp, [doc]) for doc in gold_docs]
+    assert on_gold["bootstrap"] == class_intervals(by_doc, n_samples=20, seed=0)
+    assert on_gold["bootstrap"]["n_docs"] == len(NOTE_TEXTS)
+    assert set(on_gold["bootstrap"]["per_class"]) == {"present", "absent", "possible"}
+    assert on_gold["n"] == sum(len(pairs) for pairs in by_doc)
+    # --bootstrap 0: no intervals anywhere
+    assert "bootstrap" not in evaluate_pipeline(str(tiny_pipeline), path, bootstrap=0)["assertion"]["on_gold_entities"]

@@ -10,12 +10,15 @@ from typer.testing import CliRunner
 import spacy_clinkd.cli.model_card  # noqa: F401  (attaches the command)
 from spacy_clinkd.cli._app import app
 from spacy_clinkd.errors import ClinkdError
+from spacy_clinkd.evaluation.calibration import calibration
 from spacy_clinkd.evaluation.model_card import (
+    PLOT_CALIBRATION,
     PLOT_F1,
     PLOT_FRAGMENTATION,
     PLOT_SPEED,
     model_card_markdown,
     non_commercial_licences,
+    speed_f1_intervals,
     teacher_ratio,
     write_model_card,
 )
@@ -32,7 +35,11 @@ def intervals(p, r, f):
     return {"p": p, "r": r, "f": f}
 
 
-def metrics(micro_f=0.5, *, path="corpus/maccrobat/test.spacy", assertion=True):
+# 10 scored entities of 12 gold ones: 0.95 (4, 3 right), 0.75 (4, 2 right), 0.55 (2, 1 right)
+SCORED = [(0.95, True)] * 3 + [(0.95, False)] + [(0.75, True)] * 2 + [(0.75, False)] * 2 + [(0.55, True), (0.55, False)]
+
+
+def metrics(micro_f=0.5, *, path="corpus/maccrobat/test.spacy", assertion=True, calibrated=True):
     """An `evaluate` output on 3 docs with 2 types (DISEASE, SYMPTOM)."""
     result = {
         "per_label": {"DISEASE": scores(0.5, 0.25, 0.333, 4), "SYMPTOM": scores(0.75, 0.625, 0.682, 8)},
@@ -64,6 +71,8 @@ def metrics(micro_f=0.5, *, path="corpus/maccrobat/test.spacy", assertion=True):
         "n_docs": 3,
         "data": {"path": path},
     }
+    if calibrated:
+        result["calibration"] = calibration(SCORED, n_gold=12)
     if assertion:
         result["assertion"] = {
             "on_gold_entities": {
@@ -75,6 +84,14 @@ def metrics(micro_f=0.5, *, path="corpus/maccrobat/test.spacy", assertion=True):
                 "accuracy": 0.833,
                 "macro_f": 0.648,
                 "n": 12,
+                "bootstrap": {
+                    "per_class": {
+                        "present": intervals([0.8, 1.0], [0.85, 1.0], [0.85, 0.98]),
+                        "absent": intervals([0.5, 1.0], [0.3, 0.9], [0.4, 0.9]),
+                        "possible": intervals([0.0, 0.6], [0.0, 1.0], [0.0, 0.67]),
+                    },
+                    "n_samples": 50, "confidence": 0.95, "seed": 0, "n_docs": 3,
+                },
             },
             "end_to_end": {"per_class": {}, "micro": scores(0.5, 0.4, 0.444, 12)},
         }
@@ -176,16 +193,27 @@ def test_sections_in_order():
         "# en_clinkd_ner",
         "## Install and use",
         "## Test scores",
+        "## Entity scores and calibration",
         "## External validation",
         "## Assertion status",
         "## Speed on CPU",
         "## Training data and licences",
+        "## Privacy and offline use",
+        "## Provenance",
         "## Intended use and known limits",
         "## Plots",
     ]
     assert "Version 9.8.7." in card
     assert 'nlp = spacy.load("en_clinkd_ner")' in card
     assert '{"components": {"clinkd_ner": {"inference": "fp32"}}}' in card
+
+
+def test_the_install_line_brings_the_code_wheel():
+    # the model requires spacy_clinkd, which is on no index: installing the model's wheel alone cannot resolve
+    card = model_card_markdown(META, metrics())
+    assert "pip install --find-links DIR en_clinkd_ner\n" in card
+    assert "pip install en_clinkd_ner-" not in card
+    assert "the `spacy_clinkd` wheel beside it" in card
 
 
 def test_teacher_ratio():
@@ -217,10 +245,12 @@ def test_missing_optional_inputs_are_not_measured():
 def test_assertion_per_class_on_test_and_dev():
     dev = metrics()
     dev["assertion"]["on_gold_entities"]["per_class"]["absent"] = scores(1.0, 0.5, 0.667, 2)
+    del dev["assertion"]["on_gold_entities"]["bootstrap"]  # as `evaluate --bootstrap 0` writes it
     card = model_card_markdown(META, metrics(), dev=dev)
     test_at, dev_at = card.index("### Test (12 gold entities, accuracy 0.833)"), card.index("### Dev (12 gold")
-    assert test_at < card.index("| absent | 0.800 | 0.600 | 0.686 | 2 |") < dev_at
+    assert test_at < card.index("| absent | 0.800 [0.50, 1.00] | 0.600 [0.30, 0.90] | 0.686 [0.40, 0.90] | 2 |") < dev_at
     assert dev_at < card.index("| absent | 1.000 | 0.500 | 0.667 | 2 |")
+    assert dev_at < card.index("No bootstrap intervals were computed for these scores.", dev_at)
     assert "macro F1 0.648 on the test gold entities" in card
 
 
@@ -257,50 +287,77 @@ def test_non_commercial_caveat_exactly_with_an_nc_licence(licences, caveat):
         assert f"| {licence} | {n} |" in card
 
 
+def encoder_with_vocab(tmp_path, vocab_size):
+    encoder = tmp_path / "student_encoder"
+    encoder.mkdir()
+    write_json(encoder / "config.json", {"model_type": "bert", "vocab_size": vocab_size})
+    return encoder
+
+
 def test_write_model_card_writes_readme_and_plots(tmp_path):
     files = inputs(tmp_path, benchmark=BENCHMARK, fragmentation=FRAGMENTATION, teacher=metrics(0.625))
     out = tmp_path / "en_clinkd_ner"
     result = write_model_card(
         out, test=files["test"], meta=files["meta"], benchmark=files["benchmark"],
-        fragmentation=files["fragmentation"], teacher=files["teacher"],
+        fragmentation=files["fragmentation"], teacher=files["teacher"], encoder=encoder_with_vocab(tmp_path, 110),
     )
-    for name in (PLOT_F1, PLOT_SPEED, PLOT_FRAGMENTATION):
+    plots = (PLOT_F1, PLOT_CALIBRATION, PLOT_SPEED, PLOT_FRAGMENTATION)
+    for name in plots:
         data = (out / name).read_bytes()
         assert data.startswith(PNG_MAGIC) and len(data) > 1000
-    assert sorted(p.name for p in result["plots"]) == sorted([PLOT_F1, PLOT_SPEED, PLOT_FRAGMENTATION])
+    assert sorted(p.name for p in result["plots"]) == sorted(plots)
     card = (out / "README.md").read_text(encoding="utf8")
-    for name in (PLOT_F1, PLOT_SPEED, PLOT_FRAGMENTATION):
+    for name in plots:
         assert f"]({name})" in card
     assert "a ratio of **0.800**" in card
     assert "2.25 → 1.50 wordpieces" in card
     assert set(result["not_measured"]) == {"dev", "external", "transfer"}
 
 
+def test_the_fragmentation_plot_only_for_a_model_with_the_extended_vocabulary(tmp_path):
+    files = inputs(tmp_path, fragmentation=FRAGMENTATION)
+    out = tmp_path / "card"
+    result = write_model_card(
+        out, test=files["test"], meta=files["meta"], fragmentation=files["fragmentation"],
+        encoder=encoder_with_vocab(tmp_path, 110),
+    )
+    card = (out / "README.md").read_text(encoding="utf8")
+    says = "**This model uses the extended vocabulary** (110 WordPieces)."
+    assert PLOT_FRAGMENTATION in [p.name for p in result["plots"]] and (out / PLOT_FRAGMENTATION).exists()
+    assert card.index(f"]({PLOT_FRAGMENTATION})") < card.index("2.25 → 1.50 wordpieces") < card.index(says)
+
+
 @pytest.mark.parametrize(
     "vocab_size,says",
     [
-        (110, "**This model uses the extended vocabulary** (110 WordPieces)."),
-        (100, "**This model does not use the extension**: its vocabulary is the base one (100 WordPieces)"),
-        (105, "This model's vocabulary has 105 WordPieces: neither the base nor the extended one"),
+        (100, "not plotted: this model does not use the vocabulary extension (its encoder has the base vocabulary, "
+              "100 WordPieces, with no added tokens)"),
+        (105, "not plotted: this model's vocabulary (105 WordPieces) is neither the base (100) nor the extended (110)"),
     ],
 )
-def test_card_says_whether_the_model_uses_the_vocabulary_extension(tmp_path, vocab_size, says):
+def test_no_fragmentation_plot_for_a_model_without_the_extension(tmp_path, vocab_size, says):
     files = inputs(tmp_path, fragmentation=FRAGMENTATION)
-    encoder = tmp_path / "student_encoder"
-    encoder.mkdir()
-    write_json(encoder / "config.json", {"model_type": "bert", "vocab_size": vocab_size})
     out = tmp_path / "card"
-    write_model_card(out, test=files["test"], meta=files["meta"], fragmentation=files["fragmentation"], encoder=encoder)
+    out.mkdir()
+    (out / PLOT_FRAGMENTATION).write_bytes(b"a plot of an earlier card")
+    result = write_model_card(
+        out, test=files["test"], meta=files["meta"], fragmentation=files["fragmentation"],
+        encoder=encoder_with_vocab(tmp_path, vocab_size),
+    )
     card = (out / "README.md").read_text(encoding="utf8")
     assert says in card
-    assert card.index("2.25 → 1.50 wordpieces") < card.index(says)
-    assert sum(claim in card for claim in ("uses the extended", "does not use the extension", "neither the base")) == 1
+    # no plot and none of the extension's numbers: they describe another model
+    assert PLOT_FRAGMENTATION not in [p.name for p in result["plots"]] and not (out / PLOT_FRAGMENTATION).exists()
+    assert PLOT_FRAGMENTATION not in card and "wordpieces on average" not in card
 
 
-def test_card_without_encoder_makes_no_vocabulary_claim():
-    card = model_card_markdown(META, metrics(), fragmentation=FRAGMENTATION, plots=[PLOT_FRAGMENTATION])
-    assert "2.25 → 1.50 wordpieces" in card
-    assert "This model" not in card.split("## Plots")[1]
+def test_card_without_encoder_draws_no_fragmentation_plot(tmp_path):
+    files = inputs(tmp_path, fragmentation=FRAGMENTATION)
+    result = write_model_card(tmp_path / "card", test=files["test"], meta=files["meta"], fragmentation=files["fragmentation"])
+    card = (tmp_path / "card" / "README.md").read_text(encoding="utf8")
+    assert PLOT_FRAGMENTATION not in [p.name for p in result["plots"]]
+    assert "not plotted: whether this model uses the vocabulary extension is not known (no encoder was given" in card
+    assert "This model uses" not in card and "2.25 → 1.50" not in card
 
 
 def test_encoder_without_a_vocab_size_is_an_error_naming_its_config(tmp_path):
@@ -358,6 +415,21 @@ def test_default_inference_read_from_the_pipeline_config(tmp_path):
     assert "The encoder runs in **int8** by default" in (out / "README.md").read_text(encoding="utf8")
 
 
+def test_the_assertion_backend_is_read_from_the_pipeline_config(tmp_path):
+    files = inputs(tmp_path)
+    out = tmp_path / "pipeline"
+    out.mkdir()
+    (out / "config.cfg").write_text(
+        '[nlp]\nlang = "en"\npipeline = ["clinkd_assertion"]\n\n[components]\n\n'
+        '[components.clinkd_assertion]\nfactory = "clinkd_assertion"\nbackend = "learned"\n',
+        encoding="utf8",
+    )
+    write_model_card(out, test=files["test"], meta=files["meta"])
+    card = (out / "README.md").read_text(encoding="utf8")
+    assert "- **Assertion** is learned (a small encoder fine-tuned" in card and "rule-based" not in card
+    assert "- **Assertion** is rule-based" in model_card_markdown(META, metrics())
+
+
 def test_cli_writes_the_readme(tmp_path):
     files = inputs(tmp_path, transfer=transfer({"CC BY-NC 4.0": 2}))
     out = tmp_path / "en_clinkd_ner"
@@ -376,3 +448,144 @@ def test_cli_missing_test_metrics_fails(tmp_path):
     result = runner.invoke(app, ["model-card", str(tmp_path / "out"), "--test", str(missing), "--meta", str(files["meta"])])
     assert result.exit_code != 0
     assert isinstance(result.exception, ClinkdError) and str(missing) in str(result.exception)
+
+
+def test_calibration_section_says_what_score_is_and_how_reliable():
+    card = model_card_markdown(META, metrics())
+    section = card.split("## Entity scores and calibration")[1].split("\n## ")[0]
+    assert "mean, over the entity's tokens, of the probability the tagger gave the tag it chose" in section
+    assert 'group.attrs["scores"]' in section
+    # SCORED by hand: bins 0.5 (2, 1 right), 0.7 (4, 2), 0.9 (4, 3); Wilson 3/4 = [0.30, 0.95]
+    assert "| 0.9–1.0 | 4 | 3 | 0.750 [0.30, 0.95] | 0.950 |" in section
+    assert "| 0.7–0.8 | 4 | 2 | 0.500 [0.15, 0.85] | 0.750 |" in section
+    assert "| 0.0–0.1 |" not in section  # empty bins are left out
+    assert "mean score is 0.790 and the fraction right 0.600: the scores are **overconfident**" in section
+    assert "Expected calibration error (the bins' |fraction right − mean score|, weighted by their entities): 0.190." in section
+    assert "| (all) | 10 | 100% | 0.600 | 0.500 | 0.545 |" in section
+    assert "| 0.7 | 8 | 80% | 0.625 | 0.417 | 0.500 |" in section
+    assert "| 0.9 | 4 | 40% | 0.750 | 0.250 | 0.375 |" in section
+
+
+def test_without_scores_calibration_is_not_measured(tmp_path):
+    card = model_card_markdown(META, metrics(calibrated=False))
+    assert "Whether the score is calibrated: not measured (the test metrics hold no entity scores" in card
+    assert "Reliability of the entity scores: not measured" in card
+    test = write_json(tmp_path / "test.json", metrics(calibrated=False))
+    result = write_model_card(tmp_path / "card", test=test, meta=write_json(tmp_path / "meta.json", META))
+    assert [p.name for p in result["plots"]] == [PLOT_F1]
+
+
+def test_assertion_intervals_and_the_rarest_class():
+    card = model_card_markdown(META, metrics())
+    block = card.split("### Test (12 gold entities")[1].split("\n## ")[0]
+    assert "| possible | 0.250 [0.00, 0.60] | 0.500 [0.00, 1.00] | 0.333 [0.00, 0.67] | 1 |" in block
+    assert "Fewest gold entities: **possible**, n = 1: F1 0.333 [0.00, 0.67]; the fewer" in block
+    assert "95% percentile bootstrap intervals over documents (50 samples)" in block
+
+
+def test_privacy_statement():
+    from spacy_clinkd.serve.settings import DEFAULT_HOST
+
+    card = model_card_markdown(META, metrics(), transfer=transfer({"CC BY-NC 4.0": 2}))
+    section = card.split("## Privacy and offline use")[1].split("\n## ")[0]
+    assert "download nothing, open no network connection and send no telemetry" in section
+    assert f"listens on {DEFAULT_HOST} unless told otherwise" in section
+    assert "never a note's text" in section
+    assert "they hold each entity's text" in section  # annotate's records do
+    assert "MACCROBAT2020: CC BY 4.0" in section and f"The model's licence: {META['license']}" in section
+    assert "licensed CC BY-NC 4.0: non-commercial use only" in section
+
+
+def test_privacy_statement_lists_the_shipped_licences():
+    from tests.util import ROOT
+
+    for meta_file, e3c in (("meta.json", "CC BY-NC"), ("meta_cc_by.json", "CC BY / CC BY 4.0")):
+        meta = json.loads((ROOT / "configs" / meta_file).read_text(encoding="utf8"))
+        section = model_card_markdown(meta, metrics()).split("## Privacy and offline use")[1].split("\n## ")[0]
+        assert "MACCROBAT2020: CC BY 4.0;" in section
+        assert re.search(rf"E3C English Layer 3 clinical case texts[^:;]*: {re.escape(e3c)};", section), section
+
+
+def test_provenance_in_the_card(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    files = inputs(tmp_path, transfer=transfer({"CC BY 4.0": 1}) | {"seed": 5})
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "project.lock").write_text(
+        "convert:\n  deps:\n    - path: assets/maccrobat/brat\n      md5: 680876648d82574fa9bf2e022dab5e9c\n",
+        encoding="utf8",
+    )
+    (project / "project.yml").write_text(
+        'assets:\n  - dest: "assets/maccrobat/brat"\n    checksum: "680876648d82574fa9bf2e022dab5e9c"\n', encoding="utf8"
+    )
+    out = tmp_path / "pipeline"
+    out.mkdir()
+    (out / "config.cfg").write_text("[system]\nseed = 4\n\n[training]\nseed = ${system.seed}\n", encoding="utf8")
+    write_model_card(out, test=files["test"], meta=files["meta"], transfer_report=files["transfer"], project=project)
+    section = (out / "README.md").read_text(encoding="utf8").split("## Provenance")[1].split("\n## ")[0]
+    assert "git commit unknown (not built from a git checkout)" in section
+    assert "spacy_clinkd 0.1.0" in section
+    assert "Built (this card written): 2023-11-14 (UTC)." in section
+    assert "this pipeline's config, [training] seed: 4" in section
+    assert "the transfer set's sample (transfer-set --seed): 5" in section
+    assert "the test scores' bootstrap: 0" in section
+    assert "| assets/maccrobat/brat | `680876648d82574fa9bf2e022dab5e9c` | same | convert |" in section
+
+
+def test_provenance_without_a_project():
+    card = model_card_markdown(META, metrics())
+    assert "Provenance: not measured (no project directory given)." in card
+    files_card = card.split("## Provenance")[1]
+    assert "Data checksums" not in files_card  # the whole section is one line
+
+
+def capture_figures(monkeypatch):
+    """Keep the figures the card draws instead of writing them."""
+    import spacy_clinkd.evaluation.model_card as model_card
+
+    figures = []
+
+    def keep(fig, path):
+        figures.append(fig)
+        return path
+
+    monkeypatch.setattr(model_card, "save_png", keep)
+    return figures
+
+
+def test_speed_plot_has_whole_axes_and_error_bars(tmp_path, monkeypatch):
+    from spacy_clinkd.evaluation.model_card import plot_f1_vs_speed
+
+    figures = capture_figures(monkeypatch)
+    bench = json.loads(json.dumps(BENCHMARK))
+    bench["pipelines"][1]["throughput"]["8"].update(min=2500.0, max=3200.0)
+    plot_f1_vs_speed(bench, tmp_path / "speed.png", own_names=["distilled-int8"], f1_intervals={"distilled-int8": [0.3, 0.7]})
+    ax = figures[0].axes[0]
+    assert ax.get_ylim() == (0, 1)
+    assert ax.get_xlim()[0] == 0 and ax.get_xlim()[1] >= 6000
+    # the int8 point's bars: F1 0.3–0.7 and words/s 2500–3200
+    segments = [seg for coll in ax.collections for seg in coll.get_segments()]
+    spans = {(round(min(s[:, 0]), 1), round(max(s[:, 0]), 1), round(min(s[:, 1]), 2), round(max(s[:, 1]), 2)) for s in segments}
+    assert (3000.0, 3000.0, 0.3, 0.7) in spans
+    assert (2500.0, 3200.0, 0.5, 0.5) in spans
+
+
+def test_speed_f1_intervals_only_for_the_same_f1():
+    test, teacher = metrics(0.5), metrics(0.6)
+    found = speed_f1_intervals(BENCHMARK, own_names=["distilled-int8"], test=test, teacher=teacher)
+    assert found == {"distilled-int8": [0.3, 0.7], "teacher": [0.3, 0.7]}
+    # another F1 (another precision, another test set) gets no interval
+    assert speed_f1_intervals(BENCHMARK, own_names=["distilled-int8"], test=metrics(0.51), teacher=None) == {}
+
+
+def test_reliability_diagram_axes_diagonal_and_counts(tmp_path, monkeypatch):
+    from spacy_clinkd.evaluation.model_card import plot_calibration
+
+    figures = capture_figures(monkeypatch)
+    plot_calibration(metrics(), tmp_path / "calibration.png")
+    ax, counts = figures[0].axes
+    assert ax.get_xlim() == (0, 1) and ax.get_ylim() == (0, 1)
+    assert any(list(line.get_xdata()) == [0, 1] and list(line.get_ydata()) == [0, 1] for line in ax.get_lines())
+    labels = sorted(text.get_text() for text in ax.texts)
+    assert labels == ["n=2", "n=4", "n=4"]
+    assert sorted(round(p.get_height()) for p in counts.patches if p.get_height()) == [2, 4, 4]

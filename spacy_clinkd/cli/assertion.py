@@ -1,0 +1,109 @@
+"""`python -m spacy_clinkd train-assertion` and `assertion-cv`: the learned assertion classifier."""
+from pathlib import Path
+
+import typer
+from wasabi import msg
+
+from ._app import BUILD_PANEL, app
+
+DEFAULT_ENCODER = "training/assertion_encoder"
+
+
+def _settings(epochs: int, learn_rate: float, batch_size: int, seed: int, window: int, rule_input: bool):
+    from ..pipeline.assertion_training import TrainSettings
+
+    return TrainSettings(
+        epochs=epochs, learn_rate=learn_rate, batch_size=batch_size, seed=seed, window=window, rule_input=rule_input
+    )
+
+
+def _examples(data: list[Path], window: int, rule_input: bool):
+    from ..corpora.docbins import read_docbins
+    from ..pipeline.assertion_training import entity_examples
+    from ..tokenizer import clinical_blank
+
+    nlp = clinical_blank()  # the tokenizer, sentencizer and rules that `assemble` puts after the NER
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("clinkd_assertion")
+    docs = read_docbins(data, nlp.vocab)
+    return docs, entity_examples(nlp, docs, window=window, rule_input=rule_input)
+
+
+@app.command("train-assertion", rich_help_panel=BUILD_PANEL)
+def train_assertion_cli(
+    data: list[Path] = typer.Argument(..., help="Gold .spacy DocBins with assertions (e.g. train and dev)"),
+    output: Path = typer.Option(..., "--output", help="Output folder of the trained classifier"),
+    encoder: str = typer.Option(DEFAULT_ENCODER, "--encoder", help="Encoder to fine-tune: local folder or alias"),
+    epochs: int = typer.Option(3, "--epochs"),
+    learn_rate: float = typer.Option(5e-5, "--learn-rate"),
+    batch_size: int = typer.Option(16, "--batch-size"),
+    seed: int = typer.Option(0, "--seed"),
+    window: int = typer.Option(24, "--window", help="Context words on each side of an entity"),
+    rule_input: bool = typer.Option(True, "--rule-input/--no-rule-input", help="Give the classifier the rules' verdict"),
+) -> None:
+    """Fine-tune the learned assertion classifier on gold entities (assemble --assertion FOLDER ships it)."""
+    from collections import Counter
+
+    from ..paths import check_output_dir
+    from ..pipeline.assertion_training import train_classifier
+
+    check_output_dir(output, inputs={f"data {i}": p for i, p in enumerate(data)})
+    _, by_doc = _examples(data, window, rule_input)
+    examples = [e for doc in by_doc for e in doc]
+    counts = Counter(e.gold for e in examples)
+    msg.info(f"{len(examples)} gold entities from {len(by_doc)} docs: {dict(counts)}")
+    model = train_classifier(
+        encoder, examples, _settings(epochs, learn_rate, batch_size, seed, window, rule_input),
+        log=lambda epoch, loss: msg.text(f"epoch {epoch + 1}: mean loss {loss:.4f}"),
+    )
+    model.save(output)
+    msg.good(f"Assertion classifier saved to {output}")
+
+
+@app.command("assertion-cv", rich_help_panel=BUILD_PANEL)
+def assertion_cv_cli(
+    data: list[Path] = typer.Argument(..., help="Gold .spacy DocBins with assertions (all of them: the folds cut them)"),
+    output: Path = typer.Option(..., "--output", help="Output JSON"),
+    markdown: Path = typer.Option(None, "--markdown", help="Also write the CV table as markdown"),
+    k: int = typer.Option(5, "--k", help="Number of document-level folds"),
+    fold_seed: int = typer.Option(0, "--fold-seed", help="Seed of the folds"),
+    encoder: str = typer.Option(DEFAULT_ENCODER, "--encoder", help="The learned candidate's encoder"),
+    rules_only: bool = typer.Option(False, "--rules-only", help="Score the rules only (no training)"),
+    epochs: int = typer.Option(3, "--epochs"),
+    learn_rate: float = typer.Option(5e-5, "--learn-rate"),
+    batch_size: int = typer.Option(16, "--batch-size"),
+    seed: int = typer.Option(0, "--seed", help="Training seed"),
+    window: int = typer.Option(24, "--window", help="Context words on each side of an entity"),
+    rule_input: bool = typer.Option(True, "--rule-input/--no-rule-input", help="Give the classifier the rules' verdict"),
+    max_length: int = typer.Option(96, "--max-length", help="Wordpieces per entity input, at most"),
+    name: str = typer.Option("learned", "--name", help="The learned candidate's name in the table"),
+    baselines: Path = typer.Option(
+        None, "--baselines", help="Also tabulate the candidates of this JSON (scripts/assertion_baselines.py), if its folds are these"
+    ),
+) -> None:
+    """Cross-validate the assertion candidates (rules frozen, learned classifier per fold) over document folds."""
+    import srsly
+
+    from ..evaluation.assertion_cv import cv_markdown, run_assertion_cv
+    from ..evaluation.folds import doc_id
+    from ..paths import check_report_outputs, write_text_atomic
+
+    check_report_outputs(output, markdown, inputs={f"data {i}": p for i, p in enumerate(data)})
+    from dataclasses import replace
+
+    docs, by_doc = _examples(data, window, rule_input)
+    settings = replace(_settings(epochs, learn_rate, batch_size, seed, window, rule_input), max_length=max_length)
+    result = run_assertion_cv(
+        by_doc, [doc_id(d, i) for i, d in enumerate(docs)], k=k, seed=fold_seed,
+        encoder=None if rules_only else encoder, settings=settings, name=name, log=msg.text,
+    )
+    if baselines is not None:
+        from ..evaluation.assertion_cv import add_candidates
+
+        add_candidates(result, srsly.read_json(baselines), source=baselines)
+    write_text_atomic(output, srsly.json_dumps(result, indent=2) + "\n")
+    table = cv_markdown(result)
+    if markdown is not None:
+        write_text_atomic(markdown, table)
+    msg.good(f"CV scores written to {output}")
+    print(table)

@@ -1,0 +1,203 @@
+"""Cross-validated scores of assertion candidates (the fair referee of issue 29).
+
+A candidate is scored on every fold's held-out documents (`folds.document_folds`):
+rules frozen before the folds are simply applied to each fold, a learned
+candidate is fitted on the other k-1 folds first. Per fold, `score_assertions`
+gives one-vs-rest P/R/F1 per class; the summary is the mean and sample sd over
+folds of each class's F1 (and P, R), and over the pooled held-out pairs of all
+folds (every document predicted exactly once, by a model that did not see it)
+the scores with percentile-bootstrap intervals that resample documents
+(`bootstrap.bootstrap_intervals`, the classes as labels).
+"""
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import ClinkdError, Errors
+from ..pipeline.assertion import ASSERTIONS
+from .assertion import score_assertions
+from .bootstrap import bootstrap_intervals
+
+Pairs = list[tuple[str, str]]
+
+
+def class_counts(pairs: Sequence[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    """One-vs-rest tp / fp / fn per assertion class of (gold, predicted) pairs,
+    the counts `score_assertions` scores.
+
+    RETURNS (Dict[str, Dict[str, int]]): {class: {"tp", "fp", "fn"}}, every class.
+    """
+    counts = {}
+    for c in ASSERTIONS:
+        counts[c] = {
+            "tp": sum(1 for g, p in pairs if g == c and p == c),
+            "fp": sum(1 for g, p in pairs if g != c and p == c),
+            "fn": sum(1 for g, p in pairs if g == c and p != c),
+        }
+    return counts
+
+
+def class_intervals(pairs_by_doc: Sequence[Pairs], *, n_samples: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """Percentile-bootstrap intervals of each assertion class's P/R/F1,
+    resampling documents (`bootstrap.bootstrap_intervals`, the classes as labels).
+
+    pairs_by_doc (Sequence[List[Tuple[str, str]]]): per document, the (gold,
+        predicted) assertion of each of its gold entities.
+    RETURNS (Dict[str, Any]): `{"per_class": {class: {"p", "r", "f": [lo, hi]}},
+        "n_samples", "confidence", "seed", "n_docs"}`.
+    """
+    counts = [class_counts(pairs) for pairs in pairs_by_doc]
+    # one-vs-rest counts have no lenient variant: both modes get the same counts
+    boot = bootstrap_intervals(
+        [{"strict": c, "lenient": c} for c in counts], labels=list(ASSERTIONS), n_samples=n_samples, seed=seed
+    )
+    return {"per_class": boot["strict"]["per_label"], **{k: boot[k] for k in ("n_samples", "confidence", "seed", "n_docs")}}
+
+
+def cv_summary(
+    pairs_by_doc: Sequence[Pairs], folds: Sequence[int], *, n_samples: int = 1000, seed: int = 0
+) -> dict[str, Any]:
+    """Summarise one candidate's held-out (gold, predicted) pairs over folds.
+
+    pairs_by_doc (Sequence[List[Tuple[str, str]]]): per document, the (gold,
+        predicted) assertion of each gold entity, predicted by a model that did
+        not see the document.
+    folds (Sequence[int]): the fold of each document (`document_folds`).
+    RETURNS (Dict[str, Any]): `{"k", "per_fold": [score_assertions(...)],
+        "mean": {class: {"p", "r", "f"}}, "sd": {...}, "macro_f": {"mean", "sd"},
+        "pooled": score_assertions(all pairs), "intervals": {class: {"p", "r", "f"}},
+        "n_docs", "n"}`.
+    """
+    k = max(folds) + 1 if folds else 0
+    per_fold = []
+    for fold in range(k):
+        pairs = [pair for doc_pairs, f in zip(pairs_by_doc, folds) if f == fold for pair in doc_pairs]
+        per_fold.append(score_assertions(pairs))
+    mean: dict[str, dict[str, float]] = {}
+    sd: dict[str, dict[str, float]] = {}
+    for c in ASSERTIONS:
+        mean[c], sd[c] = {}, {}
+        for key in ("p", "r", "f"):
+            values = [fold["per_class"][c][key] for fold in per_fold]
+            mean[c][key] = statistics.fmean(values) if values else 0.0
+            sd[c][key] = statistics.stdev(values) if len(values) > 1 else 0.0
+    macro = [fold["macro_f"] for fold in per_fold]
+    everything = [pair for doc_pairs in pairs_by_doc for pair in doc_pairs]
+    intervals = class_intervals(pairs_by_doc, n_samples=n_samples, seed=seed)
+    return {
+        "k": k,
+        "per_fold": per_fold,
+        "mean": mean,
+        "sd": sd,
+        "macro_f": {"mean": statistics.fmean(macro) if macro else 0.0, "sd": statistics.stdev(macro) if len(macro) > 1 else 0.0},
+        "pooled": score_assertions(everything),
+        "intervals": intervals["per_class"],
+        "n_docs": len(pairs_by_doc),
+        "n": len(everything),
+    }
+
+
+def run_assertion_cv(
+    examples_by_doc: Sequence[Sequence[Any]],
+    ids: Sequence[str],
+    *,
+    k: int,
+    seed: int,
+    encoder: str | None,
+    settings: Any = None,
+    name: str = "learned",
+    log: Any = None,
+) -> dict[str, Any]:
+    """Score the rules (frozen) and, with an `encoder`, the learned classifier
+    (fitted per fold on the other k-1 folds) on every fold's held-out docs.
+
+    examples_by_doc (Sequence[Sequence[EntityExample]]): per doc, its gold
+        entities (`pipeline.assertion_training.entity_examples`).
+    ids (Sequence[str]): the docs' ids (`folds.doc_id`), for the folds.
+    encoder (Optional[str]): the classifier's encoder; None scores the rules only.
+    settings (Optional[TrainSettings]): the classifier's training settings.
+    name (str): the learned candidate's name in the result.
+    log (Optional[Callable[[str], None]]): progress lines.
+    RETURNS (Dict[str, Any]): `{"k", "seed", "folds": {id: fold},
+        "candidates": {"rules": cv_summary, "learned": cv_summary}, "settings"}`.
+    """
+    from dataclasses import asdict
+
+    from ..pipeline.assertion_training import TrainSettings, classify, train_classifier
+    from .folds import document_folds
+
+    settings = settings or TrainSettings()
+    folds = document_folds(ids, k, seed)
+    candidates = {"rules": cv_summary([[(e.gold, e.rule) for e in doc] for doc in examples_by_doc], folds)}
+    if encoder is not None:
+        predicted: list[Pairs] = [[] for _ in examples_by_doc]
+        for fold in range(k):
+            train = [e for doc, f in zip(examples_by_doc, folds) if f != fold for e in doc]
+            model = train_classifier(encoder, train, settings)
+            for i, (doc, f) in enumerate(zip(examples_by_doc, folds)):
+                if f == fold:
+                    predicted[i] = list(zip([e.gold for e in doc], classify(model, doc)))
+            if log is not None:
+                held = [pair for doc, f in zip(predicted, folds) if f == fold for pair in doc]
+                score = score_assertions(held)["per_class"]["absent"]["f"]
+                log(f"fold {fold + 1}/{k}: {len(train)} training entities, held-out absent F1 {score:.3f}")
+        candidates[name] = cv_summary(predicted, folds)
+    return {
+        "k": k,
+        "seed": seed,
+        "folds": dict(zip(ids, folds)),
+        "encoder": encoder,
+        "settings": asdict(settings),
+        "candidates": candidates,
+    }
+
+
+def add_candidates(result: dict[str, Any], other: dict[str, Any], *, source: Any) -> None:
+    """Add the candidates of another CV result (e.g. the external baselines of
+    `scripts/assertion_baselines.py`) to `result`, if they were scored on the
+    same folds of the same documents.
+
+    RAISES ClinkdError: the folds differ (E459).
+    """
+    if other.get("folds") != result["folds"]:
+        raise ClinkdError(Errors.E459.format(path=source, k=other.get("k"), seed=other.get("seed")))
+    for name, summary in other["candidates"].items():
+        result["candidates"].setdefault(name, summary)
+
+
+def _cell(mean: float, sd: float) -> str:
+    return f"{mean:.3f} ± {sd:.3f}"
+
+
+def cv_markdown(result: dict[str, Any]) -> str:
+    """The CV table: per candidate, mean ± sd over folds of each class's F1 and
+    macro F1, and the pooled held-out F1 of absent and possible with their
+    95 % document-bootstrap intervals."""
+    from .markdown import table
+
+    rows = []
+    for name, s in result["candidates"].items():
+        pooled = s["pooled"]["per_class"]
+        rows.append(
+            [
+                name,
+                _cell(s["mean"]["absent"]["f"], s["sd"]["absent"]["f"]),
+                _cell(s["mean"]["possible"]["f"], s["sd"]["possible"]["f"]),
+                _cell(s["mean"]["present"]["f"], s["sd"]["present"]["f"]),
+                _cell(s["macro_f"]["mean"], s["macro_f"]["sd"]),
+                "{:.3f} [{:.3f}, {:.3f}]".format(pooled["absent"]["f"], *s["intervals"]["absent"]["f"]),
+                "{:.3f} [{:.3f}, {:.3f}]".format(pooled["possible"]["f"], *s["intervals"]["possible"]["f"]),
+            ]
+        )
+    header = [
+        "candidate", "absent F1 (mean ± sd)", "possible F1", "present F1", "macro F1",
+        "absent F1 pooled [95 % CI]", "possible F1 pooled [95 % CI]",
+    ]
+    n = next(iter(result["candidates"].values()))
+    intro = (
+        f"{result['k']}-fold cross-validation over {n['n_docs']} documents ({n['n']} gold entities), "
+        f"document-level folds, seed {result['seed']}.\n\n"
+    )
+    return intro + table(header, rows) + "\n"

@@ -1,0 +1,163 @@
+"""Training the learned assertion classifier on gold entities.
+
+The gold docs are prepared exactly as `evaluation.assertion.assertions_on_gold`
+prepares them at evaluation (and as a pipeline meets them at inference): the
+pipeline's tokenizer, the gold entities set as `doc.ents`, the components
+between entity recognition and `clinkd_assertion` run (the sentencizer). Each
+gold entity becomes one example: the classifier's input text
+(`models.assertion.marked_context`, which carries the rules' verdict) and its
+gold assertion.
+
+The loop: AdamW, a linear warm-up over the first `warmup_steps` then linear
+decay to 0, the head's learning rate `head_lr_factor` times the encoder's,
+shuffled mini-batches, a fixed seed; the loss is `losses.token_cross_entropy`
+over the batch's entities (its rows are entities here, not tokens).
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from ..corpora.spans import gold_assertions
+from .assertion import PRESENT, ClinkdAssertion
+
+
+@dataclass(frozen=True)
+class EntityExample:
+    """One gold entity: the classifier's input text, the rules' verdict, the gold assertion."""
+
+    text: str
+    rule: str
+    gold: str
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """The classifier's training settings (defaults: chosen by CV on MACCROBAT, docs/RESULTS.md)."""
+
+    epochs: int = 3
+    learn_rate: float = 5e-5
+    head_lr_factor: float = 20.0
+    batch_size: int = 16
+    warmup_steps: int = 50
+    seed: int = 0
+    window: int = 24
+    max_length: int = 96
+    rule_input: bool = True
+
+
+def entity_examples(
+    nlp: Language,
+    gold_docs: Sequence[Doc],
+    *,
+    window: int = 24,
+    rule_input: bool = True,
+    component: str = "clinkd_assertion",
+) -> list[list[EntityExample]]:
+    """Per gold doc, one `EntityExample` per gold entity, in `doc.ents` order.
+
+    nlp (Language): a pipeline with `component` (a `ClinkdAssertion`) and the
+        components it needs before it (sentence boundaries).
+    gold_docs (Sequence[Doc]): docs with gold `doc.ents` and gold assertions.
+    window (int): context words on each side of an entity.
+    rule_input (bool): whether the input text carries the rules' verdict.
+    """
+    from ..models.assertion import marked_context
+
+    assertion: ClinkdAssertion = nlp.get_pipe(component)
+    index = nlp.pipe_names.index(component)
+    before = [
+        name for name in nlp.pipe_names[:index] if "doc.ents" not in nlp.get_pipe_meta(name).assigns
+    ]
+    out = []
+    for gold in gold_docs:
+        doc = nlp.make_doc(gold.text)
+        doc.ents = [doc.char_span(e.start_char, e.end_char, label=e.label_, alignment_mode="expand") for e in gold.ents]
+        for name in before:
+            doc = nlp.get_pipe(name)(doc)
+        truth = gold_assertions(gold) or {}
+        ents = list(doc.ents)
+        rules = assertion.assert_entities(doc, ents)
+        scope = assertion._scopes(doc)
+        out.append(
+            [
+                EntityExample(
+                    marked_context(doc, ent, rule if rule_input else None, assertion.scope_bounds(scope, ent), window),
+                    rule,
+                    truth.get((g.start_char, g.end_char), PRESENT),
+                )
+                for g, ent, rule in zip(gold.ents, ents, rules)
+            ]
+        )
+    return out
+
+
+def train_classifier(encoder: str | Path, examples: Sequence[EntityExample], settings: TrainSettings, *, log=None):
+    """Fine-tune a new `AssertionClassifier` on `encoder` (a local folder or an
+    alias, `models.encoder.resolve_encoder_name`) over `examples`.
+
+    log (Optional[Callable[[int, float], None]]): called with (epoch, mean loss).
+    RETURNS (AssertionClassifier): the trained classifier, in eval mode.
+    """
+    import numpy
+    import torch
+
+    from ..losses import token_cross_entropy
+    from ..models.assertion import CLASSES, AssertionClassifier
+    from ..models.encoder import resolve_encoder_name
+
+    torch.manual_seed(settings.seed)
+    rng = random.Random(settings.seed)
+    model = AssertionClassifier.from_encoder(
+        resolve_encoder_name(str(encoder)), window=settings.window, max_length=settings.max_length,
+        rule_input=settings.rule_input,
+    )
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": model.encoder.parameters(), "lr": settings.learn_rate},
+            {"params": model.head.parameters(), "lr": settings.learn_rate * settings.head_lr_factor},
+        ]
+    )
+    per_epoch = (len(examples) + settings.batch_size - 1) // settings.batch_size
+    total = max(1, settings.epochs * per_epoch)
+
+    def schedule(step: int) -> float:
+        return min(1.0, (step + 1) / max(1, settings.warmup_steps)) * max(0.0, 1.0 - step / total)
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    order = list(range(len(examples)))
+    model.train()
+    for epoch in range(settings.epochs):
+        rng.shuffle(order)
+        losses = []
+        for i in range(0, len(order), settings.batch_size):
+            batch = [examples[j] for j in order[i : i + settings.batch_size]]
+            logits = model([e.text for e in batch])
+            gold = numpy.asarray([CLASSES.index(e.gold) for e in batch])
+            loss, d_logits = token_cross_entropy(
+                logits.detach().numpy(), gold, numpy.ones(len(batch), dtype="float32")
+            )
+            optimizer.zero_grad()
+            logits.backward(torch.from_numpy(d_logits))
+            optimizer.step()
+            scheduler.step()
+            losses.append(loss)
+        if log is not None:
+            log(epoch, sum(losses) / max(1, len(losses)))
+    model.eval()
+    return model
+
+
+def classify(model, examples: Sequence[EntityExample]) -> list[str]:
+    """The classifier's most probable assertion of each example."""
+    from ..models.assertion import CLASSES
+
+    if not examples:
+        return []
+    best = model.probabilities([e.text for e in examples]).argmax(dim=-1).tolist()
+    return [CLASSES[k] for k in best]

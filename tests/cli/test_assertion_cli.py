@@ -1,0 +1,74 @@
+"""train-assertion, assertion-cv and assemble --assertion, end to end on tiny data."""
+import json
+
+import pytest
+import spacy
+from spacy.tokens import DocBin, Span
+
+from spacy_clinkd.cli import main
+from spacy_clinkd.corpora.spans import ASSERTIONS
+from spacy_clinkd.tokenizer import clinical_blank
+
+
+def run(args):
+    """Run the CLI as `python -m spacy_clinkd` does; RETURNS its exit code."""
+    with pytest.raises(SystemExit) as exit_:
+        main([str(a) for a in args])
+    return exit_.value.code
+
+NOTES = [
+    ("no fever . she has cough .", [(1, 2, "absent"), (5, 6, "present")]),
+    ("he has pain . possible rash .", [(2, 3, "present"), (5, 6, "possible")]),
+    ("denies cough . he has fever .", [(1, 2, "absent"), (5, 6, "present")]),
+    ("she has rash . no pain .", [(2, 3, "present"), (5, 6, "absent")]),
+]
+
+
+@pytest.fixture
+def gold(tmp_path):
+    nlp = clinical_blank()
+    docbin = DocBin(store_user_data=True)
+    for i, (text, ents) in enumerate(NOTES):
+        doc = nlp.make_doc(text)
+        doc.ents = [Span(doc, s, e, label="SYMPTOM") for s, e, _ in ents]
+        doc.user_data[ASSERTIONS] = [[doc[s].idx, doc[e - 1].idx + len(doc[e - 1]), a] for s, e, a in ents]
+        doc.user_data["doc_id"] = f"note{i}"
+        docbin.add(doc)
+    docbin.to_disk(tmp_path / "gold.spacy")
+    return tmp_path / "gold.spacy"
+
+
+def test_assertion_cv_scores_rules_and_learned_on_the_same_folds(gold, tiny_bert, tmp_path, capsys):
+    out = tmp_path / "cv.json"
+    assert run(["assertion-cv", gold, "--output", out, "--markdown", tmp_path / "cv.md", "--k", "2",
+                "--encoder", tiny_bert, "--epochs", "1", "--batch-size", "4"]) == 0
+    result = json.loads(out.read_text())
+    assert set(result["candidates"]) == {"rules", "learned"}
+    assert sorted(result["folds"]) == ["note0", "note1", "note2", "note3"]
+    rules = result["candidates"]["rules"]
+    # the rules find every status of these notes
+    assert rules["pooled"]["accuracy"] == 1.0 and rules["n"] == 8
+    assert result["candidates"]["learned"]["n"] == 8
+    assert "| learned |" in (tmp_path / "cv.md").read_text()
+    # another fold cut cannot be put in one table with these
+    other = dict(result, folds={**result["folds"], "note0": 1 - result["folds"]["note0"]})
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    assert run(["assertion-cv", gold, "--output", tmp_path / "cv2.json", "--k", "2", "--rules-only",
+                "--baselines", tmp_path / "other.json"]) == 1
+    assert "scored on other folds" in capsys.readouterr().err
+
+
+def test_trained_classifier_is_assembled_into_the_pipeline(gold, tiny_bert, tiny_pipeline, tmp_path):
+    classifier = tmp_path / "clf"
+    assert run(["train-assertion", gold, "--output", classifier, "--encoder", tiny_bert, "--epochs", "1"]) == 0
+    assert (classifier / "classifier.json").exists()
+    assert run(["assemble", tiny_pipeline, tmp_path / "shipped", "--assertion", classifier]) == 0
+    nlp = spacy.load(tmp_path / "shipped")
+    component = nlp.get_pipe("clinkd_assertion")
+    assert component.backend == "learned" and component.classifier is not None
+    assert nlp.config["components"]["clinkd_assertion"]["backend"] == "learned"
+    doc = nlp("She denies chest pain. Possible pneumonia.")
+    assert all(e._.assertion in ("present", "absent", "possible") for e in doc.ents)
+    # and without it, the rules
+    assert run(["assemble", tiny_pipeline, tmp_path / "rules"]) == 0
+    assert spacy.load(tmp_path / "rules").get_pipe("clinkd_assertion").backend == "rules"

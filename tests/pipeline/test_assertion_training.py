@@ -1,0 +1,112 @@
+"""Training the assertion classifier on gold entities, and the learned backend in a pipeline."""
+import pytest
+import spacy
+from spacy.tokens import Span
+
+from spacy_clinkd.corpora.spans import ASSERTIONS
+from spacy_clinkd.errors import ClinkdError
+from spacy_clinkd.pipeline.assertion_training import (
+    TrainSettings,
+    classify,
+    entity_examples,
+    train_classifier,
+)
+from spacy_clinkd.tokenizer import clinical_blank
+
+# "nix" is no cue of the rules: only a learned model can find these absent
+TEXTS = [
+    ("nix fever . she has cough .", [(1, 2, "absent"), (5, 6, "present")]),
+    ("he has pain . nix rash .", [(2, 3, "present"), (5, 6, "absent")]),
+    ("nix cough . he has fever .", [(1, 2, "absent"), (5, 6, "present")]),
+    ("she has rash . nix pain .", [(2, 3, "present"), (5, 6, "absent")]),
+]
+
+
+def rules_pipeline(backend="rules"):
+    nlp = clinical_blank()
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("clinkd_assertion", config={"backend": backend})
+    return nlp
+
+
+def gold_docs(nlp):
+    docs = []
+    for text, ents in TEXTS:
+        doc = nlp.make_doc(text)
+        doc.ents = [Span(doc, s, e, label="SYMPTOM") for s, e, _ in ents]
+        doc.user_data[ASSERTIONS] = [[doc[s].idx, doc[e - 1].idx + len(doc[e - 1]), a] for s, e, a in ents]
+        docs.append(doc)
+    return docs
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_bert):
+    nlp = rules_pipeline()
+    examples = [e for doc in entity_examples(nlp, gold_docs(nlp), window=4) for e in doc]
+    settings = TrainSettings(epochs=40, learn_rate=1e-3, head_lr_factor=5.0, batch_size=4, warmup_steps=1, window=4)
+    return train_classifier(str(tiny_bert), examples * 2, settings), examples
+
+
+def test_examples_are_the_gold_entities_as_the_pipeline_sees_them():
+    nlp = rules_pipeline()
+    by_doc = entity_examples(nlp, gold_docs(nlp), window=4)
+    assert [[e.gold for e in doc] for doc in by_doc] == [[a for _, _, a in ents] for _, ents in TEXTS]
+    assert by_doc[0][0].rule == "present"  # the rules do not know "nix"
+    # the sentencizer ran first: the context stops at the sentence
+    assert by_doc[0][0].text == "present symptom : nix [E] fever [/E] ."
+
+
+def test_the_classifier_learns_what_the_rules_miss(trained):
+    model, examples = trained
+    assert classify(model, examples) == [e.gold for e in examples]
+
+
+def test_learned_backend_in_a_saved_pipeline(trained, tmp_path):
+    model, _ = trained
+    nlp = rules_pipeline("learned")
+    nlp.get_pipe("clinkd_assertion").classifier = model
+    docs = gold_docs(nlp)
+    nlp.to_disk(tmp_path / "p")
+    loaded = spacy.load(tmp_path / "p")
+
+    def run(pipeline, batch_size=8):
+        out = []
+        for doc in docs:
+            fresh = pipeline.make_doc(doc.text)
+            fresh.ents = [fresh.char_span(e.start_char, e.end_char, label=e.label_) for e in doc.ents]
+            out.append(fresh)
+        with pipeline.select_pipes(enable=["sentencizer", "clinkd_assertion"]):
+            return [[e._.assertion for e in d.ents] for d in pipeline.pipe(out, batch_size=batch_size)]
+
+    gold = [[a for _, _, a in ents] for _, ents in TEXTS]
+    assert run(loaded) == gold
+    assert run(loaded, batch_size=1) == gold  # batched as one, or doc by doc: the same
+    # the rules stay one setting away
+    rules = spacy.load(tmp_path / "p", config={"components": {"clinkd_assertion": {"backend": "rules"}}})
+    assert run(rules) == [["present"] * 2] * 4
+    # bytes round trip keeps the classifier
+    copy = rules_pipeline("learned")
+    copy.get_pipe("clinkd_assertion").from_bytes(loaded.get_pipe("clinkd_assertion").to_bytes())
+    assert run(copy) == gold
+
+
+def test_learned_backend_without_a_classifier_says_what_to_do():
+    nlp = clinical_blank()
+    nlp.add_pipe("clinkd_assertion", config={"backend": "learned"})
+    doc = nlp.make_doc("no fever")
+    doc.ents = [Span(doc, 1, 2, label="SYMPTOM")]
+    with pytest.raises(ClinkdError, match="train-assertion"):
+        nlp.get_pipe("clinkd_assertion")(doc)
+    with pytest.raises(ClinkdError, match="Unknown assertion backend 'neural'"):
+        clinical_blank().add_pipe("clinkd_assertion", config={"backend": "neural"})
+
+
+def test_extra_terms_given_at_load_are_used(tmp_path):
+    nlp = rules_pipeline()
+    nlp.to_disk(tmp_path / "p")
+    loaded = spacy.load(tmp_path / "p", config={"components": {"clinkd_assertion": {"extra_terms": {"negation_preceding": ["nix"]}}}})
+    doc = loaded.make_doc("nix fever .")
+    doc.ents = [Span(doc, 1, 2, label="SYMPTOM")]
+    with loaded.select_pipes(enable=["sentencizer", "clinkd_assertion"]):
+        doc = loaded(doc)
+    assert doc.ents[0]._.assertion == "absent"
