@@ -171,7 +171,7 @@ def test_docbin_shards_hold_the_annotated_docs(tiny_pipeline, tmp_path):
 
 def test_dask_engine_without_dask_says_what_to_install(tiny_pipeline, notes_file, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
-    with pytest.raises(ClinkdError, match=r"pip install spacy_clinkd\[dask\]"):
+    with pytest.raises(ClinkdError, match=r"pip install \"dask\[distributed\]\".*pip install \"spacy_clinkd\[dask\]\" --find-links DIR"):
         annotate(str(tiny_pipeline), notes_file, tmp_path / "out.jsonl", engine="dask", progress=False)
     assert not (tmp_path / "out.jsonl").exists()
 

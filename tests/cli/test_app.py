@@ -54,13 +54,18 @@ COMMANDS = {
     ),
     "assemble": (["model", "output"], ["--after", "--assertion", "--inference", "--int8", "--keep-fp32"]),
     "train-assertion": (
-        ["data"], ["--batch-size", "--encoder", "--epochs", "--learn-rate", "--output", "--seed", "--window"],
+        ["data"],
+        [
+            "--batch-size", "--encoder", "--epochs", "--learn-rate", "--output", "--rule-input",
+            "--seed", "--window",
+        ],
     ),
     "assertion-cv": (
         ["data"],
         [
             "--baselines", "--batch-size", "--encoder", "--epochs", "--fold-seed", "--k", "--learn-rate",
-            "--markdown", "--output", "--rules-only", "--seed", "--window",
+            "--markdown", "--max-length", "--name", "--output", "--rule-input", "--rules-only",
+            "--seed", "--window",
         ],
     ),
     "serve": (["model"], ["--api-key", "--batch-size", "--host", "--inference", "--max-chars", "--port"]),
