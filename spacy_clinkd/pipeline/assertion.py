@@ -184,7 +184,7 @@ class ClinkdAssertion:
                 kept.extend((category, start, end) for category in sorted(categories))
         return sorted(kept, key=lambda m: (m[1], m[0]))
 
-    def _scopes(self, doc: Doc) -> list[int]:
+    def scopes(self, doc: Doc) -> list[int]:
         """Scope id per token: sentences (if set), cut at line breaks."""
         scope = [0] * len(doc)
         current = 0
@@ -200,17 +200,20 @@ class ClinkdAssertion:
             scope[i] = current
         return scope
 
-    def cue_relations(self, doc: Doc, ents: Iterable[Span]) -> list[list[CueRelation]]:
+    def cue_relations(
+        self, doc: Doc, ents: Iterable[Span], scope: list[int] | None = None
+    ) -> list[list[CueRelation]]:
         """For each of `ents`, the cues in its scope that point at it: a
         `*_preceding` cue before it (or starting it: "no fever" as one span),
         a `*_following` cue after it. Each is a `CueRelation` with the tokens
         between cue and entity and whether a `termination` cue stands between
-        them; the rules and the learned classifier's features both read these."""
+        them; the rules and the learned classifier's features both read these.
+        `scope`: the doc's `scopes`, if the caller has them already."""
         ents = list(ents)
         if not ents:
             return []
         cues = self.cues(doc)
-        scope = self._scopes(doc)
+        scope = self.scopes(doc) if scope is None else scope
         terminations = [start for category, start, _ in cues if category == "termination"]
         relations = []
         for ent in ents:
@@ -232,10 +235,11 @@ class ClinkdAssertion:
             relations.append(found)
         return relations
 
-    def assert_entities(self, doc: Doc, ents: Iterable[Span]) -> list[str]:
-        """The rules' assertion of each of `ents` (spans of `doc`), without setting it."""
+    def assert_entities(self, doc: Doc, ents: Iterable[Span], scope: list[int] | None = None) -> list[str]:
+        """The rules' assertion of each of `ents` (spans of `doc`), without setting it
+        (`scope`: the doc's `scopes`, if the caller has them already)."""
         results = []
-        for found in self.cue_relations(doc, ents):
+        for found in self.cue_relations(doc, ents, scope):
             negated = possible = False
             for rel in found:
                 window = self.window if rel.category.startswith("negation") else self.possible_window
@@ -264,10 +268,10 @@ class ClinkdAssertion:
         from ..models.assertion import marked_context
 
         ents = list(ents)
-        rules = self.assert_entities(doc, ents)
+        scope = self.scopes(doc)
+        rules = self.assert_entities(doc, ents, scope)
         if not ents or self.classifier is None:
             return rules, []
-        scope = self._scopes(doc)
         window, rule_input = self.classifier.window, self.classifier.rule_input
         texts = [
             marked_context(doc, e, r if rule_input else None, self.scope_bounds(scope, e), window)

@@ -82,8 +82,8 @@ def entity_examples(
             doc = nlp.get_pipe(name)(doc)
         truth = gold_assertions(gold) or {}
         ents = list(doc.ents)
-        rules = assertion.assert_entities(doc, ents)
-        scope = assertion._scopes(doc)
+        scope = assertion.scopes(doc)
+        rules = assertion.assert_entities(doc, ents, scope)
         out.append(
             [
                 EntityExample(
