@@ -16,8 +16,9 @@ setup(
     license_files=["LICENSE"],
     python_requires=">=3.10",
     packages=find_packages(include=["spacy_clinkd", "spacy_clinkd.*"]),
-    # the page `serve` shows at / (HTML, JS, CSS, icon), served from the installed package
-    package_data={"spacy_clinkd.serve": ["static/*"]},
+    # the page `serve` shows at / (HTML, JS, CSS, icon), served from the installed package;
+    # the model card's jinja2 template, rendered by `model-card`
+    package_data={"spacy_clinkd.serve": ["static/*"], "spacy_clinkd.report": ["templates/*"]},
     install_requires=[
         "spacy>=3.8.0,<3.9.0",
         "spacy-transformers>=1.4.0,<1.5.0",
@@ -27,6 +28,7 @@ setup(
         "typer>=0.9.0",
         "tqdm>=4.0.0",
         "matplotlib>=3.5.0",
+        "jinja2>=3.1.0",
         "numpy>=1.19.0",
         "srsly>=2.4.0",
     ],

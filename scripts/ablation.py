@@ -8,14 +8,11 @@ from pathlib import Path
 from spacy_clinkd.benchmark.resources import count_parameters
 from spacy_clinkd.evaluation.evaluate import evaluate_pipeline
 from spacy_clinkd.pipeline.loading import load_pipeline
+from spacy_clinkd.report.tables import interval_cell, table
 
 
 def fmt_f(metrics: dict, interval: dict | None) -> str:
-    text = f"{metrics['f']:.3f}"
-    if interval and interval.get("f"):
-        low, high = interval["f"]
-        text += f" [{low:.2f}, {high:.2f}]"
-    return text
+    return interval_cell(metrics["f"], (interval or {}).get("f") or None)
 
 
 def main(output: Path, data: Path, labels: list[str], models: list[tuple[str, str]], repeats: int) -> None:
@@ -31,22 +28,22 @@ def main(output: Path, data: Path, labels: list[str], models: list[tuple[str, st
         (output / f"{safe}.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf8")
         rows.append((name, path, result))
     header = ["system", *[f"{label} F1 [95% CI]" for label in labels], "micro P", "micro R", "micro F1 [95% CI]", "params", "words/s"]
-    lines = [
-        f"Strict entity scores on {data} ({rows[0][2]['n_docs']} docs); intervals: percentile bootstrap over documents (1000 samples, seed 0); words/s: best of {repeats} passes.",
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-    ]
+    body = []
     for name, _, r in rows:
         boot = r.get("bootstrap", {}).get("strict", {})
         cells = [name]
         cells += [fmt_f(r["per_label"][label], boot.get("per_label", {}).get(label)) for label in labels]
         cells += [f"{r['micro']['p']:.3f}", f"{r['micro']['r']:.3f}", fmt_f(r["micro"], boot.get("micro"))]
         cells += [f"{r['parameters'] / 1e6:.1f} M", f"{r['efficiency']['words_per_second']:.0f}"]
-        lines.append("| " + " | ".join(cells) + " |")
-    table = "\n".join(lines) + "\n"
-    (output / "table.md").write_text(table, encoding="utf8")
-    print(table)
+        body.append(cells)
+    lines = [
+        f"Strict entity scores on {data} ({rows[0][2]['n_docs']} docs); intervals: percentile bootstrap over documents (1000 samples, seed 0); words/s: best of {repeats} passes.",
+        "",
+        *table(header, body, align="l" * len(header)),
+    ]
+    text = "\n".join(lines) + "\n"
+    (output / "table.md").write_text(text, encoding="utf8")
+    print(text)
 
 
 if __name__ == "__main__":

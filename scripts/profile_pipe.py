@@ -67,7 +67,7 @@ def instrument(nlp) -> None:
         PIECES["real"] += int(kwargs["attention_mask"].sum())
 
     # the modules that compute (inside LengthBatched, each group's call)
-    for module in (shim._model, ner._int8):
+    for module in (shim._model, ner.runtime.int8):
         if module is not None:
             module.register_forward_pre_hook(count_pieces, with_kwargs=True)
     for node in ner.model.walk():

@@ -4,29 +4,33 @@ import argparse
 import json
 from pathlib import Path
 
+from spacy_clinkd.report.tables import table
+
 
 def main(output: Path, metrics: list[Path], train: list[Path]) -> None:
     lines = ["## Entity-level results (strict: exact span and label)", ""]
     results = [(path, json.loads(path.read_text(encoding="utf8"))) for path in metrics]
     labels = list(results[0][1]["per_label"]) if results else []
     header = ["model", *[f"{label} F1" for label in labels], "micro P", "micro R", "micro F1", "words/s"]
-    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    body = []
     for path, data in results:
         row = [f"{path.stem} (`{data['model']['path']}`)"]
         row += [f"{data['per_label'][label]['f']:.3f}" for label in labels]
         row += [f"{data['micro'][key]:.3f}" for key in ("p", "r", "f")]
         row.append(f"{data['efficiency']['words_per_second']:.0f}")
-        lines.append("| " + " | ".join(row) + " |")
+        body.append(row)
+    lines += table(header, body, align="l" * len(header))
     lines += ["", "Data: " + ", ".join(sorted({d["data"]["path"] for _, d in results})), ""]
     if train:
-        lines += ["## Training time", "", "| run | config | steps | minutes | best dev ents_f |", "|---|---|---:|---:|---:|"]
+        runs = []
         for path in train:
             data = json.loads(path.read_text(encoding="utf8"))
             overrides = data["overrides"]
             steps = overrides.get("training.max_steps", "config")
             best = data.get("best_dev", {}).get("ents_f")
             best_text = f"{best:.3f}" if isinstance(best, (int, float)) else "n/a"
-            lines.append(f"| {path.parent.name} | {data['config']} | {steps} | {data['minutes']:.1f} | {best_text} |")
+            runs.append([path.parent.name, data["config"], steps, f"{data['minutes']:.1f}", best_text])
+        lines += ["## Training time", "", *table(["run", "config", "steps", "minutes", "best dev ents_f"], runs, align="llrrr")]
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text("\n".join(lines) + "\n", encoding="utf8")
     print("\n".join(lines))

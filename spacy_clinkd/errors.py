@@ -217,7 +217,6 @@ class Errors:
         "{gold!r}, predicted begins {pred!r}. They must pair up one to one, in order."
     )
     E251 = "Got {n_gold} gold docs but {n_pred} predicted docs: they must pair up one to one."
-    E252 = "The label map must be a JSON object mapping predicted labels to gold labels (str to str)."
     E254 = "Could not read gold docs from the DocBin: {reason}"
     E255 = "No labels given: --labels needs at least one label (e.g. DISEASE,MEDICATION)."
     E256 = "No texts to benchmark in '{path}': expected a .spacy DocBin or a directory of .txt files with text."
@@ -233,6 +232,15 @@ class Errors:
         "Run the step that writes it first (e.g. `spacy project run evaluate-package`)."
     )
     E262 = "{path} is not the {what} the model card expects: {problem}."
+    E263 = (
+        "The model card's corpus facts {path} cannot be read ({reason}): the card takes the test set's name, "
+        "what each type is and the external sets' notes from it. Pass --facts FILE, or run from the project "
+        "directory (the default is configs/model_card.yml)."
+    )
+    E264 = (
+        "{n_names} --external-name for {n_sets} --external: give one name per external set, in the same "
+        "order, or none (each set then takes its name from its metrics)."
+    )
 
     # -- tokenization (E300-E349) --
     E300 = "The corpus spec '{spec}' matches no file (globs are relative to the working directory)."

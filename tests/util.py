@@ -213,6 +213,60 @@ def write_brat(folder: Path, name: str, text: str | bytes, ann: str | bytes) -> 
     return paths
 
 
+# The conversion's parsers and `make_docs` composed as `corpora.convert` composes them.
+CORPORA_DATA = DATA_DIR / "corpora"
+BC5CDR_LABELS = CONFIGS / "labels" / "bc5cdr.json"
+
+
+def read_corpus(parse, path: Path, nlp, label_map: dict, *, limit=None, **parse_kwargs) -> tuple:
+    """The Docs (split "test") and report of one corpus file parsed by `parse`
+    (`parse_conll`, `parse_pubtator`) with `parse_kwargs` (n_sents, strict)."""
+    from spacy_clinkd.corpora.conversion_report import ConversionReport
+    from spacy_clinkd.corpora.convert import make_docs
+
+    report = ConversionReport()
+    documents = parse(path, report, **parse_kwargs)
+    docs = make_docs(documents, nlp=nlp, label_map=label_map, report=report, split="test", limit=limit)
+    return list(docs), report
+
+
+def assert_malformed(parse, path: Path, content: str, *, line: int, fragment: str, nlp) -> None:
+    """Reading a corpus file holding `content` (see `read_corpus`) raises an
+    InputFileError that names the file and `line` and says `fragment`."""
+    import pytest
+
+    from spacy_clinkd.corpora.labels import load_label_map
+    from spacy_clinkd.errors import InputFileError
+
+    path.write_text(content, encoding="utf8")
+    with pytest.raises(InputFileError) as exc:
+        read_corpus(parse, path, nlp, load_label_map(BC5CDR_LABELS))
+    assert exc.value.line == line
+    assert str(exc.value).startswith(f"{path}:{line}: ")
+    assert fragment in str(exc.value)
+
+
+def brat_doc(txt: Path, ann: Path, *, nlp, label_map: dict, report, split: str, strict=False, aux_map=None):
+    """The Doc `convert-brat` makes of one .txt/.ann pair."""
+    from spacy_clinkd.corpora.brat import parse_brat_document
+    from spacy_clinkd.corpora.convert import make_docs
+
+    documents = [parse_brat_document(txt, ann, report, strict=strict)]
+    docs = make_docs(documents, nlp=nlp, label_map=label_map, report=report, split=split, aux_map=aux_map)
+    return next(docs)
+
+
+def brat_split_docs(folder: Path, split: dict, *, nlp, label_map: dict, report, limit=None) -> dict:
+    """Split name → the Docs `convert-brat` makes of its documents."""
+    from spacy_clinkd.corpora.brat import parse_brat_split
+    from spacy_clinkd.corpora.convert import make_docs
+
+    return {
+        name: list(make_docs(documents, nlp=nlp, label_map=label_map, report=report, split=name, limit=limit))
+        for name, documents in parse_brat_split(folder, split, report)
+    }
+
+
 def random_head_pipeline(encoder_dir: Path, *, seed: int = 0, scale: float = 4.0) -> spacy.Language:
     """A tiny clinkd_ner pipeline whose output layer has random weights, so
     that it predicts entities everywhere (an untrained head predicts none, and

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..evaluation.figures import pyplot, save_png
 from ..paths import check_distinct, check_output_file, check_report_outputs, write_text_atomic
+from ..report.figures import pyplot, save_png
+from ..report.tables import interval_cell, table
 from .engine import PipelineSpec, compare_pipelines, read_benchmark_texts, read_gold_docs
 
 # -- several pipelines ---------------------------------------------------------
@@ -44,7 +45,7 @@ def comparison_markdown(result: dict[str, Any], title: str | None = None) -> str
         "encoder GFLOP/s (% of peak)",
         "padding",
     ]
-    lines = [f"## {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    rows = []
     for row in result["pipelines"]:
         ratio = result["ratios"][row["name"]]
         tp, lat, long, enc = row["throughput"][str(key)], row["latency_ms"], row["long_docs"], row["encoder"]
@@ -54,7 +55,7 @@ def comparison_markdown(result: dict[str, Any], title: str | None = None) -> str
             *[_fmt(ratio[f"words_per_s_b{b}"], ".2f", "×") for b in batch_sizes],
             _fmt(ratio["f1"], ".3f", "×"),
             row["precision"],
-            f"{tp['median']:,.0f} [{tp['min']:,.0f}, {tp['max']:,.0f}]",
+            interval_cell(tp["median"], [tp["min"], tp["max"]], spec=",.0f", interval_spec=",.0f"),
             _fmt(row["f1"], ".3f"),
             f"{lat['p50']:.0f} / {lat['p95']:.0f}" if lat else "-",
             f"{long['median']:,.0f}" if long else "-",
@@ -66,7 +67,8 @@ def comparison_markdown(result: dict[str, Any], title: str | None = None) -> str
             f"{enc['gflops_achieved']:.1f} ({100 * enc['fraction_of_peak']:.0f}%)" if enc else "-",
             f"{100 * enc['padding_waste']:.0f}%" if enc else "-",
         ]
-        lines.append("| " + " | ".join(cells) + " |")
+        rows.append(cells)
+    lines = [f"## {title}", "", *table(header, rows, align="l" * len(header))]
     lines += [
         "",
         f"{settings['docs']} docs, {settings['words']:,} words (the reference's tokens); "
@@ -249,7 +251,7 @@ def benchmark_markdown(results: Sequence[dict[str, Any]], title: str = "Efficien
         "model", "params", "disk", "load s", "words/s (median [min, max])",
         "latency p50 / p95 ms", "RSS after load MiB", "peak RSS MiB",
     ]
-    lines = [f"## {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    rows = []
     for r in results:
         tp, mem, lat = r["throughput"], r["memory_mib"], r.get("latency_ms")
         disk = r["model"]["disk_bytes"]
@@ -258,12 +260,16 @@ def benchmark_markdown(results: Sequence[dict[str, Any]], title: str = "Efficien
             f"{r['model']['parameters'] / 1e6:.1f} M",
             f"{disk / 2**20:.0f} MiB" if disk is not None else "?",
             f"{r['load_seconds']:.1f}",
-            f"{tp['words_per_second_median']:,.0f} [{tp['words_per_second_min']:,.0f}, {tp['words_per_second_max']:,.0f}]",
+            interval_cell(
+                tp["words_per_second_median"], [tp["words_per_second_min"], tp["words_per_second_max"]],
+                spec=",.0f", interval_spec=",.0f",
+            ),
             f"{lat['p50']:.0f} / {lat['p95']:.0f}" if lat else "-",
             f"{mem['rss_after_load']:.0f}" if mem["rss_after_load"] is not None else "?",
             f"{mem['peak_rss']:.0f}" if mem["peak_rss"] is not None else "?",
         ]
-        lines.append("| " + " | ".join(cells) + " |")
+        rows.append(cells)
+    lines = [f"## {title}", "", *table(header, rows, align="l" * len(header))]
     s = results[0]["settings"] if results else {}
     d = results[0]["data"] if results else {}
     lines += [

@@ -84,9 +84,10 @@ def assertion_cv_cli(
     """Cross-validate the assertion candidates (rules frozen, learned classifier per fold) over document folds."""
     import srsly
 
-    from ..evaluation.assertion_cv import cv_markdown, run_assertion_cv
+    from ..evaluation.assertion_cv import run_assertion_cv
     from ..evaluation.folds import doc_id
     from ..paths import check_report_outputs, write_text_atomic
+    from ..report.scores import cv_markdown
 
     check_report_outputs(output, markdown, inputs={f"data {i}": p for i, p in enumerate(data)})
     from dataclasses import replace

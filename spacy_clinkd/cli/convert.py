@@ -5,6 +5,8 @@ conversion report where asked, and prints the report as a table.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -42,6 +44,16 @@ def _print_report(report: ConversionReport, written: str) -> None:
     typer.echo(f"\n✔ Wrote {written}")
 
 
+def _convert_file(
+    parse: Callable, input_file: Path, output_file: Path, labels: Path, report: Path | None, limit: int | None
+) -> None:
+    """One corpus file → one .spacy file (`corpora.convert.convert_file`), the report printed."""
+    from ..corpora.convert import convert_file
+
+    result = convert_file(parse, input_file, output_file, labels_path=labels, report_path=report, limit=limit)
+    _print_report(result, str(output_file) + (f" and {report}" if report else ""))
+
+
 @app.command("convert-brat", rich_help_panel=BUILD_PANEL)
 def convert_brat_cli(
     brat_dir: Annotated[
@@ -70,12 +82,7 @@ def convert_brat_cli(
     from ..corpora.brat import convert_brat
 
     report = convert_brat(
-        brat_dir,
-        output_dir,
-        split_path=split,
-        labels_path=labels,
-        aux_labels_path=aux_labels,
-        limit=limit,
+        brat_dir, output_dir, split_path=split, labels_path=labels, aux_labels_path=aux_labels, limit=limit,
         strict=strict,
     )
     files = ", ".join(f"{name}.spacy" for name in report.docs)
@@ -92,17 +99,9 @@ def convert_conll_cli(
     limit: Limit = None,
 ) -> None:
     """Convert a pre-tokenized CoNLL/BIO file (token<TAB>tag) to a .spacy file."""
-    from ..corpora.conll import convert_conll
+    from ..corpora.conll import parse_conll
 
-    result = convert_conll(
-        input_file,
-        output_file,
-        labels_path=labels,
-        n_sents=n_sents,
-        report_path=report,
-        limit=limit,
-    )
-    _print_report(result, str(output_file) + (f" and {report}" if report else ""))
+    _convert_file(partial(parse_conll, n_sents=n_sents), input_file, output_file, labels, report, limit)
 
 
 @app.command("convert-pubtator", rich_help_panel=BUILD_PANEL)
@@ -115,9 +114,6 @@ def convert_pubtator_cli(
     strict: Strict = False,
 ) -> None:
     """Convert a PubTator file (title, abstract, mentions) to a .spacy file."""
-    from ..corpora.pubtator import convert_pubtator
+    from ..corpora.pubtator import parse_pubtator
 
-    result = convert_pubtator(
-        input_file, output_file, labels_path=labels, report_path=report, limit=limit, strict=strict
-    )
-    _print_report(result, str(output_file) + (f" and {report}" if report else ""))
+    _convert_file(partial(parse_pubtator, strict=strict), input_file, output_file, labels, report, limit)

@@ -50,7 +50,8 @@ def evaluate_cli(
     ] = 1000,
 ) -> None:
     """Score a pipeline's entities against gold docs (strict and lenient) and time it."""
-    from ..evaluation.evaluate import read_label_map, write_evaluation
+    from ..corpora.labels import load_label_map
+    from ..report.evaluate import write_evaluation
 
     report = write_evaluation(
         model,
@@ -59,7 +60,7 @@ def evaluate_cli(
         markdown=markdown,
         title=title,
         labels=parse_labels(labels),
-        label_map=None if label_map is None else read_label_map(label_map),
+        label_map=None if label_map is None else load_label_map(label_map),
         batch_size=batch_size,
         bootstrap=bootstrap,
     )

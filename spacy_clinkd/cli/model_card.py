@@ -17,17 +17,30 @@ def model_card_cli(
         typer.Argument(help="Pipeline directory to write README.md and the plots into (what `spacy package` packages)."),
     ],
     *,
-    test: Annotated[Path, typer.Option("--test", help="`evaluate` metrics JSON on MACCROBAT test (required).")],
+    test: Annotated[Path, typer.Option("--test", help="`evaluate` metrics JSON on the test set (required).")],
     meta: Annotated[Path, typer.Option("--meta", help="meta.json: name, version, description, license, sources (required).")],
+    facts: Annotated[
+        Path,
+        typer.Option(
+            "--facts",
+            help="The corpus facts the card states: test set name, what each type is, external sets' names and notes.",
+        ),
+    ] = Path("configs/model_card.yml"),
     dev: Annotated[
         Path | None, typer.Option("--dev", help="`evaluate` metrics JSON on dev, for its assertion scores.")
     ] = None,
     external: Annotated[
-        Path | None, typer.Option("--external", help="`evaluate` metrics JSON on an external test set.")
+        list[Path] | None,
+        typer.Option("--external", help="`evaluate` metrics JSON on an external test set, repeatable (one row block each)."),
     ] = None,
     external_name: Annotated[
-        str, typer.Option("--external-name", help="Name of the external test set in the card.")
-    ] = "BC5CDR test",
+        list[str] | None,
+        typer.Option(
+            "--external-name",
+            help="Name of each external set in the card, repeatable, paired with --external in order (default: the "
+            "name --facts gives its data, else one made from its data path).",
+        ),
+    ] = None,
     teacher: Annotated[
         Path | None, typer.Option("--teacher", help="The teacher's `evaluate` metrics JSON on the same test set (teacher ratio).")
     ] = None,
@@ -72,15 +85,16 @@ def model_card_cli(
     """Write the model card (README.md, which `spacy package` copies into the
     package) and its plots; inputs not given or not on disk are reported as
     not measured."""
-    from ..evaluation.model_card import write_model_card
+    from ..report.model_card import write_model_card
 
     result = write_model_card(
         output_dir,
         test=test,
         meta=meta,
+        facts=facts,
         dev=dev,
-        external=external,
-        external_name=external_name,
+        external=external or [],
+        external_name=external_name or None,
         teacher=teacher,
         benchmark=benchmark,
         fragmentation=fragmentation,

@@ -42,20 +42,17 @@ a plain file name ("../x") or a malformed split file (ClinkdError). Outputs
 are checked before any work and written atomically (`convert_brat`).
 """
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import srsly
-from spacy.language import Language
-from spacy.tokens import Doc
-
 from ..errors import ClinkdError, Errors, InputFileError, Warnings
 from ..paths import check_output_dir, check_output_file
-from ..tokenizer import clinical_blank
 from .conversion_report import ConversionReport
+from .convert import ParsedDoc, convert
 from .labels import check_aux_map, load_label_map
-from .spans import SURFACE_MISMATCH, CharSpan, check_surface, parse_offset, set_entities
-from .textio import LineReader, read_text_and_bom, write_docbin
+from .spans import SURFACE_MISMATCH, CharSpan, check_surface, parse_offset
+from .textio import LineReader, read_json_object, read_text_and_bom
 
 SKIPPED_KINDS = ("E", "R", "A", "M", "N", "*", "#")
 REPORT_FILE = "report.json"
@@ -101,13 +98,7 @@ def load_split(path: str | Path) -> dict[str, list[str]]:
         splits.
     """
     path = Path(path)
-    try:
-        data = srsly.read_json(path)
-    except (OSError, ValueError) as err:
-        raise ClinkdError(Errors.E102.format(path=path, reason=err)) from err
-    if not isinstance(data, dict):
-        reason = f"found {type(data).__name__}"
-        raise ClinkdError(Errors.E102.format(path=path, reason=reason))
+    data = read_json_object(path, Errors.E102)
     seen: dict[str, str] = {}
     for split, ids in data.items():
         if not _is_plain_name(split):
@@ -345,32 +336,22 @@ def parse_ann(
     return spans
 
 
-def read_brat_document(
+def parse_brat_document(
     txt_path: str | Path,
     ann_path: str | Path,
-    *,
-    nlp: Language,
-    label_map: dict[str, str],
     report: ConversionReport,
-    split: str,
+    *,
     doc_id: str | None = None,
     strict: bool = False,
-    aux_map: dict[str, str] | None = None,
-) -> Doc:
-    """Convert one .txt/.ann pair to a Doc with `doc.ents` set.
+) -> ParsedDoc:
+    """Parse one .txt/.ann pair; turn it into a Doc with `convert.make_docs`.
 
     txt_path (Union[str, Path]): the text file.
     ann_path (Union[str, Path]): the standoff file.
-    nlp (Language): supplies the tokenizer (use `clinical_blank()`).
-    label_map (Dict[str, str]): corpus type → pipeline label.
-    report (ConversionReport): receives the counts.
-    split (str): the split name, for the report.
-    doc_id (Optional[str]): stored in `doc.user_data["doc_id"]`; defaults to
-        the file stem.
+    report (ConversionReport): receives the counts (see `parse_ann`).
+    doc_id (Optional[str]): the document id; defaults to the file stem.
     strict (bool): a surface mismatch or a duplicate T id is an error.
-    aux_map (Optional[Dict[str, str]]): corpus type → auxiliary label (see
-        `spans.set_entities`).
-    RETURNS (Doc): the document; its text is the .txt file's without a BOM.
+    RETURNS (ParsedDoc): the document; its text is the .txt file's without a BOM.
     RAISES InputFileError: a missing file or malformed input.
     """
     txt_path, ann_path = Path(txt_path), Path(ann_path)
@@ -380,11 +361,7 @@ def read_brat_document(
         raise InputFileError(Errors.E105.format(ann=ann_path), path=txt_path)
     text, bom = read_text_and_bom(txt_path)
     spans = parse_ann(ann_path, text, report=report, strict=strict, bom=bom, txt_path=txt_path)
-    doc = nlp.make_doc(text)
-    doc.user_data["doc_id"] = doc_id if doc_id is not None else txt_path.stem
-    set_entities(doc, spans, label_map=label_map, report=report, split=split, aux_map=aux_map)
-    report.count_doc(split)
-    return doc
+    return ParsedDoc(doc_id if doc_id is not None else txt_path.stem, spans, text=text)
 
 
 def _document_files(brat_dir: Path) -> dict[str, list[str]]:
@@ -408,34 +385,22 @@ def _check_doc_id(brat_dir: Path, doc_id: str, split: str) -> None:
 MAX_LISTED = 20
 
 
-def read_brat_split(
-    brat_dir: str | Path,
-    split: dict[str, list[str]],
-    *,
-    nlp: Language,
-    label_map: dict[str, str],
-    report: ConversionReport,
-    limit: int | None = None,
-    strict: bool = False,
-    aux_map: dict[str, str] | None = None,
-) -> dict[str, list[Doc]]:
-    """Convert the documents of each split.
+def parse_brat_split(
+    brat_dir: str | Path, split: dict[str, list[str]], report: ConversionReport, *, strict: bool = False
+) -> Iterator[tuple[str, Iterator[ParsedDoc]]]:
+    """Parse the documents of each split (for `convert.convert`).
 
     Document ids may name subfolders ("batch2/0042"), never a path outside
-    `brat_dir`. Documents in the folder (or below it, or with upper-case
-    suffixes) that no split names are counted as `documents not in split`
-    and listed in a note.
+    `brat_dir`. Once every split is read, the documents in the folder (or
+    below it, or with upper-case suffixes) that no split names are counted as
+    `documents not in split` and listed in a note.
 
     brat_dir (Union[str, Path]): folder holding ID.txt and ID.ann files.
     split (Dict[str, List[str]]): split name → document ids (see `load_split`).
-    nlp (Language): supplies the tokenizer.
-    label_map (Dict[str, str]): corpus type → pipeline label.
     report (ConversionReport): receives the counts.
-    limit (Optional[int]): keep only the first `limit` ids of each split.
     strict (bool): a surface mismatch or a duplicate T id is an error.
-    aux_map (Optional[Dict[str, str]]): corpus type → auxiliary label (see
-        `spans.set_entities`).
-    RETURNS (Dict[str, List[Doc]]): split name → Docs, in split-file order.
+    YIELDS (Tuple[str, Iterator[ParsedDoc]]): split name → its documents, in
+        split-file order, each parsed when asked for.
     RAISES ClinkdError: an id has neither file or points outside `brat_dir`
         (InputFileError: one file is missing).
     """
@@ -445,28 +410,8 @@ def read_brat_split(
     for name, ids in split.items():
         for doc_id in ids:
             _check_doc_id(brat_dir, doc_id, name)
-    docs: dict[str, list[Doc]] = {}
     for name, ids in split.items():
-        docs[name] = []
-        report.count_doc(name, 0)
-        for doc_id in ids[:limit] if limit is not None else ids:
-            txt_path = brat_dir / f"{doc_id}.txt"
-            ann_path = brat_dir / f"{doc_id}.ann"
-            if not txt_path.exists() and not ann_path.exists():
-                message = Errors.E103.format(doc_id=doc_id, split=name, txt=txt_path, ann=ann_path)
-                raise ClinkdError(message)
-            doc = read_brat_document(
-                txt_path,
-                ann_path,
-                nlp=nlp,
-                label_map=label_map,
-                report=report,
-                split=name,
-                doc_id=doc_id,
-                strict=strict,
-                aux_map=aux_map,
-            )
-            docs[name].append(doc)
+        yield name, _parse_ids(brat_dir, name, ids, report, strict=strict)
     # Documents in the folder that no split names are not converted: count
     # and name them, so that nothing disappears without trace (e.g. a fuller
     # upstream copy, a stray placeholder file, a subfolder, "X.TXT").
@@ -482,7 +427,17 @@ def read_brat_split(
         report.count_skipped("documents not in split", len(unlisted))
         names = ", ".join(unlisted[:MAX_LISTED]) + (", ..." if len(unlisted) > MAX_LISTED else "")
         report.note(Warnings.W104.format(n=len(unlisted), folder=brat_dir, names=names))
-    return docs
+
+
+def _parse_ids(
+    brat_dir: Path, name: str, ids: list[str], report: ConversionReport, *, strict: bool
+) -> Iterator[ParsedDoc]:
+    for doc_id in ids:
+        txt_path = brat_dir / f"{doc_id}.txt"
+        ann_path = brat_dir / f"{doc_id}.ann"
+        if not txt_path.exists() and not ann_path.exists():
+            raise ClinkdError(Errors.E103.format(doc_id=doc_id, split=name, txt=txt_path, ann=ann_path))
+        yield parse_brat_document(txt_path, ann_path, report, doc_id=doc_id, strict=strict)
 
 
 def convert_brat(
@@ -522,22 +477,13 @@ def convert_brat(
     if aux_labels_path is not None:
         inputs["the auxiliary label map"] = aux_labels_path
     check_output_dir(output_dir, inputs={"the brat folder": brat_dir})
-    outputs = {f"split '{name}'": output_dir / f"{name}.spacy" for name in split}
-    outputs["the report"] = output_dir / REPORT_FILE
-    for path in outputs.values():
+    outputs = {name: output_dir / f"{name}.spacy" for name in split}
+    report_path = output_dir / REPORT_FILE
+    for path in [*outputs.values(), report_path]:
         check_output_file(path, inputs=inputs)
     report = ConversionReport(source=str(brat_dir))
-    docs = read_brat_split(
-        brat_dir,
-        split,
-        nlp=clinical_blank(),
-        label_map=label_map,
-        report=report,
+    splits = parse_brat_split(brat_dir, split, report, strict=strict)
+    return convert(
+        splits, outputs, report=report, label_map=label_map, aux_map=aux_map, report_path=report_path,
         limit=limit,
-        strict=strict,
-        aux_map=aux_map,
     )
-    for name, split_docs in docs.items():
-        write_docbin(split_docs, output_dir / f"{name}.spacy")
-    report.write_json(output_dir / REPORT_FILE)
-    return report

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..paths import check_distinct, check_output_file, write_text_atomic
+from ..paths import write_text_atomic
 
 
 def _bump(counter: dict[str, int], key: str, n: int = 1) -> None:
@@ -170,26 +170,6 @@ class ConversionReport:
         if self.notes:
             parts.append("\n".join(f"note: {note}" for note in self.notes))
         return "\n\n".join(parts)
-
-
-def check_conversion_outputs(
-    input_file: str | Path,
-    output_file: str | Path,
-    *,
-    labels_path: str | Path,
-    report_path: str | Path | None = None,
-) -> None:
-    """Check, before any work, the outputs of a one-file conversion (CoNLL,
-    PubTator): neither the DocBin nor the report may be an input or each
-    other, or a folder, and their folders must be writable.
-
-    RAISES ClinkdError: E020, E021 or E023.
-    """
-    inputs = {"the input file": input_file, "the label map": labels_path}
-    check_output_file(output_file, inputs=inputs)
-    if report_path is not None:
-        check_output_file(report_path, inputs=inputs)
-        check_distinct({"the output file": output_file, "the report": report_path})
 
 
 def _format(header: list[str], rows: list[tuple[str, ...]]) -> str:

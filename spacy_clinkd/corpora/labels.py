@@ -2,13 +2,14 @@
 
 A label map is a JSON object `{"Corpus_type": "LABEL", ...}` (see
 configs/labels/). Types missing from the map are dropped by the readers and
-counted in the conversion report as `unmapped_label`.
+counted in the conversion report as `unmapped_label`. `load_label_map` is the
+package's one reader of label maps: `evaluate --label-map` (predicted label →
+gold label) reads its map with it too.
 """
 from pathlib import Path
 
-import srsly
-
 from ..errors import ClinkdError, Errors
+from .textio import read_json_object
 
 
 def load_label_map(path: str | Path) -> dict[str, str]:
@@ -19,13 +20,7 @@ def load_label_map(path: str | Path) -> dict[str, str]:
     RAISES ClinkdError: the file is missing, not JSON, or not a str → str object.
     """
     path = Path(path)
-    try:
-        data = srsly.read_json(path)
-    except (OSError, ValueError) as err:
-        raise ClinkdError(Errors.E101.format(path=path, reason=err)) from err
-    if not isinstance(data, dict):
-        reason = f"found {type(data).__name__}"
-        raise ClinkdError(Errors.E101.format(path=path, reason=reason))
+    data = read_json_object(path, Errors.E101)
     for key, value in data.items():
         if not isinstance(value, str) or not value:
             reason = f"the value for {key!r} is {value!r}"

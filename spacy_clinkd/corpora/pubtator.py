@@ -31,15 +31,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spacy.language import Language
-from spacy.tokens import Doc
-
 from ..errors import Errors, InputFileError, Warnings
-from ..tokenizer import clinical_blank
-from .conversion_report import ConversionReport, check_conversion_outputs
-from .labels import load_label_map
-from .spans import SURFACE_MISMATCH, CharSpan, check_surface, parse_offset, set_entities
-from .textio import LineReader, write_docbin
+from .conversion_report import ConversionReport
+from .convert import ParsedDoc
+from .spans import SURFACE_MISMATCH, CharSpan, check_surface, parse_offset
+from .textio import LineReader
 
 _TEXT_LINE = re.compile(r"^([^\t|]+)\|([ta])\|(.*)$")
 
@@ -155,94 +151,9 @@ def iter_pubtator(
     report.note(reader.note())
 
 
-def read_pubtator(
-    path: str | Path,
-    *,
-    nlp: Language,
-    label_map: dict[str, str],
-    report: ConversionReport,
-    split: str,
-    limit: int | None = None,
-    strict: bool = False,
-) -> list[Doc]:
-    """Convert a PubTator file to Docs with `doc.ents` set (see `iter_pubtator_docs`).
-
-    RETURNS (List[Doc]): one Doc per document, in file order.
-    """
-    return list(
-        iter_pubtator_docs(path, nlp=nlp, label_map=label_map, report=report, split=split, limit=limit, strict=strict)
-    )
-
-
-def iter_pubtator_docs(
-    path: str | Path,
-    *,
-    nlp: Language,
-    label_map: dict[str, str],
-    report: ConversionReport,
-    split: str,
-    limit: int | None = None,
-    strict: bool = False,
-) -> Iterator[Doc]:
-    """Convert a PubTator file to Docs with `doc.ents` set, one at a time.
-
-    path (Union[str, Path]): the PubTator file.
-    nlp (Language): supplies the tokenizer (use `clinical_blank()`).
-    label_map (Dict[str, str]): corpus type → pipeline label.
-    report (ConversionReport): receives the counts.
-    split (str): the split name, for the report.
-    limit (Optional[int]): stop after this many documents.
-    strict (bool): a surface mismatch or a PMID used twice is an error.
-    YIELDS (Doc): one Doc per document, in file order.
-    RAISES InputFileError: malformed input (see the module docstring).
-    """
-    report.count_doc(split, 0)
-    if limit is not None and limit < 1:
-        return
-    n_docs = 0
+def parse_pubtator(
+    path: str | Path, report: ConversionReport, *, strict: bool = False
+) -> Iterator[ParsedDoc]:
+    """The documents of `iter_pubtator` as `convert.ParsedDoc`s (id: the PMID)."""
     for document in iter_pubtator(path, report=report, strict=strict):
-        doc = nlp.make_doc(document.text)
-        doc.user_data["doc_id"] = document.pmid
-        set_entities(doc, document.mentions, label_map=label_map, report=report, split=split)
-        report.count_doc(split)
-        yield doc
-        n_docs += 1
-        if limit is not None and n_docs >= limit:
-            return
-
-
-def convert_pubtator(
-    input_file: str | Path,
-    output_file: str | Path,
-    *,
-    labels_path: str | Path,
-    report_path: str | Path | None = None,
-    limit: int | None = None,
-    split: str | None = None,
-    strict: bool = False,
-) -> ConversionReport:
-    """Convert a PubTator file to a .spacy file.
-
-    The outputs are checked before the input is read (see
-    `check_conversion_outputs`).
-
-    input_file (Union[str, Path]): the PubTator file.
-    output_file (Union[str, Path]): the .spacy file to write (atomically).
-    labels_path (Union[str, Path]): JSON label map (see `load_label_map`).
-    report_path (Optional[Union[str, Path]]): where to write the report JSON.
-    limit (Optional[int]): keep only the first `limit` documents.
-    split (Optional[str]): split name in the report; default: the output stem.
-    strict (bool): a surface mismatch or a PMID used twice is an error.
-    RETURNS (ConversionReport): the counts.
-    """
-    check_conversion_outputs(input_file, output_file, labels_path=labels_path, report_path=report_path)
-    label_map = load_label_map(labels_path)
-    report = ConversionReport(source=str(input_file))
-    split = split if split is not None else Path(output_file).stem
-    docs = iter_pubtator_docs(
-        input_file, nlp=clinical_blank(), label_map=label_map, report=report, split=split, limit=limit, strict=strict
-    )
-    write_docbin(docs, output_file)
-    if report_path is not None:
-        report.write_json(report_path)
-    return report
+        yield ParsedDoc(document.pmid, document.mentions, text=document.text)

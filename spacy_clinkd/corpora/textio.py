@@ -1,5 +1,5 @@
-"""Corpus file I/O: one way to read text and lines, errors naming file and
-line; DocBins written atomically.
+"""Corpus file I/O: one way to read text, lines and JSON objects, errors
+naming file and line; DocBins written without a copy in memory.
 
 Every text format is read here. A UTF-8 byte order mark is removed once, when
 the file is opened. Line-based files (brat .ann, CoNLL, PubTator, text
@@ -13,17 +13,16 @@ stops with a numbered error naming the file (and line), never a traceback.
 import io
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
 import numpy
 import srsly
-from spacy.tokens import Doc, DocBin
+from spacy.tokens import DocBin
 
 from ..errors import ClinkdError, Errors, InputFileError, Warnings
-from ..paths import write_atomic
 
 BOM = "\ufeff"
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
@@ -107,6 +106,23 @@ def read_text_and_bom(path: str | Path) -> tuple[str, bool]:
     if text.startswith(BOM):
         return text[1:], True
     return text, False
+
+
+def read_json_object(path: Path, error: str) -> dict:
+    """Read a JSON file that holds an object (a label map, a split file).
+
+    path (Path): the file.
+    error (str): the message raised otherwise, with `{path}` and `{reason}`.
+    RETURNS (dict): the object.
+    RAISES ClinkdError: `error`: the file is missing, not JSON, or not an object.
+    """
+    try:
+        data = srsly.read_json(path)
+    except (OSError, ValueError) as err:
+        raise ClinkdError(error.format(path=path, reason=err)) from err
+    if not isinstance(data, dict):
+        raise ClinkdError(error.format(path=path, reason=f"found {type(data).__name__}"))
+    return data
 
 
 def read_text(path: str | Path) -> str:
@@ -202,28 +218,6 @@ def read_lines(path: str | Path) -> list[str]:
     RETURNS (List[str]): the lines without their line ending.
     """
     return [line for _, line in LineReader(path)]
-
-
-def write_docbin(docs: Iterable[Doc], path: str | Path) -> int:
-    """Write Docs (entities and `user_data`, so `doc_id` too) as a .spacy file.
-
-    Docs are added to the DocBin one at a time, so a generator of Docs is
-    never held in memory, and the file is written by `stream_docbin`, which
-    does not make the three whole copies of the token table that
-    `DocBin.to_bytes` makes. It is written atomically (temporary file and
-    rename), parent folders created.
-
-    docs (Iterable[Doc]): the documents.
-    path (Union[str, Path]): the output file.
-    RETURNS (int): the number of Docs written.
-    """
-    docbin = DocBin(store_user_data=True)
-    n = 0
-    for doc in docs:
-        docbin.add(doc)
-        n += 1
-    write_atomic(path, lambda tmp: stream_docbin(docbin, tmp))
-    return n
 
 
 def _bin_header(n: int) -> bytes:

@@ -10,6 +10,7 @@ from typing import Any
 from wasabi import msg
 
 from ..errors import ClinkdError, Errors
+from ..report.tables import table
 from .training import distill, load_distill_config, write_summary
 
 ALPHA_KEY = "components.clinkd_ner.kd_alpha"
@@ -71,18 +72,14 @@ def search_table(rows: list[dict[str, Any]]) -> str:
     def pct(value: Any) -> str:
         return "-" if value is None else f"{100 * value:.1f}"
 
-    lines = [
-        "| T | α | best step | dev score | ents_f | ents_p | ents_r | dev KL | agreement % | minutes |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+    header = ["T", "α", "best step", "dev score", "ents_f", "ents_p", "ents_r", "dev KL", "agreement %", "minutes"]
+    body = [
+        [f"{row['temperature']:g}", f"{row['alpha']:g}", row["best_step"], f"{row['score']:.3f}",
+         pct(row["ents_f"]), pct(row["ents_p"]), pct(row["ents_r"]),
+         "-" if row["kd_kl"] is None else f"{row['kd_kl']:.3f}", pct(row["kd_agreement"]), f"{row['minutes']:.1f}"]
+        for row in sorted(rows, key=lambda r: -(r["score"] or 0.0))
     ]
-    for row in sorted(rows, key=lambda r: -(r["score"] or 0.0)):
-        dev_kl = "-" if row["kd_kl"] is None else f"{row['kd_kl']:.3f}"
-        lines.append(
-            f"| {row['temperature']:g} | {row['alpha']:g} | {row['best_step']} | {row['score']:.3f} | "
-            f"{pct(row['ents_f'])} | {pct(row['ents_p'])} | {pct(row['ents_r'])} | {dev_kl} | "
-            f"{pct(row['kd_agreement'])} | {row['minutes']:.1f} |"
-        )
-    return "\n".join(lines) + "\n"
+    return "\n".join(table(header, body, align="l" * len(header))) + "\n"
 
 
 def write_search_report(

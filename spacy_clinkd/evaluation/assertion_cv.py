@@ -165,39 +165,3 @@ def add_candidates(result: dict[str, Any], other: dict[str, Any], *, source: Any
         raise ClinkdError(Errors.E459.format(path=source, k=other.get("k"), seed=other.get("seed")))
     for name, summary in other["candidates"].items():
         result["candidates"].setdefault(name, summary)
-
-
-def _cell(mean: float, sd: float) -> str:
-    return f"{mean:.3f} ± {sd:.3f}"
-
-
-def cv_markdown(result: dict[str, Any]) -> str:
-    """The CV table: per candidate, mean ± sd over folds of each class's F1 and
-    macro F1, and the pooled held-out F1 of absent and possible with their
-    95 % document-bootstrap intervals."""
-    from .markdown import table
-
-    rows = []
-    for name, s in result["candidates"].items():
-        pooled = s["pooled"]["per_class"]
-        rows.append(
-            [
-                name,
-                _cell(s["mean"]["absent"]["f"], s["sd"]["absent"]["f"]),
-                _cell(s["mean"]["possible"]["f"], s["sd"]["possible"]["f"]),
-                _cell(s["mean"]["present"]["f"], s["sd"]["present"]["f"]),
-                _cell(s["macro_f"]["mean"], s["macro_f"]["sd"]),
-                "{:.3f} [{:.3f}, {:.3f}]".format(pooled["absent"]["f"], *s["intervals"]["absent"]["f"]),
-                "{:.3f} [{:.3f}, {:.3f}]".format(pooled["possible"]["f"], *s["intervals"]["possible"]["f"]),
-            ]
-        )
-    header = [
-        "candidate", "absent F1 (mean ± sd)", "possible F1", "present F1", "macro F1",
-        "absent F1 pooled [95 % CI]", "possible F1 pooled [95 % CI]",
-    ]
-    n = next(iter(result["candidates"].values()))
-    intro = (
-        f"{result['k']}-fold cross-validation over {n['n_docs']} documents ({n['n']} gold entities), "
-        f"document-level folds, seed {result['seed']}.\n\n"
-    )
-    return intro + table(header, rows) + "\n"

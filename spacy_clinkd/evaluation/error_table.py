@@ -71,11 +71,3 @@ def error_table(
             counts[name] += 1
     total = {name: sum(c[name] for c in per_label.values()) for name in CLASSES}
     return {"per_label": dict(sorted(per_label.items())), "total": total}
-
-
-def error_table_markdown(table: dict[str, Any]) -> list[str]:
-    """The table as markdown lines: one row per label and a total row."""
-    lines = ["| label | " + " | ".join(CLASSES) + " |", "|---|" + "---:|" * len(CLASSES)]
-    for label, counts in [*table["per_label"].items(), ("total", table["total"])]:
-        lines.append(f"| {label} | " + " | ".join(str(counts[c]) for c in CLASSES) + " |")
-    return lines

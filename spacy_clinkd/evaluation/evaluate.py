@@ -1,42 +1,20 @@
 """Evaluate a pipeline on gold docs: strict and lenient entity scores,
-bootstrap intervals over documents, and the speed of the pass (what
-`python -m spacy_clinkd evaluate` writes, and `scripts/ablation.py` tabulates)."""
+bootstrap intervals over documents, and the speed of the pass, as plain data
+(what `python -m spacy_clinkd evaluate` writes through
+`report.evaluate.write_evaluation`, and `scripts/ablation.py` tabulates)."""
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
 
-import srsly
-
 from ..corpora.spans import ASSERTIONS as GOLD_ASSERTIONS
-from ..errors import ClinkdError, Errors
-from ..paths import check_report_outputs, write_text_atomic
 from .assertion import assertions_on_gold, has_assertion_component, score_assertions, score_end_to_end
 from .assertion_cv import class_intervals
 from .bootstrap import bootstrap_intervals
 from .calibration import score_calibration
 from .error_table import error_table
-from .markdown import metrics_to_markdown
 from .metrics import remap_entities, score_entities
-
-
-def read_label_map(path: Path) -> dict[str, str]:
-    """Read a JSON object mapping predicted labels to gold labels.
-
-    path (Path): The JSON file.
-    RETURNS (Dict[str, str]): Predicted label -> gold label.
-    """
-    try:
-        data = srsly.read_json(path)
-    except (OSError, ValueError) as err:
-        raise ClinkdError(f"{path}: {Errors.E252} ({err})") from err
-    if not isinstance(data, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
-    ):
-        raise ClinkdError(f"{path}: {Errors.E252}")
-    return data
 
 
 def _torch_threads() -> int | None:
@@ -138,46 +116,3 @@ def evaluate_pipeline(
     metrics["labels"] = labels
     metrics["label_map"] = label_map
     return metrics
-
-
-def write_evaluation(
-    model: str,
-    data_path: Path,
-    *,
-    output: Path,
-    markdown: Path | None = None,
-    title: str | None = None,
-    labels: list[str] | None = None,
-    label_map: dict[str, str] | None = None,
-    batch_size: int = 8,
-    bootstrap: int = 1000,
-) -> str:
-    """Evaluate a pipeline (`evaluate_pipeline`) and write its metrics JSON and,
-    optionally, its markdown report.
-
-    model (str): Pipeline directory or installed package name, for `pipeline.loading.load_pipeline`.
-    data_path (Path): A `.spacy` DocBin of gold docs.
-    output (Path): The metrics JSON to write (parent directories are created);
-        it and `markdown` are checked before the pipeline is loaded, and
-        written atomically.
-    markdown (Optional[Path]): The markdown report to write; None writes none.
-    title (Optional[str]): Report title; None: "<lang>_<name> on <data file name>".
-    labels (Optional[List[str]]): Labels to score; None scores all.
-    label_map (Optional[Dict[str, str]]): Predicted label -> gold label (see
-        `evaluate_pipeline`).
-    batch_size (int): Batch size for `nlp.pipe`.
-    bootstrap (int): Bootstrap samples over documents; 0 disables them.
-    RETURNS (str): The markdown report.
-    """
-    # Checked before the pipeline is loaded and run, not after.
-    check_report_outputs(output, markdown, inputs={"the gold docs": data_path})
-    metrics = evaluate_pipeline(
-        model, data_path, labels=labels, label_map=label_map, batch_size=batch_size, bootstrap=bootstrap
-    )
-    if title is None:
-        title = f"{metrics['model']['name']} on {data_path.name}"
-    report = metrics_to_markdown(metrics, title=title)
-    write_text_atomic(output, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
-    if markdown is not None:
-        write_text_atomic(markdown, report)
-    return report

@@ -17,8 +17,8 @@ has the measured comparison).
 
 `Int8Encoder` is a `torch.nn.Module` with the Hugging Face encoder's call
 signature and output type (`last_hidden_state`), so spacy-transformers'
-wrapper can run it in place of the fp32 module (`pipeline.ner` swaps it in
-for prediction only; training and serialization keep the fp32 module).
+wrapper can run it in place of the fp32 module (`inference.EncoderRuntime`
+swaps it in to predict; training and serialization keep the fp32 module).
 The ONNX Runtime session is made lazily, once per process (a forked or
 spawned worker of `nlp.pipe(n_process=2)` makes its own), with as many
 threads as torch uses.

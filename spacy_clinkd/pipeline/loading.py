@@ -15,17 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ClinkdError, Errors
+from ..models.precision import PRECISIONS, check_precision
 
 NER_COMPONENT = "clinkd_ner"
-# The precisions `clinkd_ner` runs its encoder at (its `inference` setting).
-PRECISIONS = ("fp32", "int8")
+# `clinkd_ner`'s `inference` setting, as a suffix of a pipeline name.
 PRECISION_SUFFIXES = {f"@{p}": p for p in PRECISIONS}
-
-
-def check_precision(precision: str) -> None:
-    """RAISES ClinkdError: E041 for a precision other than fp32 or int8."""
-    if precision not in PRECISIONS:
-        raise ClinkdError(Errors.E041.format(precision=precision, options=list(PRECISIONS)))
 
 
 def split_precision(model: str) -> tuple[str, str | None]:

@@ -17,22 +17,22 @@ learnt with the loss of `spacy_clinkd.losses` (module docstring), weighted by
 the component's `kd_alpha` and `kd_temperature` settings; a batch without
 teacher logits is plain cross-entropy training.
 
-Inference precision (`inference`, "fp32" or "int8"): with "int8" the
-encoder runs as the int8 ONNX Runtime model of `spacy_clinkd.models.int8`
-in `predict`; training, the teacher role and the saved weights stay fp32.
-The int8 model is made by `quantize()` (or on the first int8 prediction),
-saved with the component (`clinkd_ner/int8.onnx`, and in `to_bytes`) and
-loaded as saved; `set_inference()` switches after `spacy.load`, and a
-weight update drops it (it would be stale). The setting is a factory
-argument, so `spacy.load(path, config={"components": {"clinkd_ner":
-{"inference": "fp32"}}})` chooses at load time.
-
-Length batching (`batch_by_length`, default on): in `predict` the encoder
-runs on groups of windows of similar length, each padded only to its own
-longest (`spacy_clinkd.models.inference.LengthBatched`), instead of the one
-batch spacy-transformers pads to its longest window; the outputs are the
-same up to float rounding, and about a third fewer wordpieces are computed
-on MACCROBAT (docs/RESULTS.md, run 6).
+How the encoder runs in `predict` belongs to the encoder: the component's
+`runtime` (`spacy_clinkd.models.inference.EncoderRuntime`), set from two
+factory settings, so that `spacy.load(path, config={"components":
+{"clinkd_ner": {"inference": "fp32"}}})` chooses at load time:
+- `inference`, "fp32" or "int8": with "int8" the encoder runs as the int8
+  ONNX Runtime model of `spacy_clinkd.models.int8`; training, the teacher
+  role and the saved weights stay fp32. The int8 model is made by
+  `quantize()` (or on the first int8 prediction), saved with the component
+  (`clinkd_ner/int8.onnx`, and in `to_bytes`) and loaded as saved;
+  `set_inference()` switches after `spacy.load`, and a weight update drops
+  it (it would be stale).
+- `batch_by_length` (default on): the encoder runs on groups of windows of
+  similar length, each padded only to its own longest (`LengthBatched`),
+  instead of the one batch spacy-transformers pads to its longest window;
+  the outputs are the same up to float rounding, and about a third fewer
+  wordpieces are computed on MACCROBAT (docs/RESULTS.md, run 6).
 """
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
@@ -40,8 +40,6 @@ from itertools import islice
 from pathlib import Path
 
 import numpy
-import srsly
-from spacy import util
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc, Span, SpanGroup
@@ -59,9 +57,7 @@ from ..losses import (
     soft_target_kl,
     token_cross_entropy,
 )
-from ..models.inference import LengthBatched, hf_shim, running
-from ..models.int8 import ONNX_FILE, Int8Encoder, quantize_encoder
-from .loading import check_precision
+from ..models.inference import EncoderRuntime
 from .tags import BIOScheme, viterbi_decode
 
 DEFAULT_SPANS_KEY = "clinkd_ner"
@@ -142,7 +138,7 @@ def make_clinkd_ner(
         (module docstring).
     batch_by_length (bool): in `predict`, run the encoder on groups of
         windows of similar length instead of one batch padded to the longest
-        (`models.int8.LengthBatched`; same outputs, less padding computed).
+        (`models.inference.LengthBatched`; same outputs, less padding computed).
     output_labels (Optional[List[str]]): the labels written to `doc.ents`,
         when the component is trained on more (auxiliary types, e.g. all of
         MACCROBAT's): decoding runs over these labels' tags, every other
@@ -188,7 +184,6 @@ class ClinkdNER(TrainablePipe):
         scorer: Callable | None = None,
     ) -> None:
         check_distillation_settings(alpha=kd_alpha, temperature=kd_temperature)
-        check_precision(inference)
         self.vocab = vocab
         self.model = model
         self.name = name
@@ -203,9 +198,7 @@ class ClinkdNER(TrainablePipe):
         }
         self._scheme: BIOScheme | None = None
         self._projection: tuple[tuple[str, ...], BIOScheme, numpy.ndarray] | None = None
-        self.inference = inference
-        self.batch_by_length = batch_by_length
-        self._int8: Int8Encoder | None = None
+        self.runtime = EncoderRuntime(inference, batch_by_length=batch_by_length)
 
     # -- labels and tags -------------------------------------------------
 
@@ -314,83 +307,12 @@ class ClinkdNER(TrainablePipe):
         docs = list(docs)
         n_tags = len(self.scheme)
         nonempty = [doc for doc in docs if len(doc)]
-        with self._encoder_context() if nonempty else nullcontext():
+        with self.runtime.predicting(self.model) if nonempty else nullcontext():
             outputs = iter(self.model.predict(nonempty) if nonempty else [])
         return [
             next(outputs) if len(doc) else self.model.ops.alloc2f(0, n_tags)
             for doc in docs
         ]
-
-    # -- inference precision ------------------------------------------------
-
-    def set_inference(self, precision: str) -> None:
-        """Choose the encoder's precision in `predict`: "fp32" or "int8"
-        (made by `quantize` on first use if the component has no int8 model).
-
-        RAISES ClinkdError: E041, an unknown precision.
-        """
-        check_precision(precision)
-        self.inference = precision
-
-    def quantize(self, *, exclude: Sequence[str] = ()) -> None:
-        """Make the int8 encoder from the current fp32 weights
-        (`models.int8.quantize_encoder`; about a minute on 2 cores) and keep
-        it with the component. `inference` is not changed.
-
-        exclude (Sequence[str]): weight-name prefixes whose MatMuls stay fp32.
-        RAISES ClinkdError: E040 (onnxruntime missing) or E043 (no transformer).
-        """
-        self._int8 = Int8Encoder(quantize_encoder(hf_shim(self.model)._model, exclude=exclude))
-
-    @property
-    def has_int8(self) -> bool:
-        """Whether the component holds an int8 encoder (made or loaded)."""
-        return self._int8 is not None
-
-    def _encoder_context(self):
-        """The encoder `predict` runs: int8 or fp32, grouped by length or not."""
-        encoder = None
-        if self.inference == "int8":
-            if self._int8 is None:
-                self.quantize()
-            encoder = self._int8
-        if self.batch_by_length and self._has_transformer():
-            encoder = LengthBatched(encoder if encoder is not None else hf_shim(self.model)._model)
-        return running(self.model, encoder) if encoder is not None else nullcontext()
-
-    def _has_transformer(self) -> bool:
-        try:
-            hf_shim(self.model)
-        except ClinkdError:
-            return False
-        return True
-
-    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
-        """The component as bytes: spaCy's fields (cfg, vocab, model) and,
-        if it has one, the int8 encoder."""
-        data = srsly.msgpack_loads(super().to_bytes(exclude=exclude))
-        if self._int8 is not None and "int8" not in exclude:
-            data["int8"] = self._int8.model_bytes
-        return srsly.msgpack_dumps(data)
-
-    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()) -> "ClinkdNER":
-        data = srsly.msgpack_loads(bytes_data)
-        int8 = data.pop("int8", None)
-        super().from_bytes(srsly.msgpack_dumps(data), exclude=exclude)
-        self._int8 = Int8Encoder(int8) if int8 is not None and "int8" not in exclude else None
-        return self
-
-    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = tuple()) -> None:
-        """Save the component (spaCy's files) and its int8 encoder, if any, as int8.onnx."""
-        super().to_disk(path, exclude=exclude)
-        if self._int8 is not None and "int8" not in exclude:
-            util.ensure_path(path).joinpath(ONNX_FILE).write_bytes(self._int8.model_bytes)
-
-    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = tuple()) -> "ClinkdNER":
-        super().from_disk(path, exclude=exclude)
-        onnx_path = util.ensure_path(path) / ONNX_FILE
-        self._int8 = Int8Encoder(onnx_path.read_bytes()) if onnx_path.exists() and "int8" not in exclude else None
-        return self
 
     def set_annotations(self, docs: Iterable[Doc], scores: list[Floats2d]) -> None:
         """Decode the best valid BIO sequence per doc into `doc.ents` and
@@ -458,7 +380,7 @@ class ClinkdNER(TrainablePipe):
         budget. (With Adam, scaling the gradient instead would change nothing.)
         An int8 encoder is dropped: it holds the weights before this update.
         """
-        self._int8 = None
+        self.runtime.drop_int8()
         head = self.model.get_ref("output_layer")
         scale = float(self.cfg.get("head_lr_scale", 1.0))
         for node in self.model.walk():
@@ -655,3 +577,65 @@ class ClinkdNER(TrainablePipe):
         if len(targets) != len(examples):
             raise ClinkdError(Errors.E355.format(n_targets=len(targets), n_examples=len(examples)))
         return targets
+
+    # -- the encoder's runtime (`models.inference.EncoderRuntime`) ----------
+
+    @property
+    def inference(self) -> str:
+        """The encoder's precision in `predict`: "fp32" or "int8"."""
+        return self.runtime.precision
+
+    @inference.setter
+    def inference(self, precision: str) -> None:
+        self.runtime.set_precision(precision)
+
+    @property
+    def batch_by_length(self) -> bool:
+        """Whether `predict` runs the encoder on windows grouped by length."""
+        return self.runtime.batch_by_length
+
+    @batch_by_length.setter
+    def batch_by_length(self, value: bool) -> None:
+        self.runtime.batch_by_length = value
+
+    def set_inference(self, precision: str) -> None:
+        """Choose the encoder's precision in `predict`: "fp32" or "int8"
+        (made by `quantize` on first use if the component has no int8 model).
+
+        RAISES ClinkdError: E041, an unknown precision.
+        """
+        self.runtime.set_precision(precision)
+
+    def quantize(self, *, exclude: Sequence[str] = ()) -> None:
+        """Make the int8 encoder from the current fp32 weights and keep it
+        with the component (`EncoderRuntime.quantize`; about a minute on 2
+        cores). `inference` is not changed.
+
+        exclude (Sequence[str]): weight-name prefixes whose MatMuls stay fp32.
+        RAISES ClinkdError: E040 (onnxruntime missing) or E043 (no transformer).
+        """
+        self.runtime.quantize(self.model, exclude=exclude)
+
+    @property
+    def has_int8(self) -> bool:
+        """Whether the component holds an int8 encoder (made or loaded)."""
+        return self.runtime.has_int8
+
+    # -- serialization: spaCy's fields, and the runtime's int8 encoder -------
+
+    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
+        return self.runtime.add_to_bytes(super().to_bytes(exclude=exclude), exclude=exclude)
+
+    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()) -> "ClinkdNER":
+        super().from_bytes(bytes_data, exclude=exclude)
+        self.runtime.from_bytes(bytes_data, exclude=exclude)
+        return self
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = tuple()) -> None:
+        super().to_disk(path, exclude=exclude)
+        self.runtime.to_disk(path, exclude=exclude)
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = tuple()) -> "ClinkdNER":
+        super().from_disk(path, exclude=exclude)
+        self.runtime.from_disk(path, exclude=exclude)
+        return self

@@ -62,7 +62,7 @@ def _sections(lines: list[str], depth: int) -> dict[str, list[str]]:
 
 
 def card_scores(card: str) -> dict[str, Any] | None:
-    """The headline scores of a model card (`evaluation/model_card.py`'s README.md).
+    """The headline scores of a model card (`report/model_card.py`'s README.md).
 
     card (str): the card's markdown.
     RETURNS (Optional[Dict[str, Any]]): `{"source", "test_set", "strict", "lenient",

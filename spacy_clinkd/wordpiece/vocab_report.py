@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..evaluation.figures import pyplot, save_png
+from ..report.figures import pyplot, save_png
+from ..report.tables import table
 from .counting import PieceCache, WordSplitter
 from .extend import tokenizer_json, wordpiece_vocab
 from .scoring import Selection
@@ -208,15 +209,14 @@ def summary_markdown(
         "",
         f"Vocabulary {vs['before']:,} → {vs['after']:,} (+{vs['after'] - vs['before']:,} tokens).",
         "",
-        "| entity words | words | mean pieces before | after | change | split share before | after |",
-        "|---|---|---|---|---|---|---|",
     ]
-    for label, s in report["entity_words"].items():
-        b, a = s["before"], s["after"]
-        lines.append(
-            f"| {label} | {b['words']:,} | {b['mean_pieces']:.3f} | {a['mean_pieces']:.3f} | "
-            f"{s['mean_pieces_change']:+.1%} | {b['split_share']:.1%} | {a['split_share']:.1%} |"
-        )
+    header = ["entity words", "words", "mean pieces before", "after", "change", "split share before", "after"]
+    rows = [
+        [label, f"{s['before']['words']:,}", f"{s['before']['mean_pieces']:.3f}", f"{s['after']['mean_pieces']:.3f}",
+         f"{s['mean_pieces_change']:+.1%}", f"{s['before']['split_share']:.1%}", f"{s['after']['split_share']:.1%}"]
+        for label, s in report["entity_words"].items()
+    ]
+    lines += table(header, rows, align="l" * len(header))
     d = report["documents"]
     lines += [
         "",
@@ -237,11 +237,12 @@ def summary_markdown(
                 f"{selection.settings.get('rounds')} rounds; {len(selection.dropped)} dropped as unused."
             ),
             "",
-            "| rank | token | clinical count | general count | score |",
-            "|---|---|---|---|---|",
         ]
-        for rank, c in enumerate(selection.tokens[:25], 1):
-            lines.append(f"| {rank} | `{c.token}` | {c.clin_count:,} | {c.gen_count:,} | {c.score:.3e} |")
+        rows = [
+            [rank, f"`{c.token}`", f"{c.clin_count:,}", f"{c.gen_count:,}", f"{c.score:.3e}"]
+            for rank, c in enumerate(selection.tokens[:25], 1)
+        ]
+        lines += table(["rank", "token", "clinical count", "general count", "score"], rows, align="l" * 5)
     return "\n".join(lines) + "\n"
 
 

@@ -27,8 +27,8 @@ COMMANDS = {
     "model-card": (
         ["output_dir"],
         [
-            "--benchmark", "--dev", "--encoder", "--external", "--external-name", "--fragmentation", "--meta",
-            "--project", "--speed-baseline", "--speed-pipeline", "--speed-teacher", "--teacher", "--test",
+            "--benchmark", "--dev", "--encoder", "--external", "--external-name", "--facts", "--fragmentation",
+            "--meta", "--project", "--speed-baseline", "--speed-pipeline", "--speed-teacher", "--teacher", "--test",
             "--transfer-report",
         ],
     ),

@@ -3,16 +3,12 @@ from pathlib import Path
 
 import pytest
 
-from spacy_clinkd.corpora.brat import (
-    load_split,
-    parse_ann,
-    read_brat_document,
-    read_brat_split,
-)
+from spacy_clinkd.corpora.brat import load_split, parse_ann
 from spacy_clinkd.corpora.conversion_report import ConversionReport
 from spacy_clinkd.corpora.labels import load_label_map
 from spacy_clinkd.corpora.spans import gold_assertions
 from spacy_clinkd.errors import ClinkdError, InputFileError
+from tests.util import brat_doc, brat_split_docs
 
 DATA = Path(__file__).parent.parent / "data" / "corpora"
 BRAT = DATA / "brat"
@@ -31,7 +27,7 @@ def ents(doc):
 
 def read(nlp, label_map, name, split="train"):
     report = ConversionReport()
-    doc = read_brat_document(
+    doc = brat_doc(
         BRAT / f"{name}.txt", BRAT / f"{name}.ann", nlp=nlp, label_map=label_map, report=report, split=split
     )
     return doc, report
@@ -75,7 +71,7 @@ def test_units_slashes_overlap_and_expansion(nlp, label_map):
 def test_polarity_values_map_to_assertions(nlp, label_map, tmp_path, line, expected):
     (tmp_path / "d.txt").write_text("fever today", encoding="utf8")
     (tmp_path / "d.ann").write_text(f"T1\tSign_symptom 0 5\tfever\nE1\tSign_symptom:T1 \n{line}\n", encoding="utf8")
-    doc = read_brat_document(tmp_path / "d.txt", tmp_path / "d.ann", nlp=nlp, label_map=label_map,
+    doc = brat_doc(tmp_path / "d.txt", tmp_path / "d.ann", nlp=nlp, label_map=label_map,
                              report=ConversionReport(), split="train")
     assert gold_assertions(doc) == {(0, 5): expected}
 
@@ -85,7 +81,7 @@ def test_bad_polarity_lines_name_file_and_line(nlp, label_map, tmp_path, line):
     (tmp_path / "d.txt").write_text("fever today", encoding="utf8")
     (tmp_path / "d.ann").write_text(f"T1\tSign_symptom 0 5\tfever\nE1\tSign_symptom:T1 \n{line}\n", encoding="utf8")
     with pytest.raises(InputFileError) as info:
-        read_brat_document(tmp_path / "d.txt", tmp_path / "d.ann", nlp=nlp, label_map=label_map,
+        brat_doc(tmp_path / "d.txt", tmp_path / "d.ann", nlp=nlp, label_map=label_map,
                            report=ConversionReport(), split="train")
     assert info.value.line == 3
 
@@ -111,7 +107,7 @@ def test_stray_tab_in_surface_is_ignored(nlp, label_map):
 def test_read_split(nlp, label_map):
     report = ConversionReport()
     split = load_split(DATA / "brat_split.json")
-    docs = read_brat_split(BRAT, split, nlp=nlp, label_map=label_map, report=report)
+    docs = brat_split_docs(BRAT, split, nlp=nlp, label_map=label_map, report=report)
     assert {name: [d.user_data["doc_id"] for d in ds] for name, ds in docs.items()} == {
         "train": ["doc1", "doc2"],
         "dev": ["doc3"],
@@ -120,7 +116,7 @@ def test_read_split(nlp, label_map):
     assert ents(docs["test"][0]) == [("10", "DOSAGE"), ("heparin", "MEDICATION"), ("thrombosis", "DISEASE")]
     assert report.docs == {"train": 2, "dev": 1, "test": 1}
     assert report.n_kept("train") == 8
-    limited = read_brat_split(BRAT, split, nlp=nlp, label_map=label_map, report=ConversionReport(), limit=1)
+    limited = brat_split_docs(BRAT, split, nlp=nlp, label_map=label_map, report=ConversionReport(), limit=1)
     # the first id of each split
     assert {name: [d.user_data["doc_id"] for d in ds] for name, ds in limited.items()} == {
         "train": ["doc1"],
@@ -150,7 +146,7 @@ def write_pair(tmp_path, text, ann, name="bad"):
 def test_bad_ann_lines(tmp_path, nlp, label_map, ann, line, fragment):
     txt, ann_path = write_pair(tmp_path, "fever today", ann)
     with pytest.raises(InputFileError) as exc:
-        read_brat_document(txt, ann_path, nlp=nlp, label_map=label_map, report=ConversionReport(), split="x")
+        brat_doc(txt, ann_path, nlp=nlp, label_map=label_map, report=ConversionReport(), split="x")
     assert exc.value.path == str(ann_path)
     assert exc.value.line == line
     assert f"bad.ann:{line}: " in str(exc.value)
@@ -161,20 +157,20 @@ def test_missing_files(tmp_path, nlp, label_map):
     txt, ann = write_pair(tmp_path, "fever", "T1\tSign_symptom 0 5\tfever\n")
     txt.unlink()
     with pytest.raises(InputFileError, match=r"bad\.ann: .*bad\.txt is missing"):
-        read_brat_split(tmp_path, {"train": ["bad"]}, nlp=nlp, label_map=label_map, report=ConversionReport())
+        brat_split_docs(tmp_path, {"train": ["bad"]}, nlp=nlp, label_map=label_map, report=ConversionReport())
     txt.write_text("fever", encoding="utf8")
     ann.unlink()
     with pytest.raises(InputFileError, match=r"bad\.txt: .*bad\.ann is missing"):
-        read_brat_split(tmp_path, {"train": ["bad"]}, nlp=nlp, label_map=label_map, report=ConversionReport())
+        brat_split_docs(tmp_path, {"train": ["bad"]}, nlp=nlp, label_map=label_map, report=ConversionReport())
     with pytest.raises(ClinkdError, match="'nope' \\(split 'dev'\\) has neither"):
-        read_brat_split(tmp_path, {"dev": ["nope"]}, nlp=nlp, label_map=label_map, report=ConversionReport())
+        brat_split_docs(tmp_path, {"dev": ["nope"]}, nlp=nlp, label_map=label_map, report=ConversionReport())
 
 
 def test_non_utf8_text(tmp_path, nlp, label_map):
     txt, ann = write_pair(tmp_path, "", "")
     txt.write_bytes(b"line one\nline two\nfe\xffver\n")
     with pytest.raises(InputFileError) as exc:
-        read_brat_document(txt, ann, nlp=nlp, label_map=label_map, report=ConversionReport(), split="x")
+        brat_doc(txt, ann, nlp=nlp, label_map=label_map, report=ConversionReport(), split="x")
     assert exc.value.line == 3
     assert str(exc.value).startswith(f"{txt}:3: Not valid UTF-8 (byte 0xff at column 3)")
 
@@ -207,7 +203,7 @@ def test_documents_not_in_split_are_counted(tmp_path, nlp, label_map):
     (folder / "extra.ann").write_text("", encoding="utf8")
     (folder / "hi.txt").write_text("hi", encoding="utf8")
     report = ConversionReport()
-    docs = read_brat_split(folder, load_split(DATA / "brat_split.json"), nlp=nlp, label_map=label_map, report=report)
+    docs = brat_split_docs(folder, load_split(DATA / "brat_split.json"), nlp=nlp, label_map=label_map, report=report)
     assert sum(len(d) for d in docs.values()) == 4
     assert report.skipped["documents not in split"] == 2
 
@@ -228,8 +224,8 @@ def test_auxiliary_types_never_change_the_main_entities(tmp_path, nlp, label_map
     )
     txt, ann_path = write_pair(tmp_path, text, ann)
     plain_report, aux_report = ConversionReport(), ConversionReport()
-    plain = read_brat_document(txt, ann_path, nlp=nlp, label_map=label_map, report=plain_report, split="train")
-    aux = read_brat_document(
+    plain = brat_doc(txt, ann_path, nlp=nlp, label_map=label_map, report=plain_report, split="train")
+    aux = brat_doc(
         txt, ann_path, nlp=nlp, label_map=label_map, report=aux_report, split="train", aux_map=AUX_MAP
     )
     assert ents(plain) == [("chest pain", "SYMPTOM"), ("aspirin", "MEDICATION")]

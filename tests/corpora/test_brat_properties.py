@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spacy_clinkd.corpora.brat import read_brat_document
 from spacy_clinkd.corpora.conversion_report import ConversionReport
 from spacy_clinkd.corpora.spans import trim_whitespace
 from spacy_clinkd.tokenizer import clinical_blank
+from tests.util import brat_doc
 
 pytestmark = pytest.mark.hostile
 
@@ -83,7 +83,7 @@ def test_brat_round_trip(style):
             txt.write_bytes(text.encode("utf8"))
             ann.write_bytes(write_ann(text, annotations, ends).encode("utf8"))
             report = ConversionReport()
-            doc = read_brat_document(txt, ann, nlp=NLP, label_map=LABELS, report=report, split="s")
+            doc = brat_doc(txt, ann, nlp=NLP, label_map=LABELS, report=report, split="s")
         assert doc.text == text
         n_dropped = sum(sum(by_type.values()) for by_type in report.dropped.values())
         assert report.n_kept("s") + n_dropped == len(annotations)

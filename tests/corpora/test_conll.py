@@ -1,22 +1,14 @@
 """CoNLL/BIO reader."""
-from pathlib import Path
-
 import pytest
 
-from spacy_clinkd.corpora.conll import read_conll
-from spacy_clinkd.corpora.conversion_report import ConversionReport
+from spacy_clinkd.corpora.conll import parse_conll
 from spacy_clinkd.corpora.labels import load_label_map
 from spacy_clinkd.errors import InputFileError
-
-DATA = Path(__file__).parent.parent / "data" / "corpora"
-SAMPLE = DATA / "conll" / "sample.tsv"
-LABELS = Path(__file__).parents[2] / "configs" / "labels" / "bc5cdr.json"
+from tests.util import BC5CDR_LABELS, CORPORA_DATA, assert_malformed, read_corpus
 
 
-def read(nlp, path=SAMPLE, **kwargs):
-    report = ConversionReport()
-    docs = read_conll(path, nlp=nlp, label_map=load_label_map(LABELS), report=report, split="test", **kwargs)
-    return docs, report
+def read(nlp, path=CORPORA_DATA / "conll" / "sample.tsv", **kwargs):
+    return read_corpus(parse_conll, path, nlp, load_label_map(BC5CDR_LABELS), **kwargs)
 
 
 def test_one_doc_per_sentence(nlp):
@@ -74,13 +66,7 @@ def test_limit(nlp):
     ],
 )
 def test_malformed(tmp_path, nlp, content, line, fragment):
-    path = tmp_path / "bad.tsv"
-    path.write_text(content, encoding="utf8")
-    with pytest.raises(InputFileError) as exc:
-        read(nlp, path)
-    assert exc.value.line == line
-    assert str(exc.value).startswith(f"{path}:{line}: ")
-    assert fragment in str(exc.value)
+    assert_malformed(parse_conll, tmp_path / "bad.tsv", content, line=line, fragment=fragment, nlp=nlp)
 
 
 def test_non_utf8(tmp_path, nlp):

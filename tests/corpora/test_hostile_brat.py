@@ -6,10 +6,10 @@ import shutil
 
 import pytest
 
-from spacy_clinkd.corpora.brat import convert_brat, load_split, read_brat_document, read_brat_split
+from spacy_clinkd.corpora.brat import convert_brat, load_split
 from spacy_clinkd.corpora.conversion_report import ConversionReport
 from spacy_clinkd.errors import ClinkdError, InputFileError
-from tests.util import DATA_DIR, write_brat
+from tests.util import DATA_DIR, brat_doc, brat_split_docs, write_brat
 
 pytestmark = pytest.mark.hostile
 
@@ -20,7 +20,7 @@ LABELS = {"Sign_symptom": "SYMPTOM", "Disease_disorder": "DISEASE"}
 def read(nlp, tmp_path, text, ann, *, strict=False):
     txt, ann_path = write_brat(tmp_path, "d", text, ann)
     report = ConversionReport()
-    doc = read_brat_document(txt, ann_path, nlp=nlp, label_map=LABELS, report=report, split="train", strict=strict)
+    doc = brat_doc(txt, ann_path, nlp=nlp, label_map=LABELS, report=report, split="train", strict=strict)
     return doc, report
 
 
@@ -119,7 +119,7 @@ def test_documents_in_subfolders_and_upper_case_suffixes_are_listed(nlp, tmp_pat
     (folder / "UPPER.ANN").write_text("", encoding="utf8")
     (folder / "doc1.TXT").write_text("a copy", encoding="utf8")
     report = ConversionReport()
-    read_brat_split(folder, load_split(DATA_DIR / "corpora" / "brat_split.json"), nlp=nlp, label_map=LABELS, report=report)
+    brat_split_docs(folder, load_split(DATA_DIR / "corpora" / "brat_split.json"), nlp=nlp, label_map=LABELS, report=report)
     assert report.skipped["documents not in split"] == 3
     assert report.notes == [
         f"3 document(s) in {folder} are in no split and were not converted: "
@@ -130,11 +130,11 @@ def test_documents_in_subfolders_and_upper_case_suffixes_are_listed(nlp, tmp_pat
 def test_ids_below_the_folder_are_read_and_ids_outside_refused(nlp, tmp_path):
     folder = tmp_path / "brat"
     write_brat(folder / "batch2", "d", TEXT, T1 + "\n")
-    docs = read_brat_split(folder, {"train": ["batch2/d"]}, nlp=nlp, label_map=LABELS, report=ConversionReport())
+    docs = brat_split_docs(folder, {"train": ["batch2/d"]}, nlp=nlp, label_map=LABELS, report=ConversionReport())
     assert [d.user_data["doc_id"] for d in docs["train"]] == ["batch2/d"]
     write_brat(tmp_path, "secret", TEXT, T1 + "\n")
     with pytest.raises(ClinkdError, match=r"Document id '\.\./secret' \(split 'train'\) points outside"):
-        read_brat_split(folder, {"train": ["../secret"]}, nlp=nlp, label_map=LABELS, report=ConversionReport())
+        brat_split_docs(folder, {"train": ["../secret"]}, nlp=nlp, label_map=LABELS, report=ConversionReport())
 
 
 @pytest.mark.parametrize("name", ["../x", "a/b", "..", ".hidden", ""])

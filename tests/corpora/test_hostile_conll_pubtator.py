@@ -6,12 +6,13 @@ import zlib
 import pytest
 from spacy.tokens import DocBin
 
-from spacy_clinkd.corpora.conll import iter_conll, read_conll
+from spacy_clinkd.corpora.conll import parse_conll
 from spacy_clinkd.corpora.conversion_report import ConversionReport
-from spacy_clinkd.corpora.pubtator import read_pubtator
+from spacy_clinkd.corpora.convert import convert_file, make_docs
+from spacy_clinkd.corpora.pubtator import parse_pubtator
 from spacy_clinkd.corpora.textio import stream_docbin
 from spacy_clinkd.errors import InputFileError
-from tests.util import DATA_DIR
+from tests.util import DATA_DIR, read_corpus
 
 pytestmark = pytest.mark.hostile
 
@@ -21,9 +22,7 @@ LABELS = {"Chemical": "CHEMICAL", "Disease": "DISEASE"}
 def conll(nlp, tmp_path, content: str, **kwargs):
     path = tmp_path / "x.bio"
     path.write_bytes(content.encode("utf8"))
-    report = ConversionReport()
-    docs = read_conll(path, nlp=nlp, label_map=LABELS, report=report, split="test", **kwargs)
-    return docs, report
+    return read_corpus(parse_conll, path, nlp, LABELS, **kwargs)
 
 
 def test_bom_before_docstart_keeps_the_document_boundary(nlp, tmp_path):
@@ -73,7 +72,8 @@ def test_conll_is_read_one_doc_at_a_time(nlp, tmp_path):
     # line at the end; a reader that holds the whole file fails first.
     path = tmp_path / "x.bio"
     path.write_text("Aspirin\tB-Chemical\n\n" + "No\tO\n\n" * 1000 + "bad line\n", encoding="utf8")
-    docs = iter_conll(path, nlp=nlp, label_map=LABELS, report=ConversionReport(), split="test")
+    report = ConversionReport()
+    docs = make_docs(parse_conll(path, report), nlp=nlp, label_map=LABELS, report=report, split="test")
     assert next(docs).text == "Aspirin"
     with pytest.raises(InputFileError, match=r"x\.bio:2003: Expected 2 tab-separated columns"):
         list(docs)
@@ -92,10 +92,9 @@ def test_streamed_docbin_is_what_docbin_writes(tmp_path):
 
 
 def _convert_sample(tmp_path):
-    from spacy_clinkd.corpora.conll import convert_conll
-
     out = tmp_path / "sample.spacy"
-    convert_conll(DATA_DIR / "corpora" / "conll" / "sample.tsv", out, labels_path=DATA_DIR / "corpora" / "brat_labels.json")
+    sample = DATA_DIR / "corpora" / "conll" / "sample.tsv"
+    convert_file(parse_conll, sample, out, labels_path=DATA_DIR / "corpora" / "brat_labels.json")
     return out
 
 
@@ -105,9 +104,7 @@ HEAD = "1|t|Fever.\n1|a|Mild cough.\n"
 def pubtator(nlp, tmp_path, content: str | bytes, **kwargs):
     path = tmp_path / "x.txt"
     path.write_bytes(content if isinstance(content, bytes) else content.encode("utf8"))
-    report = ConversionReport()
-    docs = read_pubtator(path, nlp=nlp, label_map=LABELS, report=report, split="test", **kwargs)
-    return docs, report
+    return read_corpus(parse_pubtator, path, nlp, LABELS, **kwargs)
 
 
 def test_cr_only_pubtator_file(nlp, tmp_path):

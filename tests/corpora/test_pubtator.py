@@ -1,23 +1,17 @@
 """PubTator reader."""
-from pathlib import Path
-
 import pytest
 
 from spacy_clinkd.corpora.conversion_report import ConversionReport
 from spacy_clinkd.corpora.labels import load_label_map
-from spacy_clinkd.corpora.pubtator import iter_pubtator, read_pubtator
+from spacy_clinkd.corpora.pubtator import iter_pubtator, parse_pubtator
 from spacy_clinkd.errors import InputFileError
-from tests.util import PUBTATOR_SAMPLE_ENTS
+from tests.util import BC5CDR_LABELS, CORPORA_DATA, PUBTATOR_SAMPLE_ENTS, assert_malformed, read_corpus
 
-DATA = Path(__file__).parent.parent / "data" / "corpora"
-SAMPLE = DATA / "pubtator" / "sample.txt"
-LABELS = Path(__file__).parents[2] / "configs" / "labels" / "bc5cdr.json"
+SAMPLE = CORPORA_DATA / "pubtator" / "sample.txt"
 
 
 def read(nlp, path=SAMPLE, **kwargs):
-    report = ConversionReport()
-    docs = read_pubtator(path, nlp=nlp, label_map=load_label_map(LABELS), report=report, split="test", **kwargs)
-    return docs, report
+    return read_corpus(parse_pubtator, path, nlp, load_label_map(BC5CDR_LABELS), **kwargs)
 
 
 def test_read(nlp):
@@ -75,13 +69,7 @@ HEAD = "1|t|Fever.\n1|a|Mild.\n"
     ],
 )
 def test_malformed(tmp_path, nlp, content, line, fragment):
-    path = tmp_path / "bad.txt"
-    path.write_text(content, encoding="utf8")
-    with pytest.raises(InputFileError) as exc:
-        read(nlp, path)
-    assert exc.value.line == line
-    assert str(exc.value).startswith(f"{path}:{line}: ")
-    assert fragment in str(exc.value)
+    assert_malformed(parse_pubtator, tmp_path / "bad.txt", content, line=line, fragment=fragment, nlp=nlp)
 
 
 def test_non_utf8(tmp_path, nlp):

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from spacy_clinkd.evaluation.bootstrap import bootstrap_intervals
-from spacy_clinkd.evaluation.markdown import metrics_to_markdown
 from spacy_clinkd.evaluation.metrics import aggregate_counts
 
 LABELS = ["DIS", "MED", "SYM"]
@@ -139,25 +138,3 @@ def test_bad_n_samples(n_samples):
 def test_bad_confidence(confidence):
     with pytest.raises(ValueError, match="confidence"):
         bootstrap_intervals(_random_doc_counts(3, seed=0), labels=LABELS, confidence=confidence)
-
-
-def test_markdown_shows_f1_interval():
-    doc = _doc({"MED": _c(1, 1, 0)}, {"MED": _c(1, 1, 0)})
-    metrics = _point([doc], ["MED"])
-    without = metrics_to_markdown(metrics, title="Toy")
-    assert "| MED | 0.500 | 1.000 | 0.667 | 1 |" in without.splitlines()
-    assert "bootstrap" not in without
-    metrics["bootstrap"] = {
-        "strict": {"micro": {"f": [0.4912, 0.6123]}, "per_label": {"MED": {"f": [0.5, 0.75]}}},
-        "lenient": {"micro": {"f": None}, "per_label": {}},
-        "n_samples": 1000,
-        "confidence": 0.95,
-        "seed": 0,
-    }
-    lines = metrics_to_markdown(metrics, title="Toy").splitlines()
-    assert "| MED | 0.500 | 1.000 | 0.667 [0.50, 0.75] | 1 |" in lines
-    assert "| **micro** | 0.500 | 1.000 | 0.667 [0.49, 0.61] | 1 |" in lines
-    # Missing or None intervals (e.g. no docs) fall back to the point value.
-    assert lines.count("| MED | 0.500 | 1.000 | 0.667 | 1 |") == 1
-    assert lines.count("| **micro** | 0.500 | 1.000 | 0.667 | 1 |") == 1
-    assert "F1 intervals: 95% percentile bootstrap over documents (1000 samples, seed 0)." in lines

@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 from spacy.tokens import Doc
 
 from spacy_clinkd.errors import ClinkdError
-from spacy_clinkd.evaluation.markdown import metrics_to_markdown
 from spacy_clinkd.evaluation.metrics import (
     aggregate_counts,
     count_entities,
@@ -228,19 +227,3 @@ def test_remap_entities(gold_pred):
     ]
     remap_entities(pred, {"SYMPTOM": "SYMPTOM"})
     assert [e.text for e in pred.ents] == ["chest pain", "headache"]
-
-
-def test_markdown_report(gold_pred):
-    gold, pred = gold_pred
-    md = metrics_to_markdown(score_entities([gold], [pred]), title="Toy eval")
-    lines = md.splitlines()
-    assert lines[0] == "## Toy eval"
-    assert "| label | P | R | F1 | support |" in lines
-    assert "| MED | 0.500 | 1.000 | 0.667 | 1 |" in lines
-    assert "| SYM | 0.500 | 0.500 | 0.500 | 2 |" in lines
-    assert "| **micro** | 0.500 | 0.500 | 0.500 | 4 |" in lines
-    assert "| **micro** | 0.750 | 0.750 | 0.750 | 4 |" in lines
-    strict_at = md.index("Strict")
-    lenient_at = md.index("Lenient")
-    assert strict_at < md.index("| **micro** | 0.500") < lenient_at
-    assert md.index("| **micro** | 0.750") > lenient_at

@@ -1,11 +1,14 @@
 """The int8 quantizer on a one-MatMul ONNX graph: the per-token, per-channel
 formula of `quantize_onnx`, rows independent of their batch, excluded
-weights kept fp32."""
+weights kept fp32; on a tiny random-weight encoder (slow: each export takes
+seconds): excluded layers, and the encoder pickling without its session."""
+
+import pickle
 
 import numpy
 import pytest
 
-from spacy_clinkd.models.int8 import quantize_onnx
+from spacy_clinkd.models.int8 import Int8Encoder, linear_weight_names, quantize_encoder, quantize_onnx
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -76,3 +79,35 @@ def test_an_excluded_weight_stays_fp32(weight_and_x):
     ops = [node.op_type for node in onnx.load_from_string(model).graph.node]
     assert "MatMulInteger" not in ops
     numpy.testing.assert_allclose(run(model, x), x @ weight + numpy.arange(8), rtol=1e-5, atol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def hf_model(tiny_bert):
+    from transformers import AutoModel
+
+    return AutoModel.from_pretrained(tiny_bert)
+
+
+@pytest.mark.slow
+def test_the_int8_encoder_pickles_without_its_session(hf_model):
+    encoder = Int8Encoder(quantize_encoder(hf_model))
+    encoder.session()
+    copy = pickle.loads(pickle.dumps(encoder))
+    assert copy._session is None and copy.model_bytes == encoder.model_bytes
+
+
+@pytest.mark.slow
+def test_excluded_layers_stay_fp32(hf_model):
+    # every Linear but the pooler's (the exported graph ends at last_hidden_state)
+    n_linear = len([n for n in linear_weight_names(hf_model) if not n.startswith("pooler.")])
+
+    def op_counts(model_bytes):
+        ops = [n.op_type for n in onnx.load_from_string(model_bytes).graph.node]
+        return ops.count("MatMulInteger"), ops.count("MatMul")
+
+    all_int8 = op_counts(quantize_encoder(hf_model))
+    # exclude the FFN output of the last layer: one int8 MatMul fewer, one fp32 more
+    last = [n for n in linear_weight_names(hf_model) if n.endswith("output.dense.weight")][-1]
+    one_fp32 = op_counts(quantize_encoder(hf_model, exclude=[last.rsplit(".", 1)[0]]))
+    assert all_int8[0] == n_linear
+    assert one_fp32 == (all_int8[0] - 1, all_int8[1] + 1)

@@ -107,14 +107,19 @@ class Served:
 
 def start_server(model: Path | str, folder: Path, *args: str, timeout: float = 180.0) -> Served:
     """Run `python -m spacy_clinkd serve MODEL --port 0 ARGS` and wait until it
-    prints its URL (the pipeline is loaded then)."""
+    prints its URL (the pipeline is loaded then).
+
+    The interpreter is this one, or $SPACY_CLINKD_SERVE_PYTHON: e.g. a fresh
+    virtualenv where the README's install put `en_clinkd_ner`, run from
+    `folder` so that this checkout is not what it imports."""
     needs_the_extra()
     stdout, stderr = folder / "serve.stdout", folder / "serve.stderr"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    python = os.environ.get("SPACY_CLINKD_SERVE_PYTHON")
     with stdout.open("w") as out, stderr.open("w") as err:
         process = subprocess.Popen(
-            [sys.executable, "-m", "spacy_clinkd", "serve", str(model), "--port", "0", *args],
-            cwd=ROOT, env=env, stdout=out, stderr=err,
+            [python or sys.executable, "-m", "spacy_clinkd", "serve", str(model), "--port", "0", *args],
+            cwd=folder if python else ROOT, env=env, stdout=out, stderr=err,
         )
     served = Served("", process, stdout, stderr)
     deadline = time.monotonic() + timeout

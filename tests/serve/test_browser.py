@@ -10,6 +10,9 @@ screenshot with a trained model:
 
     SPACY_CLINKD_SERVE_MODEL=en_clinkd_ner SPACY_CLINKD_SCREENSHOT=docs/serve_page.png \\
         python -m pytest -q tests/serve/test_browser.py
+
+($SPACY_CLINKD_SERVE_PYTHON runs the server with another interpreter: a
+fresh virtualenv holding only the README's install, say.)
 """
 import json
 import os

@@ -1,13 +1,17 @@
 """GET /v1/model's headline scores are read from the model card that
-`model-card` writes (evaluation/model_card.py), so the card is made here by
+`model-card` writes (report/model_card.py), so the card is made here by
 that code: a change of the card's format that the reader misses fails."""
 import shutil
 
 import srsly
 
-from spacy_clinkd.evaluation.model_card import model_card_markdown
 from spacy_clinkd.pipeline.loading import load_pipeline
+from spacy_clinkd.report.card_data import read_facts
+from spacy_clinkd.report.model_card import model_card_markdown
 from spacy_clinkd.serve.model_info import card_scores
+from tests.util import ROOT
+
+FACTS = read_facts(ROOT / "configs" / "model_card.yml")
 
 META = {
     "lang": "en",
@@ -55,7 +59,7 @@ def card_input(with_bootstrap=True, with_assertion=True):
 
 
 def test_card_scores_are_the_cards_test_micro_rows():
-    card = model_card_markdown(META, card_input())
+    card = model_card_markdown(META, card_input(), facts=FACTS)
     assert card_scores(card) == {
         "source": "model card (README.md)",
         "test_set": "MACCROBAT test",
@@ -67,7 +71,7 @@ def test_card_scores_are_the_cards_test_micro_rows():
 
 
 def test_card_scores_without_intervals_or_assertion():
-    found = card_scores(model_card_markdown(META, card_input(with_bootstrap=False, with_assertion=False)))
+    found = card_scores(model_card_markdown(META, card_input(with_bootstrap=False, with_assertion=False), facts=FACTS))
     assert found["strict"] == {"p": 0.625, "r": 0.5, "f": 0.556, "f_interval": None, "support": 12}
     assert found["assertion_accuracy"] is None
 
@@ -82,7 +86,7 @@ def test_the_model_endpoint_reports_meta_and_card(tiny_pipeline, tmp_path, make_
     shutil.copytree(tiny_pipeline, model)
     meta = srsly.read_json(model / "meta.json")
     srsly.write_json(model / "meta.json", {**meta, "name": "clinkd_ner", "version": "0.3.1", "license": "CC BY 4.0"})
-    (model / "README.md").write_text(model_card_markdown(META, card_input()), encoding="utf8")
+    (model / "README.md").write_text(model_card_markdown(META, card_input(), facts=FACTS), encoding="utf8")
     info = make_client(load_pipeline(model)).get("/v1/model").json()
     assert (info["name"], info["version"], info["licence"]) == ("en_clinkd_ner", "0.3.1", "CC BY 4.0")
     assert info["scores"]["strict"]["f"] == 0.556 and info["scores"]["test_set"] == "MACCROBAT test"

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 import srsly
 
-from spacy_clinkd.evaluation.provenance import (
+from spacy_clinkd.report.provenance import (
     build_date,
     config_seeds,
     data_checksums,

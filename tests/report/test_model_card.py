@@ -1,6 +1,7 @@
 """The model card: README.md and plots from tiny synthetic metrics, shaped
 like the files `evaluate`, `benchmark-compare`, `extend-vocab` and
 `transfer-set --report` write."""
+import functools
 import json
 import re
 
@@ -11,17 +12,21 @@ import spacy_clinkd.cli.model_card  # noqa: F401  (attaches the command)
 from spacy_clinkd.cli._app import app
 from spacy_clinkd.errors import ClinkdError
 from spacy_clinkd.evaluation.calibration import calibration
-from spacy_clinkd.evaluation.model_card import (
-    PLOT_CALIBRATION,
-    PLOT_F1,
-    PLOT_FRAGMENTATION,
-    PLOT_SPEED,
-    model_card_markdown,
+from spacy_clinkd.report.card_data import (
     non_commercial_licences,
+    read_facts,
     speed_f1_intervals,
     teacher_ratio,
-    write_model_card,
 )
+from spacy_clinkd.report.card_plots import PLOT_CALIBRATION, PLOT_F1, PLOT_FRAGMENTATION, PLOT_SPEED
+from spacy_clinkd.report.model_card import model_card_markdown, write_model_card
+from tests.util import ROOT
+
+FACTS_FILE = ROOT / "configs" / "model_card.yml"
+FACTS = read_facts(FACTS_FILE)
+# the card of these inputs with the project's corpus facts
+card_of = functools.partial(model_card_markdown, facts=FACTS)
+write_card = functools.partial(write_model_card, facts=FACTS_FILE)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 runner = CliRunner()
@@ -162,7 +167,7 @@ def inputs(tmp_path, **extra):
 
 
 def test_strict_and_lenient_rows_with_intervals():
-    card = model_card_markdown(META, metrics())
+    card = card_of(META, metrics())
     strict = card.index("### Strict")
     lenient = card.index("### Lenient")
     assert strict < lenient
@@ -181,13 +186,13 @@ def test_strict_and_lenient_rows_with_intervals():
 def test_without_bootstrap_no_interval_is_shown():
     test = metrics()
     del test["bootstrap"]
-    card = model_card_markdown(META, test)
+    card = card_of(META, test)
     assert "| DISEASE | 0.500 | 0.250 | 0.333 | 4 |" in card
     assert "No bootstrap intervals were computed" in card
 
 
 def test_sections_in_order():
-    card = model_card_markdown(META, metrics(), benchmark=BENCHMARK)
+    card = card_of(META, metrics(), benchmark=BENCHMARK)
     headings = [line for line in card.splitlines() if line.startswith("## ") or line.startswith("# ")]
     assert headings == [
         "# en_clinkd_ner",
@@ -210,7 +215,7 @@ def test_sections_in_order():
 
 def test_the_install_line_brings_the_code_wheel():
     # the model requires spacy_clinkd, which is on no index: installing the model's wheel alone cannot resolve
-    card = model_card_markdown(META, metrics())
+    card = card_of(META, metrics())
     assert "pip install --find-links DIR en_clinkd_ner\n" in card
     assert "pip install en_clinkd_ner-" not in card
     assert "the `spacy_clinkd` wheel beside it" in card
@@ -219,15 +224,15 @@ def test_the_install_line_brings_the_code_wheel():
 def test_teacher_ratio():
     assert teacher_ratio(metrics(0.45), metrics(0.6)) == pytest.approx(0.75)
     assert teacher_ratio(metrics(0.45), metrics(0.0)) is None
-    card = model_card_markdown(META, metrics(0.45), teacher=metrics(0.6))
+    card = card_of(META, metrics(0.45), teacher=metrics(0.6))
     assert "strict micro F1 0.450 against the teacher's 0.600, a ratio of **0.750**" in card
     assert "other documents" not in card
-    other = model_card_markdown(META, metrics(0.45), teacher=metrics(0.6, path="corpus/other.spacy"))
+    other = card_of(META, metrics(0.45), teacher=metrics(0.6, path="corpus/other.spacy"))
     assert "The teacher was scored on other documents (corpus/other.spacy" in other
 
 
 def test_missing_optional_inputs_are_not_measured():
-    card = model_card_markdown(META, metrics())
+    card = card_of(META, metrics())
     for line in [
         "Teacher ratio: not measured (no teacher metrics given).",
         "External validation: not measured (no external metrics given).",
@@ -246,7 +251,7 @@ def test_assertion_per_class_on_test_and_dev():
     dev = metrics()
     dev["assertion"]["on_gold_entities"]["per_class"]["absent"] = scores(1.0, 0.5, 0.667, 2)
     del dev["assertion"]["on_gold_entities"]["bootstrap"]  # as `evaluate --bootstrap 0` writes it
-    card = model_card_markdown(META, metrics(), dev=dev)
+    card = card_of(META, metrics(), dev=dev)
     test_at, dev_at = card.index("### Test (12 gold entities, accuracy 0.833)"), card.index("### Dev (12 gold")
     assert test_at < card.index("| absent | 0.800 [0.50, 1.00] | 0.600 [0.30, 0.90] | 0.686 [0.40, 0.90] | 2 |") < dev_at
     assert dev_at < card.index("| absent | 1.000 | 0.500 | 0.667 | 2 |")
@@ -255,7 +260,7 @@ def test_assertion_per_class_on_test_and_dev():
 
 
 def test_speed_ratios_to_teacher_and_cnn():
-    card = model_card_markdown(META, metrics(), benchmark=BENCHMARK, default_inference="int8")
+    card = card_of(META, metrics(), benchmark=BENCHMARK, default_inference="int8")
     assert "| **distilled-int8** (this pipeline) | int8 | 3,000 | 3.00× | 0.50× | 0.500 | 10 / 20 |" in card
     assert "| teacher | fp32 | 1,000 | 1.00× | 0.17× |" in card
     assert "- distilled-int8 (int8 (the default)): 3,000 words/s, 3.00× the teacher's 1,000 and 0.50× the CNN baseline's 6,000." in card
@@ -264,7 +269,7 @@ def test_speed_ratios_to_teacher_and_cnn():
 
 
 def test_speed_names_a_missing_baseline():
-    card = model_card_markdown(META, metrics(), benchmark=BENCHMARK, speed_baseline="spacy-cnn")
+    card = card_of(META, metrics(), benchmark=BENCHMARK, speed_baseline="spacy-cnn")
     assert "Speed against the CNN baseline: not measured (no pipeline named `spacy-cnn` in the benchmark)." in card
     assert "| **distilled-int8** (this pipeline) | int8 | 3,000 | 3.00× | – |" in card
 
@@ -279,7 +284,7 @@ def test_speed_names_a_missing_baseline():
     ],
 )
 def test_non_commercial_caveat_exactly_with_an_nc_licence(licences, caveat):
-    card = model_card_markdown(META, metrics(), transfer=transfer(licences))
+    card = card_of(META, metrics(), transfer=transfer(licences))
     assert ("**This model was trained on CC BY-NC text" in card) is caveat
     assert "licence-filtered variant" in card if caveat else "licence-filtered variant" not in card
     assert bool(non_commercial_licences(transfer(licences))) is caveat
@@ -297,7 +302,7 @@ def encoder_with_vocab(tmp_path, vocab_size):
 def test_write_model_card_writes_readme_and_plots(tmp_path):
     files = inputs(tmp_path, benchmark=BENCHMARK, fragmentation=FRAGMENTATION, teacher=metrics(0.625))
     out = tmp_path / "en_clinkd_ner"
-    result = write_model_card(
+    result = write_card(
         out, test=files["test"], meta=files["meta"], benchmark=files["benchmark"],
         fragmentation=files["fragmentation"], teacher=files["teacher"], encoder=encoder_with_vocab(tmp_path, 110),
     )
@@ -317,7 +322,7 @@ def test_write_model_card_writes_readme_and_plots(tmp_path):
 def test_the_fragmentation_plot_only_for_a_model_with_the_extended_vocabulary(tmp_path):
     files = inputs(tmp_path, fragmentation=FRAGMENTATION)
     out = tmp_path / "card"
-    result = write_model_card(
+    result = write_card(
         out, test=files["test"], meta=files["meta"], fragmentation=files["fragmentation"],
         encoder=encoder_with_vocab(tmp_path, 110),
     )
@@ -340,7 +345,7 @@ def test_no_fragmentation_plot_for_a_model_without_the_extension(tmp_path, vocab
     out = tmp_path / "card"
     out.mkdir()
     (out / PLOT_FRAGMENTATION).write_bytes(b"a plot of an earlier card")
-    result = write_model_card(
+    result = write_card(
         out, test=files["test"], meta=files["meta"], fragmentation=files["fragmentation"],
         encoder=encoder_with_vocab(tmp_path, vocab_size),
     )
@@ -353,7 +358,7 @@ def test_no_fragmentation_plot_for_a_model_without_the_extension(tmp_path, vocab
 
 def test_card_without_encoder_draws_no_fragmentation_plot(tmp_path):
     files = inputs(tmp_path, fragmentation=FRAGMENTATION)
-    result = write_model_card(tmp_path / "card", test=files["test"], meta=files["meta"], fragmentation=files["fragmentation"])
+    result = write_card(tmp_path / "card", test=files["test"], meta=files["meta"], fragmentation=files["fragmentation"])
     card = (tmp_path / "card" / "README.md").read_text(encoding="utf8")
     assert PLOT_FRAGMENTATION not in [p.name for p in result["plots"]]
     assert "not plotted: whether this model uses the vocabulary extension is not known (no encoder was given" in card
@@ -366,9 +371,9 @@ def test_encoder_without_a_vocab_size_is_an_error_naming_its_config(tmp_path):
     encoder.mkdir()
     write_json(encoder / "config.json", {"model_type": "bert"})
     with pytest.raises(ClinkdError, match=re.escape(f"{encoder / 'config.json'} is not the encoder config")):
-        write_model_card(tmp_path / "card", test=files["test"], meta=files["meta"], encoder=encoder)
+        write_card(tmp_path / "card", test=files["test"], meta=files["meta"], encoder=encoder)
     with pytest.raises(ClinkdError, match=re.escape(f"The encoder config {tmp_path / 'nowhere' / 'config.json'}")):
-        write_model_card(tmp_path / "card", test=files["test"], meta=files["meta"], encoder=tmp_path / "nowhere")
+        write_card(tmp_path / "card", test=files["test"], meta=files["meta"], encoder=tmp_path / "nowhere")
     # the check comes before any output: no plot is left behind by a failed card
     assert not any((tmp_path / "card").glob("*.png"))
 
@@ -379,7 +384,7 @@ def test_optional_path_not_on_disk_is_not_measured_and_stale_plot_removed(tmp_pa
     out.mkdir()
     (out / PLOT_SPEED).write_bytes(b"an old plot")
     missing = tmp_path / "metrics" / "benchmark.json"
-    result = write_model_card(out, test=files["test"], meta=files["meta"], benchmark=missing)
+    result = write_card(out, test=files["test"], meta=files["meta"], benchmark=missing)
     card = (out / "README.md").read_text(encoding="utf8")
     assert f"Speed: not measured (no file at {missing})." in card
     assert result["not_measured"]["benchmark"] == f"no file at {missing}"
@@ -391,7 +396,7 @@ def test_missing_test_metrics_is_an_error_naming_the_path(tmp_path):
     files = inputs(tmp_path)
     missing = tmp_path / "metrics" / "package.json"
     with pytest.raises(ClinkdError, match=re.escape(f"The test metrics {missing} for the model card cannot be read")):
-        write_model_card(tmp_path / "out", test=missing, meta=files["meta"])
+        write_card(tmp_path / "out", test=missing, meta=files["meta"])
     assert not (tmp_path / "out" / "README.md").exists()
 
 
@@ -399,41 +404,39 @@ def test_meta_without_a_required_key_is_an_error(tmp_path):
     files = inputs(tmp_path)
     meta = write_json(tmp_path / "bad_meta.json", {k: v for k, v in META.items() if k != "version"})
     with pytest.raises(ClinkdError, match=re.escape(f"{meta} is not the meta.json the model card expects: it has no 'version'")):
-        write_model_card(tmp_path / "out", test=files["test"], meta=meta)
+        write_card(tmp_path / "out", test=files["test"], meta=meta)
+
+
+def card_of_a_saved_pipeline(tmp_path, factory, setting):
+    """The card written into a pipeline directory whose config.cfg has one
+    component, `factory`, with `setting` (a `key = "value"` line)."""
+    files = inputs(tmp_path)
+    out = tmp_path / "pipeline"
+    out.mkdir()
+    (out / "config.cfg").write_text(
+        f'[nlp]\nlang = "en"\npipeline = ["{factory}"]\n\n[components]\n\n'
+        f'[components.{factory}]\nfactory = "{factory}"\n{setting}\n',
+        encoding="utf8",
+    )
+    write_card(out, test=files["test"], meta=files["meta"])
+    return (out / "README.md").read_text(encoding="utf8")
 
 
 def test_default_inference_read_from_the_pipeline_config(tmp_path):
-    files = inputs(tmp_path)
-    out = tmp_path / "pipeline"
-    out.mkdir()
-    (out / "config.cfg").write_text(
-        '[nlp]\nlang = "en"\npipeline = ["clinkd_ner"]\n\n[components]\n\n'
-        '[components.clinkd_ner]\nfactory = "clinkd_ner"\ninference = "int8"\n',
-        encoding="utf8",
-    )
-    write_model_card(out, test=files["test"], meta=files["meta"])
-    assert "The encoder runs in **int8** by default" in (out / "README.md").read_text(encoding="utf8")
+    card = card_of_a_saved_pipeline(tmp_path, "clinkd_ner", 'inference = "int8"')
+    assert "The encoder runs in **int8** by default" in card
 
 
 def test_the_assertion_backend_is_read_from_the_pipeline_config(tmp_path):
-    files = inputs(tmp_path)
-    out = tmp_path / "pipeline"
-    out.mkdir()
-    (out / "config.cfg").write_text(
-        '[nlp]\nlang = "en"\npipeline = ["clinkd_assertion"]\n\n[components]\n\n'
-        '[components.clinkd_assertion]\nfactory = "clinkd_assertion"\nbackend = "learned"\n',
-        encoding="utf8",
-    )
-    write_model_card(out, test=files["test"], meta=files["meta"])
-    card = (out / "README.md").read_text(encoding="utf8")
+    card = card_of_a_saved_pipeline(tmp_path, "clinkd_assertion", 'backend = "learned"')
     assert "- **Assertion** is learned (a small encoder fine-tuned" in card and "rule-based" not in card
-    assert "- **Assertion** is rule-based" in model_card_markdown(META, metrics())
+    assert "- **Assertion** is rule-based" in card_of(META, metrics())
 
 
 def test_cli_writes_the_readme(tmp_path):
     files = inputs(tmp_path, transfer=transfer({"CC BY-NC 4.0": 2}))
     out = tmp_path / "en_clinkd_ner"
-    args = ["model-card", str(out), "--test", str(files["test"]), "--meta", str(files["meta"])]
+    args = ["model-card", str(out), "--test", str(files["test"]), "--meta", str(files["meta"]), "--facts", str(FACTS_FILE)]
     result = runner.invoke(app, args + ["--transfer-report", str(files["transfer"])])
     assert result.exit_code == 0, result.output
     card = (out / "README.md").read_text(encoding="utf8")
@@ -451,7 +454,7 @@ def test_cli_missing_test_metrics_fails(tmp_path):
 
 
 def test_calibration_section_says_what_score_is_and_how_reliable():
-    card = model_card_markdown(META, metrics())
+    card = card_of(META, metrics())
     section = card.split("## Entity scores and calibration")[1].split("\n## ")[0]
     assert "mean, over the entity's tokens, of the probability the tagger gave the tag it chose" in section
     assert 'group.attrs["scores"]' in section
@@ -467,16 +470,16 @@ def test_calibration_section_says_what_score_is_and_how_reliable():
 
 
 def test_without_scores_calibration_is_not_measured(tmp_path):
-    card = model_card_markdown(META, metrics(calibrated=False))
+    card = card_of(META, metrics(calibrated=False))
     assert "Whether the score is calibrated: not measured (the test metrics hold no entity scores" in card
     assert "Reliability of the entity scores: not measured" in card
     test = write_json(tmp_path / "test.json", metrics(calibrated=False))
-    result = write_model_card(tmp_path / "card", test=test, meta=write_json(tmp_path / "meta.json", META))
+    result = write_card(tmp_path / "card", test=test, meta=write_json(tmp_path / "meta.json", META))
     assert [p.name for p in result["plots"]] == [PLOT_F1]
 
 
 def test_assertion_intervals_and_the_rarest_class():
-    card = model_card_markdown(META, metrics())
+    card = card_of(META, metrics())
     block = card.split("### Test (12 gold entities")[1].split("\n## ")[0]
     assert "| possible | 0.250 [0.00, 0.60] | 0.500 [0.00, 1.00] | 0.333 [0.00, 0.67] | 1 |" in block
     assert "Fewest gold entities: **possible**, n = 1: F1 0.333 [0.00, 0.67]; the fewer" in block
@@ -486,7 +489,7 @@ def test_assertion_intervals_and_the_rarest_class():
 def test_privacy_statement():
     from spacy_clinkd.serve.settings import DEFAULT_HOST
 
-    card = model_card_markdown(META, metrics(), transfer=transfer({"CC BY-NC 4.0": 2}))
+    card = card_of(META, metrics(), transfer=transfer({"CC BY-NC 4.0": 2}))
     section = card.split("## Privacy and offline use")[1].split("\n## ")[0]
     assert "download nothing, open no network connection and send no telemetry" in section
     assert f"listens on {DEFAULT_HOST} unless told otherwise" in section
@@ -497,11 +500,9 @@ def test_privacy_statement():
 
 
 def test_privacy_statement_lists_the_shipped_licences():
-    from tests.util import ROOT
-
     for meta_file, e3c in (("meta.json", "CC BY-NC"), ("meta_cc_by.json", "CC BY / CC BY 4.0")):
         meta = json.loads((ROOT / "configs" / meta_file).read_text(encoding="utf8"))
-        section = model_card_markdown(meta, metrics()).split("## Privacy and offline use")[1].split("\n## ")[0]
+        section = card_of(meta, metrics()).split("## Privacy and offline use")[1].split("\n## ")[0]
         assert "MACCROBAT2020: CC BY 4.0;" in section
         assert re.search(rf"E3C English Layer 3 clinical case texts[^:;]*: {re.escape(e3c)};", section), section
 
@@ -521,7 +522,7 @@ def test_provenance_in_the_card(tmp_path, monkeypatch):
     out = tmp_path / "pipeline"
     out.mkdir()
     (out / "config.cfg").write_text("[system]\nseed = 4\n\n[training]\nseed = ${system.seed}\n", encoding="utf8")
-    write_model_card(out, test=files["test"], meta=files["meta"], transfer_report=files["transfer"], project=project)
+    write_card(out, test=files["test"], meta=files["meta"], transfer_report=files["transfer"], project=project)
     section = (out / "README.md").read_text(encoding="utf8").split("## Provenance")[1].split("\n## ")[0]
     assert "git commit unknown (not built from a git checkout)" in section
     assert "spacy_clinkd 0.1.0" in section
@@ -533,7 +534,7 @@ def test_provenance_in_the_card(tmp_path, monkeypatch):
 
 
 def test_provenance_without_a_project():
-    card = model_card_markdown(META, metrics())
+    card = card_of(META, metrics())
     assert "Provenance: not measured (no project directory given)." in card
     files_card = card.split("## Provenance")[1]
     assert "Data checksums" not in files_card  # the whole section is one line
@@ -541,7 +542,7 @@ def test_provenance_without_a_project():
 
 def capture_figures(monkeypatch):
     """Keep the figures the card draws instead of writing them."""
-    import spacy_clinkd.evaluation.model_card as model_card
+    import spacy_clinkd.report.card_plots as card_plots
 
     figures = []
 
@@ -549,12 +550,12 @@ def capture_figures(monkeypatch):
         figures.append(fig)
         return path
 
-    monkeypatch.setattr(model_card, "save_png", keep)
+    monkeypatch.setattr(card_plots, "save_png", keep)
     return figures
 
 
 def test_speed_plot_has_whole_axes_and_error_bars(tmp_path, monkeypatch):
-    from spacy_clinkd.evaluation.model_card import plot_f1_vs_speed
+    from spacy_clinkd.report.card_plots import plot_f1_vs_speed
 
     figures = capture_figures(monkeypatch)
     bench = json.loads(json.dumps(BENCHMARK))
@@ -579,7 +580,7 @@ def test_speed_f1_intervals_only_for_the_same_f1():
 
 
 def test_reliability_diagram_axes_diagonal_and_counts(tmp_path, monkeypatch):
-    from spacy_clinkd.evaluation.model_card import plot_calibration
+    from spacy_clinkd.report.card_plots import plot_calibration
 
     figures = capture_figures(monkeypatch)
     plot_calibration(metrics(), tmp_path / "calibration.png")
@@ -589,3 +590,122 @@ def test_reliability_diagram_axes_diagonal_and_counts(tmp_path, monkeypatch):
     labels = sorted(text.get_text() for text in ax.texts)
     assert labels == ["n=2", "n=4", "n=4"]
     assert sorted(round(p.get_height()) for p in counts.patches if p.get_height()) == [2, 4, 4]
+
+
+def external_metrics(label, *, data, label_map=None, micro_f=0.4):
+    """An `evaluate` output on an external set scoring one gold type."""
+    result = metrics(micro_f, path=data, assertion=False, calibrated=False)
+    for part in (result, result["lenient"]):
+        part["per_label"] = {label: part["per_label"]["DISEASE"]}
+    for side in ("strict", "lenient"):
+        result["bootstrap"][side]["per_label"] = {label: result["bootstrap"][side]["per_label"]["DISEASE"]}
+    result["label_map"] = label_map
+    return result
+
+
+BC5CDR_CHEMICAL = external_metrics("CHEMICAL", data="corpus/bc5cdr/test.spacy", label_map={"MEDICATION": "CHEMICAL"})
+NCBI_DEV = external_metrics("DISEASE", data="corpus/ncbi_disease/dev.spacy", label_map={"DISEASE": "DISEASE"})
+NCBI_NAME = "NCBI-disease development set (its test set is withheld)"
+
+
+def test_one_external_section_with_a_row_block_per_set():
+    card = card_of(META, metrics(), externals=[("BC5CDR test", BC5CDR_CHEMICAL), (NCBI_NAME, NCBI_DEV)])
+    section = card.split("## External validation")[1].split("\n## ")[0]
+    assert card.count("## External validation") == 1
+    bc5cdr, ncbi = section.index("BC5CDR test (3 documents"), section.index(f"{NCBI_NAME} (3 documents")
+    assert bc5cdr < section.index("| strict CHEMICAL | 0.500 [0.40, 0.60] |") < ncbi
+    assert ncbi < section.index("| strict DISEASE | 0.500 [0.40, 0.60] |") < section.index("| lenient DISEASE |")
+    # which type each set scores, and the pipeline's type it is scored as
+    assert "scored on CHEMICAL (the pipeline's MEDICATION) only" in section
+    assert "12 gold entities), scored on DISEASE only" in section
+    # each set's note from the facts file, once each
+    assert section.count("its texts are abstracts, not case reports") == 2
+    assert "- **Domain**:" in card and FACTS["domain"]["shift"] in card
+
+
+def test_cli_takes_repeated_external_sets_paired_with_their_names(tmp_path):
+    files = inputs(tmp_path, chemical=BC5CDR_CHEMICAL, ncbi=NCBI_DEV)
+    out = tmp_path / "card"
+    args = ["model-card", str(out), "--test", str(files["test"]), "--meta", str(files["meta"]), "--facts", str(FACTS_FILE)]
+    args += ["--external", str(files["chemical"]), "--external-name", "BC5CDR test, Chemical"]
+    args += ["--external", str(files["ncbi"]), "--external-name", NCBI_NAME]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    card = (out / "README.md").read_text(encoding="utf8")
+    assert card.index("BC5CDR test, Chemical (3 documents") < card.index(f"{NCBI_NAME} (3 documents")
+    assert "not measured: external" not in result.output
+
+
+def test_an_unnamed_external_set_takes_its_name_from_the_facts_or_its_data(tmp_path):
+    bc5cdr_disease = external_metrics("DISEASE", data="corpus/bc5cdr/test.spacy")
+    files = inputs(tmp_path, bc5cdr=bc5cdr_disease, ncbi=NCBI_DEV)
+    no_data = write_json(tmp_path / "external_other.json", {k: v for k, v in NCBI_DEV.items() if k != "data"})
+    out = tmp_path / "card"
+    write_card(out, test=files["test"], meta=files["meta"], external=[files["bc5cdr"], files["ncbi"], no_data])
+    card = (out / "README.md").read_text(encoding="utf8")
+    # the facts name the BC5CDR data; the others are named from their data path, else their file
+    assert "BC5CDR test (3 documents, 12 gold entities), scored on DISEASE only" in card
+    assert "ncbi_disease dev (3 documents" in card
+    assert "external_other (3 documents" in card
+    # the single-external call of project.yml, without a name, keeps the card it had
+    write_card(out, test=files["test"], meta=files["meta"], external=files["bc5cdr"])
+    section = (out / "README.md").read_text(encoding="utf8").split("## External validation")[1].split("\n## ")[0]
+    assert section.count("gold entities), scored on") == 1
+    assert "BC5CDR test (3 documents, 12 gold entities), scored on DISEASE only: the pipeline's other types are not compared. Its annotation guidelines are not MACCROBAT's and its texts are abstracts" in section
+
+
+def test_external_names_must_pair_with_the_sets(tmp_path):
+    files = inputs(tmp_path, chemical=BC5CDR_CHEMICAL, ncbi=NCBI_DEV)
+    with pytest.raises(ClinkdError, match=re.escape("1 --external-name for 2 --external")):
+        write_card(tmp_path / "card", test=files["test"], meta=files["meta"],
+                   external=[files["chemical"], files["ncbi"]], external_name=["BC5CDR test"])
+    assert not (tmp_path / "card" / "README.md").exists()
+
+
+def test_a_missing_external_set_is_named_beside_the_ones_scored(tmp_path):
+    files = inputs(tmp_path, ncbi=NCBI_DEV)
+    missing = tmp_path / "metrics" / "external_bc5cdr.json"
+    result = write_card(tmp_path / "card", test=files["test"], meta=files["meta"],
+                        external=[missing, files["ncbi"]], external_name=["BC5CDR test", NCBI_NAME])
+    card = (tmp_path / "card" / "README.md").read_text(encoding="utf8")
+    assert f"{NCBI_NAME} (3 documents" in card and "BC5CDR test (" not in card
+    assert f"External validation on the other sets given: not measured (no file at {missing})." in card
+    assert result["not_measured"]["external"] == f"no file at {missing}"
+
+
+def test_a_missing_facts_file_is_an_error_naming_it(tmp_path):
+    files = inputs(tmp_path)
+    nowhere = tmp_path / "configs" / "model_card.yml"
+    with pytest.raises(ClinkdError, match=re.escape(f"The model card's corpus facts {nowhere} cannot be read (no such file)")):
+        write_model_card(tmp_path / "card", test=files["test"], meta=files["meta"], facts=nowhere)
+    assert not (tmp_path / "card" / "README.md").exists()
+
+
+def test_a_facts_file_without_a_fact_is_an_error(tmp_path):
+    files = inputs(tmp_path)
+    facts = tmp_path / "facts.yml"
+    facts.write_text("test_name: Some test\n", encoding="utf8")
+    with pytest.raises(ClinkdError, match=re.escape(f"{facts} is not the corpus facts the model card expects: it has no 'label_meanings'")):
+        write_model_card(tmp_path / "card", test=files["test"], meta=files["meta"], facts=facts)
+
+
+def test_the_default_facts_file_is_found_from_the_project_root_only(tmp_path, monkeypatch):
+    files = inputs(tmp_path)
+    args = ["model-card", str(tmp_path / "card"), "--test", str(files["test"]), "--meta", str(files["meta"])]
+    monkeypatch.chdir(ROOT)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "MACCROBAT test: 3 documents" in (tmp_path / "card" / "README.md").read_text(encoding="utf8")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, args)
+    assert result.exit_code != 0
+    assert isinstance(result.exception, ClinkdError) and "configs/model_card.yml" in str(result.exception)
+
+
+def test_the_facts_are_what_the_card_states(tmp_path):
+    facts = json.loads(json.dumps(FACTS))
+    facts["test_name"] = "Toy test"
+    facts["label_meanings"]["DISEASE"] = "a toy disease type"
+    card = model_card_markdown(META, metrics(), facts=facts)
+    assert "Toy test: 3 documents, 12 gold entities." in card and "MACCROBAT test:" not in card
+    assert "- **DISEASE** is a toy disease type." in card
