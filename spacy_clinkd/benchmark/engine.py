@@ -58,9 +58,9 @@ import srsly
 
 from ..errors import ClinkdError, Errors
 from ..evaluation.metrics import score_entities
+from ..models.precision import check_precision
 from ..pipeline.loading import (
     NER_COMPONENT,
-    check_precision,
     load_pipeline,
     pipeline_config,
     pipeline_path,

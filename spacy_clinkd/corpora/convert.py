@@ -73,7 +73,7 @@ def make_docs(
         if parsed.words is None:
             doc = nlp.make_doc(parsed.text)
         else:
-            spaces = [True] * (len(parsed.words) - 1) + [False]
+            spaces = [True] * (len(parsed.words) - 1) + [False] if parsed.words else []
             doc = Doc(nlp.vocab, words=parsed.words, spaces=spaces, sent_starts=parsed.sent_starts)
         doc.user_data["doc_id"] = parsed.doc_id
         set_entities(doc, parsed.spans, label_map=label_map, report=report, split=split, aux_map=aux_map)

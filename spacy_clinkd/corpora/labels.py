@@ -16,7 +16,8 @@ def load_label_map(path: str | Path) -> dict[str, str]:
     """Load and validate a label map.
 
     path (Union[str, Path]): a JSON file holding an object of str to str.
-    RETURNS (Dict[str, str]): corpus type → pipeline label.
+    RETURNS (Dict[str, str]): key label → mapped label (a corpus type → a pipeline label for
+        the converters; a predicted label → a gold label for `evaluate --label-map`).
     RAISES ClinkdError: the file is missing, not JSON, or not a str → str object.
     """
     path = Path(path)

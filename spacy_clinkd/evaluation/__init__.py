@@ -1,4 +1,6 @@
 """Entity-level evaluation: metrics, the training-time scorer, token
-agreement, as plain data (speed and size are `spacy_clinkd.benchmark`'s, the
-markdown and figures `spacy_clinkd.report`'s).
+agreement, as plain data (the markdown and figures are
+`spacy_clinkd.report`'s; speed and size `spacy_clinkd.benchmark`'s, except
+the one timed pass `evaluate` keeps so its metrics JSON keeps its
+`efficiency` field).
 Import from the modules (`spacy_clinkd.evaluation.metrics`, …)."""

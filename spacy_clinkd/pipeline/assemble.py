@@ -9,7 +9,8 @@ from pathlib import Path
 
 from ..errors import ClinkdError, Errors
 from .assertion import LEARNED, RULES, add_assertion
-from .loading import check_precision, load_pipeline
+from ..models.precision import check_precision
+from .loading import load_pipeline
 
 
 def assemble_pipeline(

@@ -20,6 +20,8 @@ from ..errors import ClinkdError, Errors
 NON_COMMERCIAL = re.compile(r"(?<![a-z])nc(?![a-z])", re.IGNORECASE)
 META_KEYS = ("name", "version", "description", "license", "sources")
 FACTS_KEYS = ("test_name", "label_meanings", "assertion", "domain", "external")
+# the keys the card reads inside those sections
+FACTS_SECTION_KEYS = {"assertion": ("learned", "learned_caveat"), "domain": ("text", "shift"), "external": ("sets",)}
 # The corpus facts, relative to the project directory (`model-card` run from it).
 DEFAULT_FACTS = Path("configs") / "model_card.yml"
 
@@ -73,6 +75,10 @@ def read_facts(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ClinkdError(Errors.E262.format(path=path, what="corpus facts", problem="not a mapping"))
     check_keys(data, FACTS_KEYS, path, "corpus facts")
+    for section, keys in FACTS_SECTION_KEYS.items():
+        if not isinstance(data[section], dict):
+            raise ClinkdError(Errors.E262.format(path=path, what="corpus facts", problem=f"{section!r} is not a mapping"))
+        check_keys(data[section], keys, path, f"corpus facts' {section!r}")
     return data
 
 
@@ -146,15 +152,20 @@ def assertion_macro_f(metrics: Mapping[str, Any]) -> float | None:
 
 def default_external_name(metrics: Mapping[str, Any], path: Path, facts: Mapping[str, Any]) -> str:
     """The name of an external set given without --external-name: the facts'
-    set whose `data` is the metrics' data path, else the data file's folder
-    and stem ("bc5cdr test"), else the metrics file's stem.
+    set whose `data` is the metrics' data path and whose `labels` (if it
+    names any) are the labels scored, else the data file's folder and stem
+    ("bc5cdr test"), else the metrics file's stem. Two sets on one data file
+    (BC5CDR's Disease and Chemical) are told apart by their `labels`.
 
     RETURNS (str): the name.
     """
     data_path = (metrics.get("data") or {}).get("path")
     if data_path:
+        scored = sorted(metrics.get("labels") or metrics.get("per_label") or [])
         for known in (facts.get("external") or {}).get("sets") or []:
-            if known.get("data") and Path(known["data"]) == Path(data_path):
+            if not known.get("data") or Path(known["data"]) != Path(data_path):
+                continue
+            if known.get("labels") is None or sorted(known["labels"]) == scored:
                 return str(known["name"])
         data = Path(data_path)
         return f"{data.parent.name} {data.stem}".strip()

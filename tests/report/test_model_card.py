@@ -654,6 +654,19 @@ def test_an_unnamed_external_set_takes_its_name_from_the_facts_or_its_data(tmp_p
     assert "BC5CDR test (3 documents, 12 gold entities), scored on DISEASE only: the pipeline's other types are not compared. Its annotation guidelines are not MACCROBAT's and its texts are abstracts" in section
 
 
+def test_two_unnamed_sets_on_one_data_file_are_told_apart_by_their_labels(tmp_path):
+    # BC5CDR's Disease and Chemical are both scored on corpus/bc5cdr/test.spacy
+    chemical = {**BC5CDR_CHEMICAL, "labels": ["CHEMICAL"]}
+    disease = {**external_metrics("DISEASE", data="corpus/bc5cdr/test.spacy"), "labels": ["DISEASE"]}
+    files = inputs(tmp_path, chemical=chemical, disease=disease)
+    out = tmp_path / "card"
+    write_card(out, test=files["test"], meta=files["meta"], external=[files["disease"], files["chemical"]])
+    card = (out / "README.md").read_text(encoding="utf8")
+    assert "BC5CDR test (3 documents, 12 gold entities), scored on DISEASE only" in card
+    chemical_block = card.split("BC5CDR test, Chemical as MEDICATION (3 documents")[1]
+    assert "a proxy that understates recall on drugs" in chemical_block.split("\n\n")[0]
+
+
 def test_external_names_must_pair_with_the_sets(tmp_path):
     files = inputs(tmp_path, chemical=BC5CDR_CHEMICAL, ncbi=NCBI_DEV)
     with pytest.raises(ClinkdError, match=re.escape("1 --external-name for 2 --external")):
@@ -687,6 +700,16 @@ def test_a_facts_file_without_a_fact_is_an_error(tmp_path):
     facts.write_text("test_name: Some test\n", encoding="utf8")
     with pytest.raises(ClinkdError, match=re.escape(f"{facts} is not the corpus facts the model card expects: it has no 'label_meanings'")):
         write_model_card(tmp_path / "card", test=files["test"], meta=files["meta"], facts=facts)
+
+
+def test_a_facts_file_without_a_fact_inside_a_section_is_an_error_before_any_output(tmp_path):
+    files = inputs(tmp_path)
+    facts = tmp_path / "facts.yml"
+    text = (ROOT / "configs" / "model_card.yml").read_text(encoding="utf8")
+    facts.write_text("\n".join(line for line in text.splitlines() if not line.strip().startswith("shift:")), encoding="utf8")
+    with pytest.raises(ClinkdError, match=re.escape(f"{facts} is not the corpus facts' 'domain' the model card expects: it has no 'shift'")):
+        write_model_card(tmp_path / "card", test=files["test"], meta=files["meta"], facts=facts)
+    assert not (tmp_path / "card").exists() or not any((tmp_path / "card").iterdir())
 
 
 def test_the_default_facts_file_is_found_from_the_project_root_only(tmp_path, monkeypatch):
