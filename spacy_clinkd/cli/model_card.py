@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ..report.card_data import DEFAULT_FACTS
 from ._app import BUILD_PANEL, app
 
 
@@ -25,7 +26,7 @@ def model_card_cli(
             "--facts",
             help="The corpus facts the card states: test set name, what each type is, external sets' names and notes.",
         ),
-    ] = Path("configs/model_card.yml"),
+    ] = DEFAULT_FACTS,
     dev: Annotated[
         Path | None, typer.Option("--dev", help="`evaluate` metrics JSON on dev, for its assertion scores.")
     ] = None,
