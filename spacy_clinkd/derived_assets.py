@@ -168,7 +168,7 @@ def iter_e3c_layer3(source: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
                     assert handle is not None  # a regular file always has one
                     yield member.name, _parse_json(handle.read(), where=f"{source}:{member.name}")
     except (tarfile.TarError, OSError, EOFError) as err:
-        raise ClinkdError(Errors.E219.format(path=source, reason=err)) from None
+        raise ClinkdError(Errors.E022.format(path=source, reason=err)) from None
 
 
 def e3c_layer3_lines(source: str | Path, removed: Sequence[str]) -> list[str]:
@@ -477,7 +477,7 @@ def extract_txt_members(archive: str | Path, out_dir: str | Path) -> list[str]:
                 (out_dir / name).write_bytes(handle.read())
                 written[name] = member.name
     except (tarfile.TarError, OSError, EOFError) as err:
-        raise ClinkdError(Errors.E219.format(path=archive, reason=err)) from None
+        raise ClinkdError(Errors.E022.format(path=archive, reason=err)) from None
     if not written:
         raise ClinkdError(Errors.E221.format(path=archive, what="*.txt"))
     return sorted(written)
@@ -565,7 +565,7 @@ def content_md5(path: str | Path) -> str:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     except (OSError, EOFError) as err:
-        raise ClinkdError(Errors.E219.format(path=path, reason=err)) from None
+        raise ClinkdError(Errors.E022.format(path=path, reason=err)) from None
     return digest.hexdigest()
 
 
@@ -575,7 +575,7 @@ def _read_text(path: Path) -> str:
     except OSError as err:
         raise ClinkdError(Errors.E022.format(path=path, reason=err.strerror or err)) from None
     except UnicodeDecodeError as err:
-        raise ClinkdError(Errors.E219.format(path=path, reason=err)) from None
+        raise ClinkdError(Errors.E022.format(path=path, reason=err)) from None
 
 
 def _parse_json(data: bytes, *, where: str) -> Any:

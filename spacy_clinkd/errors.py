@@ -41,7 +41,6 @@ class Errors:
         "`pip install {package}`."
     )
     E003 = "clinkd_ner has no labels: add labels or initialize it from examples with entities."
-    E004 = "Unknown tag scheme '{scheme}': expected one of {options}."
     E005 = "Unsupported model type '{model_type}' for layer slicing: expected one of {options}."
     E006 = "Cannot keep layers {layers} of a model with {n_layers} layers."
     E008 = (
@@ -135,7 +134,6 @@ class Errors:
     E112 = "Bad PubTator line ({reason}): {text!r}"
     E113 = "Document id '{doc_id}' appears in more than one split of {path}."
     E114 = "Empty token."
-    E115 = "Cannot read {path}: {reason}"
     E116 = "{name} must be at least 1, got {value}."
     E117 = (
         "The surface text {surface!r} differs from the text at {start}-{end}, {found!r}: "
@@ -200,7 +198,6 @@ class Errors:
     E216 = "A line of {n} bytes cannot go into parts of at most {max_bytes} bytes."
     E217 = "The lines fill {n} parts, but the recipe writes {outputs}: the source is not the pinned one."
     E218 = "{path} is not an E3C document (a JSON object with string 'id' and 'text')."
-    E219 = "Cannot read '{path}': {reason}"
     E220 = "The E3C document id '{doc_id}' occurs twice in {path}."
     E221 = "'{path}' holds no {what}."
     E222 = (
@@ -241,6 +238,11 @@ class Errors:
         "{n_names} --external-name for {n_sets} --external: give one name per external set, in the same "
         "order, or none (each set then takes its name from its metrics)."
     )
+    E265 = (
+        "{source}: {n} of {total} document(s) with entities carry no gold assertion status (documents {docs}), "
+        "so their entities would count as 'present'. Assertion training and scoring need a DocBin converted "
+        "from brat with polarity attributes (convert-brat); CoNLL and PubTator carry none."
+    )
 
     # -- tokenization (E300-E349) --
     E300 = "The corpus spec '{spec}' matches no file (globs are relative to the working directory)."
@@ -251,7 +253,6 @@ class Errors:
     E302 = "Corpus spec '{spec}': column numbers are 1-based, got {column}."
     E303 = "{path} has no column '{column}' in its header row {header}."
     E304 = "The {side} corpus yielded no words: check its specs {specs}."
-    E305 = "--size must be at least 1, got {size}."
     E306 = "Unknown embedding initialisation '{init}': expected one of {options}."
     E307 = (
         "Only WordPiece tokenizers (BERT, DistilBERT) can be extended; the tokenizer of "
@@ -263,7 +264,6 @@ class Errors:
         "The rebuilt tokenizer differs from the source in its {what}: source {old}, rebuilt {new}."
     )
     E311 = "The token list holds {token!r} twice or a token already in the vocabulary."
-    E312 = "Could not read the tokens file {path}: {reason}"
     E313 = "Unknown selection objective '{objective}': expected one of {options}."
     E314 = "Corpus spec '{spec}': the weight after '*' must be a whole number >= 1."
     E315 = "Masked-LM warm-up of the new rows cannot run: {what}."
@@ -286,7 +286,6 @@ class Errors:
         "(text begins {text!r}); the target cache {path} was built with another "
         "tokenizer: delete it or point distillation.targets_cache elsewhere."
     )
-    E353 = "The teacher pipeline '{path}' has no component '{component}' (components: {names})."
     E354 = (
         "The output directory '{path}' is not empty. Distillation neither resumes "
         "nor overwrites silently: choose another --output, or pass --force to "
@@ -301,7 +300,6 @@ class Errors:
     E360 = "Cannot read the transfer corpus '{path}': {reason}"
     E361 = "The CSV file {path} has no column '{column}' (columns: {columns})."
     E362 = "No student: set paths.student_config to the student's training config (the distillation config is laid over it)."
-    E363 = "The training corpus '{path}' yielded no documents."
     E364 = "Could not parse the list of numbers '{value}' given to {option} (expected e.g. 1,2,4)."
     E365 = "The teacher component '{component}' of '{path}' is a {cls}, not a clinkd_ner component."
     E366 = "Teacher logits of shape {shape} do not fit a doc of {n_tokens} tokens and {n_tags} tags."
@@ -330,9 +328,7 @@ class Errors:
     )
     E402 = "Duplicate note id {note_id!r} in the input (first at {first}, again at {second}): ids must be unique."
     E403 = "Bad JSONL line ({reason}): expected an object with a string \"id\" and a string \"text\"."
-    E404 = "The CSV file {path} has no column '{column}' (its columns: {columns})."
     E405 = "Bad CSV row ({reason})."
-    E406 = "The input '{path}' holds no notes."
     E407 = (
         "Cannot write '{path}': {reason}. Every record before the failure is complete on "
         "disk; free space (or fix the permission) and run the same command again to resume."
@@ -349,7 +345,6 @@ class Errors:
         "folder of the spacy_clinkd wheel, or `pip install -e \".[dask]\"` in a checkout)."
     )
     E411 = "Unknown engine '{engine}': expected one of {options}."
-    E412 = "{name} must be at least 1, got {value}."
     E414 = "Cannot connect to the Dask scheduler at '{address}': {reason}"
     E415 = "Unknown input format '{format}': expected one of {options}."
     E416 = "Cannot read the DocBin shard '{path}' of a previous run: {reason}. Delete it and re-run."
@@ -459,7 +454,6 @@ class Errors:
 
 
 class Warnings:
-    W001 = "Encoder '{name}' was found in the local Hugging Face cache and is used offline."
     # Notes in a conversion report (`ConversionReport.notes`), not Python warnings.
     W100 = "{path}: mixed line ends ({counts}); each of them ends a line."
     W101 = (

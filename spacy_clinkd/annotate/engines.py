@@ -37,7 +37,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from itertools import count, islice
 from typing import Any
 
@@ -313,38 +313,38 @@ def partitions(notes: Iterable[Note], size: int) -> Iterator[list[Note]]:
         yield batch
 
 
-class LocalEngine:
-    """`nlp.pipe` in this process, or in a pool of worker processes (n_process > 1).
+@dataclass(eq=False)
+class _Engine:
+    """What every engine is given: the pipeline, and how it annotates notes.
 
-    model (str): pipeline directory or package name.
+    model (str): pipeline directory or package name (for Dask: as the workers see it).
     precision (Optional[str]): "fp32" or "int8" for clinkd_ner; None: as saved.
-    batch_size (int): `nlp.pipe` batch size.
-    n_process (int): worker processes (1: none, the pipeline runs here).
-    partition_size (int): notes per written chunk (and per worker task).
+    batch_size (int): `nlp.pipe` batch size (inside a task, for Dask).
+    partition_size (int): notes per written chunk (and per worker or Dask task).
     window_chars (int): longest window of a long note.
     max_chars (Optional[int]): longer notes are failures; None: no limit.
     """
 
-    def __init__(
-        self,
-        model: str,
-        *,
-        precision: str | None = None,
-        batch_size: int,
-        n_process: int,
-        partition_size: int,
-        window_chars: int = WINDOW_CHARS,
-        max_chars: int | None = None,
-    ) -> None:
-        self.model = model
-        self.precision = precision
-        self.batch_size = batch_size
-        self.n_process = n_process
-        self.partition_size = partition_size
-        self.window_chars = window_chars
-        self.max_chars = max_chars
-        self.nlp: Language | None = None
-        self.pool: WorkerPool | None = None
+    model: str
+    _: KW_ONLY
+    precision: str | None = None
+    batch_size: int
+    partition_size: int
+    window_chars: int = WINDOW_CHARS
+    max_chars: int | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class LocalEngine(_Engine):
+    """`nlp.pipe` in this process, or in a pool of worker processes (n_process > 1).
+
+    n_process (int): worker processes (1: none, the pipeline runs here).
+    The other settings: see `_Engine`.
+    """
+
+    n_process: int
+    nlp: Language | None = field(default=None, init=False)
+    pool: WorkerPool | None = field(default=None, init=False)
 
     def start(self) -> None:
         """Load the pipeline, try it on a one-line note, start the workers."""
@@ -453,6 +453,16 @@ def _distributed():
     return distributed
 
 
+def _task_result(future: Any) -> Any:
+    """A Dask task's result. RAISES ClinkdError: the task's own, or any other failure of it."""
+    try:
+        return future.result()
+    except ClinkdError:
+        raise
+    except Exception as err:
+        raise ClinkdError(f"A Dask task failed: {type(err).__name__}: {err}") from err
+
+
 def make_pipeline_plugin(model: str, torch_threads: int | None, precision: str | None = None):
     """A WorkerPlugin that loads `model` into the worker's cache at worker start."""
     distributed = _distributed()
@@ -471,50 +481,28 @@ def make_pipeline_plugin(model: str, torch_threads: int | None, precision: str |
     return PipelinePlugin()
 
 
-class DaskEngine:
+@dataclass(eq=False, kw_only=True)
+class DaskEngine(_Engine):
     """Partitions of notes as `dask.distributed` tasks; one writer in this process.
 
-    model (str): pipeline directory or package name, as the workers see it.
-    precision (Optional[str]): "fp32" or "int8" for clinkd_ner; None: as saved.
-    batch_size (int): `nlp.pipe` batch size inside a task.
-    partition_size (int): notes per task.
     workers (int): workers of the LocalCluster started when `scheduler` is None.
     scheduler (Optional[str]): address of a running scheduler to join instead.
     torch_threads (Optional[int]): torch threads per worker; None: for a
         LocalCluster the cores divided by the workers, for a scheduler the
         workers' own setting.
     in_flight (int): tasks per worker submitted ahead (bounds memory).
-    window_chars (int): longest window of a long note.
-    max_chars (Optional[int]): longer notes are failures; None: no limit.
+    The other settings: see `_Engine`.
     """
 
-    def __init__(
-        self,
-        model: str,
-        *,
-        precision: str | None = None,
-        batch_size: int,
-        partition_size: int,
-        workers: int = 1,
-        scheduler: str | None = None,
-        torch_threads: int | None = None,
-        in_flight: int = 2,
-        window_chars: int = WINDOW_CHARS,
-        max_chars: int | None = None,
-    ) -> None:
+    workers: int = 1
+    scheduler: str | None = None
+    torch_threads: int | None = None
+    in_flight: int = 2
+    client: Any = field(default=None, init=False)
+    cluster: Any = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
         _distributed()  # fail before any work if dask is missing
-        self.model = model
-        self.precision = precision
-        self.window_chars = window_chars
-        self.max_chars = max_chars
-        self.batch_size = batch_size
-        self.partition_size = partition_size
-        self.workers = workers
-        self.scheduler = scheduler
-        self.torch_threads = torch_threads
-        self.in_flight = in_flight
-        self.client = None
-        self.cluster = None
 
     def start(self) -> None:
         distributed = _distributed()
@@ -547,12 +535,7 @@ class DaskEngine:
         future = self.client.submit(
             pipeline_identity, self.model, precision=self.precision, torch_threads=self.torch_threads, pure=False
         )
-        try:
-            return future.result()
-        except ClinkdError:
-            raise
-        except Exception as err:
-            raise ClinkdError(f"A Dask task failed: {type(err).__name__}: {err}") from err
+        return _task_result(future)
 
     def n_workers(self) -> int:
         assert self.client is not None
@@ -591,12 +574,7 @@ class DaskEngine:
             if not submit():
                 break
         for future in futures:
-            try:
-                chunk = future.result()
-            except ClinkdError:
-                raise
-            except Exception as err:
-                raise ClinkdError(f"A Dask task failed: {type(err).__name__}: {err}") from err
+            chunk = _task_result(future)
             future.release()
             submit()
             yield chunk

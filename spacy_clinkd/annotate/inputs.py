@@ -269,7 +269,7 @@ class JsonlNotes(NoteSource):
                         raw = raw[len(UTF8_BOM) :]  # the file's BOM, before the first object
                     yield line_no, raw
         except OSError as err:
-            raise ClinkdError(Errors.E115.format(path=self.path, reason=err)) from err
+            raise ClinkdError(Errors.E022.format(path=self.path, reason=err)) from err
 
     def ids(self) -> Iterator[tuple[str, str]]:
         for line_no, raw in self._lines():
@@ -323,7 +323,7 @@ class CsvNotes(NoteSource):
             # utf-8-sig: the BOM that spreadsheet programs write is the file's, not the header's
             file = self.read_path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
         except OSError as err:
-            raise ClinkdError(Errors.E115.format(path=self.path, reason=err)) from err
+            raise ClinkdError(Errors.E022.format(path=self.path, reason=err)) from err
         with file:
             # strict: a stray quote is an error, not a field that runs on over the next rows
             reader = csv.reader(file, strict=True)
@@ -334,7 +334,7 @@ class CsvNotes(NoteSource):
             header = header or []
             for column in (self.id_column, self.text_column):
                 if column not in header:
-                    raise ClinkdError(Errors.E404.format(path=self.path, column=column, columns=header))
+                    raise ClinkdError(Errors.E361.format(path=self.path, column=column, columns=header))
             id_index, text_index = header.index(self.id_column), header.index(self.text_column)
             while True:
                 line_no = reader.line_num + 1

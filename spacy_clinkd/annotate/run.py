@@ -116,7 +116,7 @@ class AnnotateSummary:
 def _check_positive(**values: int | None) -> None:
     for name, value in values.items():
         if value is not None and value < 1:
-            raise ClinkdError(Errors.E412.format(name=name, value=value))
+            raise ClinkdError(Errors.E116.format(name=name, value=value))
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

@@ -89,6 +89,25 @@ class PipelineSpec(NamedTuple):
     precision: str | None = None
 
 
+class ComparisonSettings(NamedTuple):
+    """How the pipelines are measured (module docstring).
+
+    batch_sizes (Sequence[int]): `nlp.pipe` batch sizes timed.
+    passes (int): timed passes (>= 1).
+    warmup (int): untimed passes first (>= 0).
+    latency_docs (int): documents timed one by one (0: no latency).
+    long_doc_words (int): words per long document (0: no long documents).
+    threads (int): torch intra-op threads; 0 keeps torch's default.
+    """
+
+    batch_sizes: Sequence[int] = (1, 8, 32)
+    passes: int = 5
+    warmup: int = 1
+    latency_docs: int = 20
+    long_doc_words: int = 20000
+    threads: int = 0
+
+
 def parse_pipeline_spec(text: str) -> PipelineSpec:
     """Parse `NAME=MODEL`, `NAME=MODEL@int8` or `NAME=MODEL@fp32`.
 
@@ -431,12 +450,7 @@ def compare_pipelines(
     *,
     reference: str,
     gold_docs: Sequence[Any] | None = None,
-    batch_sizes: Sequence[int] = (1, 8, 32),
-    passes: int = 5,
-    warmup: int = 1,
-    latency_docs: int = 20,
-    long_doc_words: int = 20000,
-    threads: int = 0,
+    settings: ComparisonSettings = ComparisonSettings(),
 ) -> dict[str, Any]:
     """Measure the pipelines side by side (module docstring).
 
@@ -445,12 +459,8 @@ def compare_pipelines(
     reference (str): the name of the pipeline the ratios divide by.
     gold_docs (Optional[Sequence[Doc]]): docs with gold entities for F1;
         None: no F1 (null).
-    batch_sizes (Sequence[int]): `nlp.pipe` batch sizes timed.
-    passes (int): timed passes (>= 1).
-    warmup (int): untimed passes first (>= 0).
-    latency_docs (int): documents timed one by one (0: no latency).
-    long_doc_words (int): words per long document (0: no long documents).
-    threads (int): torch intra-op threads; 0 keeps torch's default.
+    settings (ComparisonSettings): batch sizes, passes, warm-up, latency
+        documents, long-document words and torch threads.
     RETURNS (Dict[str, Any]): `machine`, `reference`, `settings`,
         `pipelines` (in the order of `specs`) and `ratios`.
     RAISES ClinkdError: E257 (bad settings), E009, E011.
@@ -458,7 +468,9 @@ def compare_pipelines(
     """
     import torch
 
-    batch_sizes = list(batch_sizes)
+    batch_sizes = list(settings.batch_sizes)
+    passes, warmup, latency_docs = settings.passes, settings.warmup, settings.latency_docs
+    long_doc_words, threads = settings.long_doc_words, settings.threads
     if passes < 1 or warmup < 0 or latency_docs < 0 or not batch_sizes or min(batch_sizes) < 1:
         raise ClinkdError(
             Errors.E257.format(repeats=passes, warmup=warmup, latency_docs=latency_docs, batch_size=batch_sizes)

@@ -13,7 +13,7 @@ from typing import Any
 from ..paths import check_distinct, check_output_file, check_report_outputs, write_text_atomic
 from ..report.figures import pyplot, save_png
 from ..report.tables import interval_cell, table
-from .engine import PipelineSpec, compare_pipelines, read_benchmark_texts, read_gold_docs
+from .engine import ComparisonSettings, PipelineSpec, compare_pipelines, read_benchmark_texts, read_gold_docs
 
 # -- several pipelines ---------------------------------------------------------
 
@@ -114,12 +114,7 @@ def write_comparison(
     markdown: str | Path | None = None,
     plot: str | Path | None = None,
     gold: str | Path | None = None,
-    batch_sizes: Sequence[int] = (1, 8, 32),
-    passes: int = 5,
-    warmup: int = 1,
-    latency_docs: int = 20,
-    long_doc_words: int = 20000,
-    threads: int = 0,
+    settings: ComparisonSettings = ComparisonSettings(),
     limit: int = 0,
 ) -> str:
     """Compare the pipelines on the texts of `data_path` and write the JSON,
@@ -144,10 +139,7 @@ def write_comparison(
     check_distinct(outputs)
     texts = read_benchmark_texts(data_path, limit=limit)
     gold_docs = read_gold_docs(gold) if gold is not None else None
-    result = compare_pipelines(
-        specs, texts, reference=reference, gold_docs=gold_docs, batch_sizes=batch_sizes, passes=passes,
-        warmup=warmup, latency_docs=latency_docs, long_doc_words=long_doc_words, threads=threads,
-    )
+    result = compare_pipelines(specs, texts, reference=reference, gold_docs=gold_docs, settings=settings)
     result["settings"]["data"] = str(data_path)
     result["settings"]["gold"] = None if gold is None else str(gold)
     result["settings"]["limit"] = limit
@@ -186,10 +178,11 @@ def benchmark_pipeline(
     RETURNS (Dict[str, Any]): the measurements and the settings.
     RAISES ClinkdError: E257 (bad settings), E011.
     """
-    comparison = compare_pipelines(
-        [PipelineSpec(model, model)], texts, reference=model, batch_sizes=[batch_size], passes=repeats,
-        warmup=warmup, latency_docs=latency_docs, long_doc_words=0, threads=threads,
+    settings = ComparisonSettings(
+        batch_sizes=[batch_size], passes=repeats, warmup=warmup, latency_docs=latency_docs, long_doc_words=0,
+        threads=threads,
     )
+    comparison = compare_pipelines([PipelineSpec(model, model)], texts, reference=model, settings=settings)
     return benchmark_result(comparison)
 
 

@@ -18,14 +18,19 @@ def _settings(epochs: int, learn_rate: float, batch_size: int, seed: int, window
 
 
 def _examples(data: list[Path], window: int, rule_input: bool):
-    from ..corpora.docbins import read_docbins
+    from ..corpora.docbins import read_docbin
+    from ..corpora.spans import require_gold_assertions
     from ..pipeline.assertion_training import entity_examples
     from ..tokenizer import clinical_blank
 
     nlp = clinical_blank()  # the tokenizer, sentencizer and rules that `assemble` puts after the NER
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("clinkd_assertion")
-    docs = read_docbins(data, nlp.vocab)
+    docs = []
+    for path in data:
+        part = read_docbin(path, nlp.vocab)
+        require_gold_assertions(part, str(path))
+        docs.extend(part)
     return docs, entity_examples(nlp, docs, window=window, rule_input=rule_input)
 
 

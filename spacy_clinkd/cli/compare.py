@@ -82,15 +82,19 @@ def benchmark_compare_cli(
     limit: Annotated[int, typer.Option("--limit", min=0, help="Use the first N texts (0: all).")] = 0,
 ) -> None:
     """Measure pipelines side by side: words/s, latency, long docs, memory, size, F1, encoder GFLOP/s."""
+    from ..benchmark.engine import ComparisonSettings
     from ..benchmark.report import write_comparison
 
     specs = parse_specs(pipelines, reference)
     sizes = parse_batch_sizes(batch_sizes)
     if plot is not None and gold is None and not data_path.is_file():
         raise typer.BadParameter("the F1 plot needs gold docs: pass --gold, or DATA as a .spacy file", param_hint="--plot")
+    settings = ComparisonSettings(
+        batch_sizes=sizes, passes=passes, warmup=warmup, latency_docs=latency_docs,
+        long_doc_words=long_doc_words, threads=threads,
+    )
     table = write_comparison(
         specs, data_path, reference=reference, output=output, markdown=markdown, plot=plot, gold=gold,
-        batch_sizes=sizes, passes=passes, warmup=warmup, latency_docs=latency_docs,
-        long_doc_words=long_doc_words, threads=threads, limit=limit,
+        settings=settings, limit=limit,
     )
     typer.echo(table)

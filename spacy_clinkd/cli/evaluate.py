@@ -51,7 +51,7 @@ def evaluate_cli(
 ) -> None:
     """Score a pipeline's entities against gold docs (strict and lenient) and time it."""
     from ..corpora.labels import load_label_map
-    from ..report.evaluate import write_evaluation
+    from ..report.evaluation_report import write_evaluation
 
     report = write_evaluation(
         model,

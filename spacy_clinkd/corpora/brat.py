@@ -406,7 +406,7 @@ def parse_brat_split(
     """
     brat_dir = Path(brat_dir)
     if not brat_dir.is_dir():
-        raise ClinkdError(Errors.E115.format(path=brat_dir, reason="not a directory"))
+        raise ClinkdError(Errors.E022.format(path=brat_dir, reason="not a directory"))
     for name, ids in split.items():
         for doc_id in ids:
             _check_doc_id(brat_dir, doc_id, name)

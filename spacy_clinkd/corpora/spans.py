@@ -42,11 +42,12 @@ triples (saved in the DocBin with the other user data; `gold_assertions`
 reads them back) and are counted per label in the report's `assertion`.
 """
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span
 
+from ..errors import ClinkdError, Errors
 from ..tokenizer import ZERO_WIDTH
 from .conversion_report import ConversionReport
 
@@ -247,6 +248,30 @@ def set_entities(
         for span, source in kept:
             report.count_assertion(split, span.label_, source.assertion or "present")
     return doc
+
+
+def docs_without_assertions(docs: Iterable[Doc]) -> list[int]:
+    """The indices of the docs that have entities but no gold assertion status.
+
+    docs (Iterable[Doc]): gold docs.
+    RETURNS (List[int]): the positions, in order, of the docs with `doc.ents`
+        whose `doc.user_data` holds no assertion triples.
+    """
+    return [i for i, doc in enumerate(docs) if doc.ents and ASSERTIONS not in doc.user_data]
+
+
+def require_gold_assertions(docs: Sequence[Doc], source: str) -> None:
+    """Fail when a doc with entities has no gold assertion status.
+
+    docs (Sequence[Doc]): gold docs, for assertion training or scoring.
+    source (str): where they come from (a DocBin path), for the message.
+    RAISES ClinkdError: E265, naming the source and the first documents.
+    """
+    missing = docs_without_assertions(docs)
+    if missing:
+        shown = ", ".join(str(i) for i in missing[:5]) + (", ..." if len(missing) > 5 else "")
+        total = sum(1 for doc in docs if doc.ents)
+        raise ClinkdError(Errors.E265.format(source=source, n=len(missing), total=total, docs=shown))
 
 
 def gold_assertions(doc: Doc) -> dict[tuple[int, int], str] | None:

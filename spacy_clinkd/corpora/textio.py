@@ -30,7 +30,7 @@ _PRINTABLE_ENDS = {"\n": "\\n", "\r\n": "\\r\\n", "\r": "\\r"}
 
 
 def _unreadable(path: Path, err: OSError) -> ClinkdError:
-    return ClinkdError(Errors.E115.format(path=path, reason=err.strerror or err))
+    return ClinkdError(Errors.E022.format(path=path, reason=err.strerror or err))
 
 
 def decode_error(path: Path, data: bytes, err: UnicodeDecodeError) -> InputFileError:
@@ -59,7 +59,7 @@ def _locate_decode_error(path: Path) -> InputFileError | None:
 
 
 def _unreadable_text(path: Path) -> ClinkdError:
-    return ClinkdError(Errors.E115.format(path=path, reason="not valid UTF-8"))
+    return ClinkdError(Errors.E022.format(path=path, reason="not valid UTF-8"))
 
 
 @contextmanager
@@ -67,7 +67,7 @@ def open_text(path: str | Path) -> Iterator[TextIO]:
     """Open a UTF-8 text file for a reader that needs a file object (csv).
 
     Lines are returned untranslated (newline=""), a leading byte order mark is
-    removed, and an error while the block reads the file becomes E115 or
+    removed, and an error while the block reads the file becomes E022 or
     E100 (with the line of the first bad byte), naming the file.
 
     path (Union[str, Path]): the file.
@@ -91,7 +91,7 @@ def read_text_and_bom(path: str | Path) -> tuple[str, bool]:
     path (Union[str, Path]): the file.
     RETURNS (Tuple[str, bool]): the text, newlines untouched, and whether a
         byte order mark was removed (brat offsets may count it).
-    RAISES ClinkdError: the file cannot be read (E115).
+    RAISES ClinkdError: the file cannot be read (E022).
     RAISES InputFileError: a byte sequence that is not UTF-8 (E100, with line).
     """
     path = Path(path)

@@ -83,7 +83,7 @@ def _records(source: Source) -> Iterator[tuple[str, dict]]:
         if source.path.suffix == ".gz":
             raw = gzip.decompress(raw)
     except (OSError, EOFError, gzip.BadGzipFile) as err:
-        raise ClinkdError(Errors.E115.format(path=source.path, reason=err)) from None
+        raise ClinkdError(Errors.E022.format(path=source.path, reason=err)) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:

@@ -116,7 +116,7 @@ class PipelineTargets:
     def pipe(self) -> ClinkdNER:
         if self.component not in self.nlp.pipe_names:
             raise ClinkdError(
-                Errors.E353.format(
+                Errors.E009.format(
                     path=self.path, component=self.component, names=self.nlp.pipe_names
                 )
             )

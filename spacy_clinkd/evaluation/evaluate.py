@@ -1,7 +1,7 @@
 """Evaluate a pipeline on gold docs: strict and lenient entity scores,
 bootstrap intervals over documents, and the speed of the pass, as plain data
 (what `python -m spacy_clinkd evaluate` writes through
-`report.evaluate.write_evaluation`, and `scripts/ablation.py` tabulates)."""
+`report.evaluation_report.write_evaluation`, and `scripts/ablation.py` tabulates)."""
 from __future__ import annotations
 
 import time
@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..corpora.spans import ASSERTIONS as GOLD_ASSERTIONS
+from ..corpora.spans import require_gold_assertions
 from .assertion import assertions_on_gold, has_assertion_component, score_assertions, score_end_to_end
 from .assertion_cv import class_intervals
 from .bootstrap import bootstrap_intervals
@@ -94,6 +95,7 @@ def evaluate_pipeline(
     }
     # Assertion status, when the pipeline sets it and the gold has it (MACCROBAT via the brat reader).
     if has_assertion_component(nlp) and any(GOLD_ASSERTIONS in doc.user_data for doc in gold_docs):
+        require_gold_assertions(gold_docs, str(data_path))
         pairs = assertions_on_gold(nlp, gold_docs)  # one pair per gold entity, doc after doc
         ends = [0]
         for doc in gold_docs:

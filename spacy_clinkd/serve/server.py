@@ -86,10 +86,10 @@ def url_of(sock: socket.socket) -> str:
 
 
 def check_settings(*, max_chars: int, batch_size: int, api_key: str | None) -> None:
-    """RAISES ClinkdError: E412 (a limit below 1), E487 (an empty API key)."""
+    """RAISES ClinkdError: E116 (a limit below 1), E487 (an empty API key)."""
     for name, value in (("--max-chars", max_chars), ("--batch-size", batch_size)):
         if value < 1:
-            raise ClinkdError(Errors.E412.format(name=name, value=value))
+            raise ClinkdError(Errors.E116.format(name=name, value=value))
     if api_key is not None and not api_key.strip():
         raise ClinkdError(Errors.E487)
 
@@ -123,7 +123,7 @@ def serve(
     inference (Optional[str]): the encoder's precision, "fp32" or "int8"; None: as saved.
     api_key (Optional[str]): the X-API-Key that /v1/ requests must send.
     RAISES ClinkdError: E470 (FastAPI or uvicorn missing), E486 (the port),
-        E011/E041 (the pipeline does not load), E412/E487 (settings).
+        E011/E041 (the pipeline does not load), E116/E487 (settings).
     """
     check_settings(max_chars=max_chars, batch_size=batch_size, api_key=api_key)
     require_serve_dependencies()

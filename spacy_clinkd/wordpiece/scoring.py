@@ -227,7 +227,7 @@ def select_tokens(
     RETURNS (Selection): the tokens (fewer than K only if candidates run out).
     """
     if size < 1:
-        raise ClinkdError(Errors.E305.format(size=size))
+        raise ClinkdError(Errors.E116.format(name="--size", value=size))
     n_clin = sum(clin_counts.values())
     n_gen = sum(gen_counts.values())
     if n_clin == 0:

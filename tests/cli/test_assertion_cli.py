@@ -72,3 +72,19 @@ def test_trained_classifier_is_assembled_into_the_pipeline(gold, tiny_bert, tiny
     # and without it, the rules
     assert run(["assemble", tiny_pipeline, tmp_path / "rules"]) == 0
     assert spacy.load(tmp_path / "rules").get_pipe("clinkd_assertion").backend == "rules"
+
+
+def test_gold_without_assertions_is_refused_naming_the_file(gold, tmp_path, capsys):
+    """A DocBin whose entities carry no gold status (CoNLL, PubTator) is not read as all 'present'."""
+    nlp = clinical_blank()
+    docbin = DocBin(store_user_data=True)
+    doc = nlp.make_doc("no fever . she has cough .")
+    doc.ents = [Span(doc, 1, 2, label="SYMPTOM")]
+    docbin.add(doc)
+    docbin.add(nlp.make_doc("nothing to see ."))  # no entities: nothing to ask of it
+    docbin.to_disk(tmp_path / "plain.spacy")
+    for command in (["train-assertion", "--output", tmp_path / "clf"], ["assertion-cv", "--output", tmp_path / "cv.json", "--rules-only"]):
+        assert run([command[0], gold, tmp_path / "plain.spacy", *command[1:]]) == 1
+        err = capsys.readouterr().err
+        assert "plain.spacy: 1 of 1 document(s) with entities carry no gold assertion status (documents 0)" in err
+    assert not (tmp_path / "clf").exists()

@@ -229,3 +229,13 @@ def test_evaluate_stores_calibration_and_assertion_intervals(tmp_path, tiny_pipe
     assert on_gold["n"] == sum(len(pairs) for pairs in by_doc)
     # --bootstrap 0: no intervals anywhere
     assert "bootstrap" not in evaluate_pipeline(str(tiny_pipeline), path, bootstrap=0)["assertion"]["on_gold_entities"]
+    # a doc with entities but no gold status among docs that have one: refused, not scored as 'present'
+    mixed = DocBin(store_user_data=True)
+    for doc in gold_docs:
+        mixed.add(doc)
+    plain = nlp.make_doc(NOTE_TEXTS[0])
+    plain.ents = [Span(plain, 0, 1, label="SYMPTOM")]
+    mixed.add(plain)
+    mixed.to_disk(tmp_path / "mixed.spacy")
+    with pytest.raises(ClinkdError, match=f"mixed.spacy: 1 of {len(NOTE_TEXTS) + 1} document"):
+        evaluate_pipeline(str(tiny_pipeline), tmp_path / "mixed.spacy", bootstrap=0)
