@@ -250,16 +250,6 @@ def set_entities(
     return doc
 
 
-def docs_without_assertions(docs: Iterable[Doc]) -> list[int]:
-    """The indices of the docs that have entities but no gold assertion status.
-
-    docs (Iterable[Doc]): gold docs.
-    RETURNS (List[int]): the positions, in order, of the docs with `doc.ents`
-        whose `doc.user_data` holds no assertion triples.
-    """
-    return [i for i, doc in enumerate(docs) if doc.ents and ASSERTIONS not in doc.user_data]
-
-
 def require_gold_assertions(docs: Sequence[Doc], source: str) -> None:
     """Fail when a doc with entities has no gold assertion status.
 
@@ -267,7 +257,7 @@ def require_gold_assertions(docs: Sequence[Doc], source: str) -> None:
     source (str): where they come from (a DocBin path), for the message.
     RAISES ClinkdError: E265, naming the source and the first documents.
     """
-    missing = docs_without_assertions(docs)
+    missing = [i for i, doc in enumerate(docs) if doc.ents and ASSERTIONS not in doc.user_data]
     if missing:
         shown = ", ".join(str(i) for i in missing[:5]) + (", ..." if len(missing) > 5 else "")
         total = sum(1 for doc in docs if doc.ents)
