@@ -37,7 +37,10 @@ doc id and offsets), kept in the scores and predicted present.
   present). HISTORICAL and FAMILY have no class of ours either: present. The
   five flags are counted per fold and, pooled, per gold class
   (`details["context"]["flags"]`), so the effect of another mapping can be
-  read off without rerunning.
+  read off without rerunning. Where the gold has contexts (`convert-brat
+  --context-labels`: MACCROBAT's History and Family_history spans), its
+  HISTORICAL, HYPOTHETICAL and FAMILY flags are also scored as those
+  categories, all documents pooled (`details["context"]["contexts"]`).
 - negspacy: Negex with its `en_clinical` term set, as shipped. negspacy has
   no tokenizer or sentence splitter of its own, so it runs on our clinical
   tokenizer (`clinical_blank`) with spaCy's rule `sentencizer`, as the
@@ -80,11 +83,12 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
 
-from spacy_clinkd.corpora.spans import gold_assertions
+from spacy_clinkd.corpora.spans import gold_assertions, gold_contexts
+from spacy_clinkd.evaluation.assertion import score_contexts
 from spacy_clinkd.evaluation.assertion_cv import cv_summary
 from spacy_clinkd.evaluation.folds import doc_id, document_folds
 from spacy_clinkd.paths import check_output_file, write_text_atomic
-from spacy_clinkd.pipeline.assertion import ABSENT, ASSERTIONS, POSSIBLE, PRESENT
+from spacy_clinkd.pipeline.assertion import ABSENT, ASSERTIONS, CONTEXT_ATTRS, POSSIBLE, PRESENT
 from spacy_clinkd.tokenizer import clinical_blank
 
 BASELINES = ("context", "negspacy")
@@ -233,6 +237,26 @@ def flag_counts(prediction: dict[str, Any], folds: Sequence[int], flags: Sequenc
     return {"per_fold": per_fold, "by_gold": by_gold}
 
 
+def context_scores(prediction: dict[str, Any], gold_docs: Sequence[Doc], *, n_samples: int, seed: int) -> dict[str, Any] | None:
+    """ConText's HISTORICAL / HYPOTHETICAL / FAMILY flags scored against the
+    gold contexts (`evaluation.assertion.score_contexts`, all documents pooled:
+    nothing is learned); None when the gold docs hold none. An unaligned
+    entity has no flag."""
+    if all(gold_contexts(doc) is None for doc in gold_docs):
+        return None
+    pairs_by_doc = []
+    for gold, doc_flags in zip(gold_docs, prediction["flags_by_doc"]):
+        truth = gold_contexts(gold)
+        pairs_by_doc.append([
+            (
+                None if truth is None else truth.get((ent.start_char, ent.end_char), frozenset()),
+                frozenset(c for c, attr in CONTEXT_ATTRS.items() if attr in flags),
+            )
+            for ent, flags in zip(gold.ents, doc_flags)
+        ])
+    return score_contexts(pairs_by_doc, bootstrap=n_samples, seed=seed)
+
+
 def versions() -> dict[str, str | None]:
     found: dict[str, str | None] = {"python": platform.python_version()}
     for name in VERSIONS:
@@ -275,7 +299,10 @@ def score_baselines(
         if name == "context":
             nlp = context_pipeline()
             prediction = predict(nlp, gold_docs, context_assertion, flags=CONTEXT_FLAGS)
-            details = {"rules": len(nlp.get_pipe("medspacy_context").rules), "flags": flag_counts(prediction, folds, CONTEXT_FLAGS)}
+            details = {
+                "rules": len(nlp.get_pipe("medspacy_context").rules), "flags": flag_counts(prediction, folds, CONTEXT_FLAGS),
+                "contexts": context_scores(prediction, gold_docs, n_samples=n_samples, seed=seed),
+            }
         else:
             nlp = negspacy_pipeline(termset)
             prediction = predict(nlp, gold_docs, negspacy_assertion)

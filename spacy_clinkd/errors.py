@@ -155,6 +155,10 @@ class Errors:
         "The auxiliary label map {path} shares {shared} with the label map: an auxiliary "
         "type is extra training signal, never a shipped label."
     )
+    E126 = (
+        "Context label map {path} must be a JSON object mapping corpus types to context "
+        "values, each one of {allowed}: {reason}."
+    )
 
     # -- data assets (E200-E249) --
     E200 = "No project.yml in '{project}'."

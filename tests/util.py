@@ -246,13 +246,18 @@ def assert_malformed(parse, path: Path, content: str, *, line: int, fragment: st
     assert fragment in str(exc.value)
 
 
-def brat_doc(txt: Path, ann: Path, *, nlp, label_map: dict, report, split: str, strict=False, aux_map=None):
+def brat_doc(
+    txt: Path, ann: Path, *, nlp, label_map: dict, report, split: str, strict=False, aux_map=None, context_map=None
+):
     """The Doc `convert-brat` makes of one .txt/.ann pair."""
     from spacy_clinkd.corpora.brat import parse_brat_document
     from spacy_clinkd.corpora.convert import make_docs
 
     documents = [parse_brat_document(txt, ann, report, strict=strict)]
-    docs = make_docs(documents, nlp=nlp, label_map=label_map, report=report, split=split, aux_map=aux_map)
+    docs = make_docs(
+        documents, nlp=nlp, label_map=label_map, report=report, split=split, aux_map=aux_map,
+        context_map=context_map,
+    )
     return next(docs)
 
 

@@ -4,7 +4,7 @@ A record (one JSONL line):
 
     {"id": "ward3/0001.txt",
      "entities": [{"start": 16, "end": 23, "label": "SYMPTOM", "text": "dyspnea",
-                   "score": 0.9731, "assertion": "absent"}, ...]}
+                   "score": 0.9731, "assertion": "absent", "context": []}, ...]}
 
 - `start`/`end`: character offsets into the note as read (end exclusive),
   also for a long note annotated in windows;
@@ -13,7 +13,11 @@ A record (one JSONL line):
   digits of a transformer's output depend on the batch), None if the
   pipeline writes none;
 - `assertion`: `ent._.assertion` ("present", "absent", "possible") when the
-  pipeline has an assertion component, else None.
+  pipeline has an assertion component, else None;
+- `context`: the ConText categories set on the entity ("historical",
+  "hypothetical", "family": `ent._.is_historical`, ... of
+  `clinkd_assertion`) in that order, [] for none; None without an assertion
+  component.
 
 An error record: `{"id": ..., "reason": "..."}` (a file name in the reason
 that is not UTF-8 keeps its bytes as `\\xNN` escapes). The model and the
@@ -27,6 +31,7 @@ from typing import Any
 
 from spacy.tokens import Doc, Span
 
+from ..pipeline.assertion import CONTEXT_ATTRS
 from .inputs import printable
 
 SPANS_KEY = "clinkd_ner"
@@ -57,9 +62,16 @@ def doc_record(note_id: str, doc: Doc, *, spans_key: str = SPANS_KEY) -> dict[st
                 "text": ent.text,
                 "score": scores.get((ent.start_char, ent.end_char, ent.label_)),
                 "assertion": ent._.assertion if has_assertion else None,
+                # set by the component that sets the assertion, so None where it did not run
+                "context": _context(ent) if has_assertion and ent._.assertion is not None else None,
             }
         )
     return {"id": note_id, "entities": entities}
+
+
+def _context(ent: Span) -> list[str]:
+    """The ConText categories set on an entity, in `CONTEXT_ATTRS` order."""
+    return [name for name, attr in CONTEXT_ATTRS.items() if Span.has_extension(attr) and ent._.get(attr)]
 
 
 def error_record(note_id: str, reason: str) -> dict[str, Any]:

@@ -75,6 +75,17 @@ def convert_brat_cli(
             "overlap no entity of --labels (a model trained on them ships --labels only)",
         ),
     ] = None,
+    context_labels: Annotated[
+        Path | None,
+        typer.Option(
+            "--context-labels",
+            exists=True,
+            dir_okay=False,
+            help="JSON map of corpus type → context value (historical, hypothetical, family), "
+            "e.g. History → historical: each entity gets the values of the spans of these types "
+            "that contain it as gold context (user_data clinkd_contexts); entities unchanged",
+        ),
+    ] = None,
     limit: Limit = None,
     strict: Strict = False,
 ) -> None:
@@ -82,8 +93,8 @@ def convert_brat_cli(
     from ..corpora.brat import convert_brat
 
     report = convert_brat(
-        brat_dir, output_dir, split_path=split, labels_path=labels, aux_labels_path=aux_labels, limit=limit,
-        strict=strict,
+        brat_dir, output_dir, split_path=split, labels_path=labels, aux_labels_path=aux_labels,
+        context_labels_path=context_labels, limit=limit, strict=strict,
     )
     files = ", ".join(f"{name}.spacy" for name in report.docs)
     _print_report(report, f"{files} and report.json to {output_dir}")

@@ -8,7 +8,13 @@ line directly gives NEG → "absent"; UNCERTAIN, MAYBE_POS, MAYBE_NEG →
 attributes `Negation`/`Negated` (→ absent) and `Uncertain`/`Speculation`
 (→ possible) are read the same way. The kept entities' values are stored in
 `doc.user_data["clinkd_assertions"]` (see `spacy_clinkd.corpora.spans`) and
-counted in the report (`assertion`, and `polarity` per value read). The other
+counted in the report (`assertion`, and `polarity` per value read). With a
+context label map (`convert_brat(context_labels_path=...)`, e.g.
+configs/labels/maccrobat_context.json), the T lines of its types (MACCROBAT's
+`History`, `Family_history`) mark context regions: each kept entity gets the
+values of the regions containing it ("historical", "family") in
+`doc.user_data["clinkd_contexts"]`, counted in the report's `context`; the
+entities are those converted without the map. The other
 line kinds (E events, R relations, other A and M attributes, N
 normalizations, * equivalences, # notes) are skipped and counted per kind in
 the report's `skipped`.
@@ -50,7 +56,7 @@ from ..errors import ClinkdError, Errors, InputFileError, Warnings
 from ..paths import check_output_dir, check_output_file
 from .conversion_report import ConversionReport
 from .convert import ParsedDoc, convert
-from .labels import check_aux_map, load_label_map
+from .labels import check_aux_map, load_context_map, load_label_map
 from .spans import SURFACE_MISMATCH, CharSpan, check_surface, parse_offset
 from .textio import LineReader, read_json_object, read_text_and_bom
 
@@ -447,6 +453,7 @@ def convert_brat(
     split_path: str | Path,
     labels_path: str | Path,
     aux_labels_path: str | Path | None = None,
+    context_labels_path: str | Path | None = None,
     limit: int | None = None,
     strict: bool = False,
 ) -> ConversionReport:
@@ -463,6 +470,9 @@ def convert_brat(
     aux_labels_path (Optional[Union[str, Path]]): JSON label map of
         auxiliary types, kept where they overlap no entity of the label map
         (see `spans.set_entities`); a type in both maps is an error (E125).
+    context_labels_path (Optional[Union[str, Path]]): JSON map of corpus
+        type → context value (see `labels.load_context_map`); its spans mark
+        the context regions of `doc.user_data["clinkd_contexts"]`.
     limit (Optional[int]): keep only the first `limit` docs of each split.
     strict (bool): a surface mismatch or a duplicate T id is an error.
     RETURNS (ConversionReport): the counts, also written to report.json.
@@ -472,10 +482,13 @@ def convert_brat(
     aux_map = load_label_map(aux_labels_path) if aux_labels_path is not None else None
     if aux_map is not None:
         check_aux_map(label_map, aux_map, path=aux_labels_path)
+    context_map = load_context_map(context_labels_path) if context_labels_path is not None else None
     output_dir = Path(output_dir)
     inputs = {"the split file": split_path, "the label map": labels_path}
     if aux_labels_path is not None:
         inputs["the auxiliary label map"] = aux_labels_path
+    if context_labels_path is not None:
+        inputs["the context label map"] = context_labels_path
     check_output_dir(output_dir, inputs={"the brat folder": brat_dir})
     outputs = {name: output_dir / f"{name}.spacy" for name in split}
     report_path = output_dir / REPORT_FILE
@@ -484,6 +497,6 @@ def convert_brat(
     report = ConversionReport(source=str(brat_dir))
     splits = parse_brat_split(brat_dir, split, report, strict=strict)
     return convert(
-        splits, outputs, report=report, label_map=label_map, aux_map=aux_map, report_path=report_path,
-        limit=limit,
+        splits, outputs, report=report, label_map=label_map, aux_map=aux_map, context_map=context_map,
+        report_path=report_path, limit=limit,
     )

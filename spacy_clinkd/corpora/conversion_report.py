@@ -24,6 +24,10 @@ Counters (all plain dicts, so the report serializes as is):
 - `assertion`: split → pipeline label → assertion status → entities written
   (brat polarity: NEG → absent; UNCERTAIN, MAYBE_POS, MAYBE_NEG → possible;
   POS or none → present). Empty for corpora without assertions.
+- `context`: split → pipeline label → context value ("historical",
+  "family", ...) → entities written inside a context region (brat
+  `History`, `Family_history` with `--context-labels`); an entity in two
+  regions counts under both values. Empty without a context map.
 - `polarity`: brat polarity value → attribute lines read (before label
   mapping and overlap resolution).
 """
@@ -55,6 +59,7 @@ class ConversionReport:
     adjusted: dict[str, dict[str, int]] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     assertion: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    context: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     polarity: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -88,6 +93,10 @@ class ConversionReport:
         """Count `n` entities of `label` with gold `assertion` written for `split`."""
         _bump(self.assertion.setdefault(split, {}).setdefault(label, {}), assertion, n)
 
+    def count_context(self, split: str, label: str, value: str, n: int = 1) -> None:
+        """Count `n` entities of `label` with gold context `value` written for `split`."""
+        _bump(self.context.setdefault(split, {}).setdefault(label, {}), value, n)
+
     def count_polarity(self, value: str, n: int = 1) -> None:
         """Count `n` brat polarity attribute lines of `value` read."""
         _bump(self.polarity, value, n)
@@ -107,7 +116,8 @@ class ConversionReport:
     def to_dict(self) -> dict[str, Any]:
         """RETURNS (Dict[str, Any]): the report as JSON-serializable data, keys sorted
             within each counter (splits keep their insertion order); `assertion`
-            and `polarity` only when the corpus has assertions.
+            and `polarity` only when the corpus has assertions, `context` only
+            when an entity has a context.
         """
         data = {
             "source": self.source,
@@ -124,6 +134,11 @@ class ConversionReport:
                 for split, by_label in self.assertion.items()
             }
             data["polarity"] = _sorted(self.polarity)
+        if self.context:
+            data["context"] = {
+                split: {label: _sorted(c) for label, c in sorted(by_label.items())}
+                for split, by_label in self.context.items()
+            }
         return data
 
     def write_json(self, path: str | Path) -> None:
@@ -167,6 +182,13 @@ class ConversionReport:
                 for label in sorted(by_label):
                     rows_a.append((split, label, *(str(by_label[label].get(v, 0)) for v in values)))
             parts.append(_format(["assertion", "label", *values], rows_a))
+        if self.context:
+            found = sorted({v for by_label in self.context.values() for c in by_label.values() for v in c})
+            rows_c: list[tuple[str, ...]] = []
+            for split, by_label in self.context.items():
+                for label in sorted(by_label):
+                    rows_c.append((split, label, *(str(by_label[label].get(v, 0)) for v in found)))
+            parts.append(_format(["context", "label", *found], rows_c))
         if self.notes:
             parts.append("\n".join(f"note: {note}" for note in self.notes))
         return "\n\n".join(parts)

@@ -53,6 +53,7 @@ def make_docs(
     report: ConversionReport,
     split: str,
     aux_map: dict[str, str] | None = None,
+    context_map: dict[str, str] | None = None,
     limit: int | None = None,
 ) -> Iterator[Doc]:
     """Make the Docs of parsed documents, one at a time, and count them.
@@ -63,6 +64,8 @@ def make_docs(
     report (ConversionReport): receives the counts.
     split (str): the split name, for the report.
     aux_map (Optional[Dict[str, str]]): corpus type → auxiliary label (see
+        `spans.set_entities`).
+    context_map (Optional[Dict[str, str]]): corpus type → context value (see
         `spans.set_entities`).
     limit (Optional[int]): stop after this many documents; the rest are not
         even parsed.
@@ -76,7 +79,10 @@ def make_docs(
             spaces = [True] * (len(parsed.words) - 1) + [False] if parsed.words else []
             doc = Doc(nlp.vocab, words=parsed.words, spaces=spaces, sent_starts=parsed.sent_starts)
         doc.user_data["doc_id"] = parsed.doc_id
-        set_entities(doc, parsed.spans, label_map=label_map, report=report, split=split, aux_map=aux_map)
+        set_entities(
+            doc, parsed.spans, label_map=label_map, report=report, split=split, aux_map=aux_map,
+            context_map=context_map,
+        )
         report.count_doc(split)
         yield doc
 
@@ -88,6 +94,7 @@ def convert(
     report: ConversionReport,
     label_map: dict[str, str],
     aux_map: dict[str, str] | None = None,
+    context_map: dict[str, str] | None = None,
     report_path: str | Path | None = None,
     limit: int | None = None,
 ) -> ConversionReport:
@@ -99,6 +106,7 @@ def convert(
     report (ConversionReport): the report the parser counts in, too.
     label_map (Dict[str, str]): corpus type → pipeline label.
     aux_map (Optional[Dict[str, str]]): corpus type → auxiliary label.
+    context_map (Optional[Dict[str, str]]): corpus type → context value.
     report_path (Optional[Union[str, Path]]): where to write the report JSON.
     limit (Optional[int]): keep only the first `limit` documents of each split.
     RETURNS (ConversionReport): `report`.
@@ -108,7 +116,8 @@ def convert(
     for split, documents in splits:
         docbin = docbins[split] = DocBin(store_user_data=True)
         for doc in make_docs(
-            documents, nlp=nlp, label_map=label_map, report=report, split=split, aux_map=aux_map, limit=limit
+            documents, nlp=nlp, label_map=label_map, report=report, split=split, aux_map=aux_map,
+            context_map=context_map, limit=limit,
         ):
             docbin.add(doc)
     for split, docbin in docbins.items():

@@ -40,6 +40,19 @@ Assertion status: when a reader gives spans an `assertion` ("present",
 go to `doc.user_data[ASSERTIONS]` as `[start_char, end_char, assertion]`
 triples (saved in the DocBin with the other user data; `gold_assertions`
 reads them back) and are counted per label in the report's `assertion`.
+
+Context status: with a context map (corpus type → one of `CONTEXT_VALUES`,
+e.g. brat's `History` → "historical", `Family_history` → "family"), the
+spans of those types mark context regions, by their offsets as read (before
+alignment; they still go through steps 1-3 as any span, so the entities and
+counts are those without the map). A kept entity's contexts are the sorted,
+distinct values of the regions that contain its span as read
+(`region.start <= start and end <= region.end`; a span of a context type
+contains itself); they go to `doc.user_data[CONTEXTS]` as
+`[start_char, end_char, [value, ...]]` triples, one per kept entity (an
+empty list: no context), are read back by `gold_contexts` and counted per
+label in the report's `context` (medspaCy ConText's `is_historical`,
+`is_family`). Without a context map nothing is stored.
 """
 import re
 from collections.abc import Iterable, Sequence
@@ -59,6 +72,9 @@ SURFACE_MISMATCH = "surface_mismatch"
 # Key of `Doc.user_data` holding the gold assertion status of `doc.ents`.
 ASSERTIONS = "clinkd_assertions"
 ASSERTION_VALUES = ("present", "absent", "possible")
+# Key of `Doc.user_data` holding the gold context status of `doc.ents`.
+CONTEXTS = "clinkd_contexts"
+CONTEXT_VALUES = ("historical", "hypothetical", "family")
 
 
 @dataclass(frozen=True)
@@ -190,6 +206,7 @@ def set_entities(
     report: ConversionReport,
     split: str,
     aux_map: dict[str, str] | None = None,
+    context_map: dict[str, str] | None = None,
 ) -> Doc:
     """Map, align and de-overlap `spans`, set them as `doc.ents` and count.
 
@@ -204,8 +221,13 @@ def set_entities(
         are resolved first, exactly as without `aux_map`; an auxiliary span
         is added only where it overlaps none of them (among themselves, the
         longest wins), so the main entities never change.
+    context_map (Optional[Dict[str, str]]): corpus type → context value (one
+        of `CONTEXT_VALUES`): the spans of these types mark context regions,
+        and every kept entity's contexts go to `doc.user_data[CONTEXTS]`
+        (module docstring). The entities are the same as without it.
     RETURNS (Doc): `doc`, with entities set.
     """
+    spans = list(spans)
     aux_map = aux_map or {}
     candidates: list[tuple[Span, CharSpan]] = []
     aux_candidates: list[tuple[Span, CharSpan]] = []
@@ -247,6 +269,15 @@ def set_entities(
         ]
         for span, source in kept:
             report.count_assertion(split, span.label_, source.assertion or "present")
+    if context_map is not None:
+        regions = [(s.start, s.end, context_map[s.corpus_type]) for s in spans if s.corpus_type in context_map]
+        triples = []
+        for span, source in kept:
+            values = sorted({v for start, end, v in regions if start <= source.start and source.end <= end})
+            triples.append([span.start_char, span.end_char, values])
+            for value in values:
+                report.count_context(split, span.label_, value)
+        doc.user_data[CONTEXTS] = triples
     return doc
 
 
@@ -275,3 +306,16 @@ def gold_assertions(doc: Doc) -> dict[tuple[int, int], str] | None:
     if triples is None:
         return None
     return {(int(start), int(end)): str(value) for start, end, value in triples}
+
+
+def gold_contexts(doc: Doc) -> dict[tuple[int, int], frozenset[str]] | None:
+    """The gold context status of a doc's entities, by character offsets.
+
+    doc (Doc): a doc converted with a context map (see `set_entities`).
+    RETURNS (Optional[Dict[Tuple[int, int], FrozenSet[str]]]): (start_char,
+        end_char) → its context values (empty: none); None if the doc holds none.
+    """
+    triples = doc.user_data.get(CONTEXTS)
+    if triples is None:
+        return None
+    return {(int(start), int(end)): frozenset(str(v) for v in values) for start, end, values in triples}

@@ -108,20 +108,21 @@ def read_text_and_bom(path: str | Path) -> tuple[str, bool]:
     return text, False
 
 
-def read_json_object(path: Path, error: str) -> dict:
+def read_json_object(path: Path, error: str, **fields: str) -> dict:
     """Read a JSON file that holds an object (a label map, a split file).
 
     path (Path): the file.
     error (str): the message raised otherwise, with `{path}` and `{reason}`.
+    **fields (str): the message's other placeholders.
     RETURNS (dict): the object.
     RAISES ClinkdError: `error`: the file is missing, not JSON, or not an object.
     """
     try:
         data = srsly.read_json(path)
     except (OSError, ValueError) as err:
-        raise ClinkdError(error.format(path=path, reason=err)) from err
+        raise ClinkdError(error.format(path=path, reason=err, **fields)) from err
     if not isinstance(data, dict):
-        raise ClinkdError(error.format(path=path, reason=f"found {type(data).__name__}"))
+        raise ClinkdError(error.format(path=path, reason=f"found {type(data).__name__}", **fields))
     return data
 
 

@@ -15,6 +15,14 @@ Two views:
 Gold assertions come from `doc.user_data["clinkd_assertions"]` (the brat
 reader keeps MACCROBAT's polarity there, `spacy_clinkd.corpora.spans`); an
 entity without one counts as present.
+
+ConText's categories (historical, hypothetical, family: `ent._.is_historical`,
+...) are scored on gold entities too, where the gold has them
+(`doc.user_data["clinkd_contexts"]`, from MACCROBAT's `History` and
+`Family_history` spans with `convert-brat --context-labels`): per category,
+tp = predicted and gold, fp = predicted only, fn = gold only
+(`score_contexts`). The gold is weak: MACCROBAT's annotators marked a
+history span where they saw one, not for every past condition.
 """
 from __future__ import annotations
 
@@ -24,9 +32,13 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from ..corpora.spans import gold_assertions
-from ..pipeline.assertion import ASSERTIONS, PRESENT
+from ..corpora.spans import gold_assertions, gold_contexts
+from ..pipeline.assertion import ASSERTIONS, CONTEXT_ATTRS, PRESENT
+from .bootstrap import bootstrap_intervals
 from .metrics import prf
+
+# per gold entity: (gold contexts, or None where the gold has none; predicted contexts)
+ContextPair = tuple[frozenset[str] | None, frozenset[str]]
 
 
 def has_assertion_component(nlp: Language) -> bool:
@@ -41,19 +53,77 @@ def assertions_on_gold(nlp: Language, gold_docs: Sequence[Doc]) -> list[tuple[st
     gold_docs (Sequence[Doc]): gold docs with `doc.ents` and gold assertions.
     RETURNS (List[Tuple[str, str]]): (gold, predicted) assertion per gold entity.
     """
+    return [assertion for assertion, _ in statuses_on_gold(nlp, gold_docs)]
+
+
+def statuses_on_gold(nlp: Language, gold_docs: Sequence[Doc]) -> list[tuple[tuple[str, str], ContextPair]]:
+    """`assertions_on_gold`, with the ConText categories of each gold entity.
+
+    RETURNS (List[Tuple[Tuple[str, str], ContextPair]]): per gold entity, doc
+        after doc, its (gold, predicted) assertion and (gold, predicted) contexts.
+    """
     entity_pipes = [name for name in nlp.pipe_names if "doc.ents" in nlp.get_pipe_meta(name).assigns]
     docs = []
     for gold in gold_docs:
         doc = nlp.make_doc(gold.text)
         doc.ents = [doc.char_span(e.start_char, e.end_char, label=e.label_, alignment_mode="expand") for e in gold.ents]
         docs.append(doc)
-    pairs: list[tuple[str, str]] = []
+    results: list[tuple[tuple[str, str], ContextPair]] = []
     with nlp.select_pipes(disable=entity_pipes):
         for gold, doc in zip(gold_docs, nlp.pipe(docs)):
             truth = gold_assertions(gold) or {}
+            contexts = gold_contexts(gold)
             for g, p in zip(gold.ents, doc.ents):
-                pairs.append((truth.get((g.start_char, g.end_char), PRESENT), p._.assertion or PRESENT))
-    return pairs
+                key = (g.start_char, g.end_char)
+                assertion = (truth.get(key, PRESENT), p._.assertion or PRESENT)
+                gold_context = None if contexts is None else contexts.get(key, frozenset())
+                predicted = frozenset(c for c, attr in CONTEXT_ATTRS.items() if Span.has_extension(attr) and p._.get(attr))
+                results.append((assertion, (gold_context, predicted)))
+    return results
+
+
+def context_counts(pairs: Sequence[ContextPair]) -> dict[str, dict[str, int]]:
+    """tp / fp / fn per ConText category of (gold, predicted) context pairs;
+    entities whose gold has no contexts (None) are not counted.
+
+    RETURNS (Dict[str, Dict[str, int]]): {category: {"tp", "fp", "fn"}}, every category.
+    """
+    scored = [(g, p) for g, p in pairs if g is not None]
+    return {
+        c: {
+            "tp": sum(1 for g, p in scored if c in g and c in p),
+            "fp": sum(1 for g, p in scored if c not in g and c in p),
+            "fn": sum(1 for g, p in scored if c in g and c not in p),
+        }
+        for c in CONTEXT_ATTRS
+    }
+
+
+def score_contexts(
+    pairs_by_doc: Sequence[Sequence[ContextPair]], *, bootstrap: int = 0, seed: int = 0
+) -> dict[str, Any]:
+    """P/R/F1 of each ConText category on gold entities, with document-bootstrap
+    intervals when `bootstrap` > 0 (`bootstrap.bootstrap_intervals`).
+
+    pairs_by_doc (Sequence[Sequence[ContextPair]]): per document, the (gold,
+        predicted) contexts of its gold entities.
+    RETURNS (Dict[str, Any]): `{"per_class": {category: prf}, "n"}` (n: the
+        entities scored), plus `"bootstrap"` (as `class_intervals`).
+    """
+    counts = [context_counts(pairs) for pairs in pairs_by_doc]
+    total = {c: {k: sum(doc[c][k] for doc in counts) for k in ("tp", "fp", "fn")} for c in CONTEXT_ATTRS}
+    result: dict[str, Any] = {
+        "per_class": {c: prf(**t) for c, t in total.items()},
+        "n": sum(1 for pairs in pairs_by_doc for g, _ in pairs if g is not None),
+    }
+    if bootstrap > 0:
+        boot = bootstrap_intervals(
+            [{"strict": c, "lenient": c} for c in counts], labels=list(CONTEXT_ATTRS), n_samples=bootstrap, seed=seed
+        )
+        result["bootstrap"] = {
+            "per_class": boot["strict"]["per_label"], **{k: boot[k] for k in ("n_samples", "confidence", "seed", "n_docs")}
+        }
+    return result
 
 
 def score_assertions(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:

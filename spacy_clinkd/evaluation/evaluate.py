@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from ..corpora.spans import ASSERTIONS as GOLD_ASSERTIONS
+from ..corpora.spans import CONTEXTS as GOLD_CONTEXTS
 from ..corpora.spans import require_gold_assertions
-from .assertion import assertions_on_gold, has_assertion_component, score_assertions, score_end_to_end
+from .assertion import has_assertion_component, score_assertions, score_contexts, score_end_to_end, statuses_on_gold
 from .assertion_cv import class_intervals
 from .bootstrap import bootstrap_intervals
 from .calibration import score_calibration
@@ -96,18 +97,24 @@ def evaluate_pipeline(
     # Assertion status, when the pipeline sets it and the gold has it (MACCROBAT via the brat reader).
     if has_assertion_component(nlp) and any(GOLD_ASSERTIONS in doc.user_data for doc in gold_docs):
         require_gold_assertions(gold_docs, str(data_path))
-        pairs = assertions_on_gold(nlp, gold_docs)  # one pair per gold entity, doc after doc
+        statuses = statuses_on_gold(nlp, gold_docs)  # one per gold entity, doc after doc
         ends = [0]
         for doc in gold_docs:
             ends.append(ends[-1] + len(doc.ents))
-        pairs_by_doc = [pairs[a:b] for a, b in zip(ends, ends[1:])]
-        on_gold = score_assertions(pairs)
+        by_doc = [statuses[a:b] for a, b in zip(ends, ends[1:])]
+        pairs_by_doc = [[assertion for assertion, _ in doc] for doc in by_doc]
+        on_gold = score_assertions([pair for doc in pairs_by_doc for pair in doc])
         if bootstrap > 0:
             on_gold["bootstrap"] = class_intervals(pairs_by_doc, n_samples=bootstrap, seed=seed)
         metrics["assertion"] = {
             "on_gold_entities": on_gold,
             "end_to_end": score_end_to_end(gold_docs, pred_docs, labels=labels),
         }
+        if any(GOLD_CONTEXTS in doc.user_data for doc in gold_docs):
+            contexts_by_doc = [[context for _, context in doc] for doc in by_doc]
+            metrics["assertion"]["context_on_gold_entities"] = score_contexts(
+                contexts_by_doc, bootstrap=bootstrap, seed=seed
+            )
     metrics["model"] = {
         "path": model,
         "name": f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', '')}",

@@ -21,6 +21,15 @@ medspaCy's ConText), with both negation and uncertainty:
    negations, MACCROBAT's MAYBE_NEG, count as possible), else "absent" when
    a negation cue applies, else "present"; `ent._.negated` is
    `assertion == "absent"`.
+5. ConText's other categories, apart from the assertion and by the same
+   rules (`context_window` tokens at most between cue and entity):
+   `ent._.is_historical` (the patient's past: "history of asthma"),
+   `ent._.is_hypothetical` ("return if fever develops") and `ent._.is_family`
+   (someone else's: "her mother had breast cancer"), True when a cue of the
+   category applies, else False; the names are medspaCy's, so code written
+   for its ConText reads them unchanged. An entity can be absent and
+   historical ("no history of asthma" is absent only: the longer negation
+   cue wins). They come from the rules with either backend.
 
 The term lists are part of the component's config and are saved with the
 pipeline; nothing is read from disk at inference.
@@ -36,11 +45,14 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from ..errors import ClinkdError, Errors
-from .assertion_terms import CATEGORIES, DEFAULT_TERMS
+from .assertion_terms import CATEGORIES, CONTEXTS, DEFAULT_TERMS
 
 PRESENT, ABSENT, POSSIBLE = "present", "absent", "possible"
 RULES, LEARNED = "rules", "learned"
+# Span extension of each ConText category (`assertion_terms.CONTEXTS`), as medspaCy names them
+CONTEXT_ATTRS = {"historical": "is_historical", "hypothetical": "is_hypothetical", "family": "is_family"}
 BACKENDS = (RULES, LEARNED)
+CONTEXT_WINDOW = 8  # the most tokens between a ConText cue and its entity (0: the whole scope)
 CLASSIFIER_DIR = "classifier"
 
 
@@ -56,24 +68,41 @@ class CueRelation(NamedTuple):
 ASSERTIONS = (PRESENT, ABSENT, POSSIBLE)
 
 
+class EntityStatus(NamedTuple):
+    """What `ClinkdAssertion.predict` says of one entity: its assertion and
+    the ConText categories whose cues apply to it (`assertion_terms.CONTEXTS`)."""
+
+    assertion: str
+    contexts: frozenset[str] = frozenset()
+
+
 def _is_negated(span: Span) -> bool | None:
     assertion = span._.assertion
     return None if assertion is None else assertion == ABSENT
 
 
 def register_extensions() -> None:
-    """`Span._.assertion` (str or None) and `Span._.negated` (bool or None, a getter)."""
+    """`Span._.assertion` (str or None), `Span._.negated` (bool or None, a
+    getter) and `Span._.is_historical`, `is_hypothetical`, `is_family` (bool,
+    False by default, as medspaCy registers them: an extension medspaCy has
+    registered already is used as it is)."""
     if not Span.has_extension("assertion"):
         Span.set_extension("assertion", default=None)
     if not Span.has_extension("negated"):
         Span.set_extension("negated", getter=_is_negated)
+    for attr in CONTEXT_ATTRS.values():
+        if not Span.has_extension(attr):
+            Span.set_extension(attr, default=False)
 
 
 @Language.factory(
     "clinkd_assertion",
-    assigns=["span._.assertion", "span._.negated"],
+    assigns=["span._.assertion", "span._.negated", *(f"span._.{a}" for a in CONTEXT_ATTRS.values())],
     requires=["doc.ents"],
-    default_config={"terms": None, "extra_terms": {}, "window": 0, "possible_window": 6, "backend": RULES},
+    default_config={
+        "terms": None, "extra_terms": {}, "window": 0, "possible_window": 6, "context_window": CONTEXT_WINDOW,
+        "backend": RULES,
+    },
 )
 def make_clinkd_assertion(
     nlp: Language,
@@ -83,6 +112,7 @@ def make_clinkd_assertion(
     window: int,
     possible_window: int,
     backend: str,
+    context_window: int = CONTEXT_WINDOW,
 ) -> ClinkdAssertion:
     """Create a `clinkd_assertion` component (spacy_factories entry point).
 
@@ -92,12 +122,13 @@ def make_clinkd_assertion(
         (also on a loaded pipeline: `spacy.load(..., config=...)`).
     window (int): the most tokens between a negation cue and an entity; 0: no limit.
     possible_window (int): the same for uncertainty cues.
+    context_window (int): the same for historical, hypothetical and family cues.
     backend (str): "rules" (the cue rules decide) or "learned" (the trained
         classifier decides, reading the rules' verdict as an input).
     """
     return ClinkdAssertion(
         nlp, name, terms=terms, extra_terms=extra_terms, window=window, possible_window=possible_window,
-        backend=backend,
+        context_window=context_window, backend=backend,
     )
 
 
@@ -126,6 +157,7 @@ class ClinkdAssertion:
         extra_terms: dict[str, list[str]] | None = None,
         window: int = 0,
         possible_window: int = 6,
+        context_window: int = CONTEXT_WINDOW,
         backend: str = RULES,
     ) -> None:
         register_extensions()
@@ -140,6 +172,7 @@ class ClinkdAssertion:
         self.vocab = nlp.vocab
         self.window = int(window)
         self.possible_window = int(possible_window)
+        self.context_window = int(context_window)
         self.terms = merged
         self._matcher: PhraseMatcher | None = None
 
@@ -235,22 +268,36 @@ class ClinkdAssertion:
             relations.append(found)
         return relations
 
-    def assert_entities(self, doc: Doc, ents: Iterable[Span], scope: list[int] | None = None) -> list[str]:
-        """The rules' assertion of each of `ents` (spans of `doc`), without setting it
+    def _window(self, kind: str) -> int:
+        if kind == "negation":
+            return self.window
+        return self.possible_window if kind == "possible" else self.context_window
+
+    def applying(self, found: Iterable[CueRelation]) -> set[str]:
+        """The kinds ("negation", "possible", or a ConText category) of the
+        cues in `found` that apply: not blocked by a termination cue, and
+        within their kind's window."""
+        kinds = set()
+        for rel in found:
+            kind = rel.category.rsplit("_", 1)[0]
+            window = self._window(kind)
+            if not rel.blocked and not (window and rel.gap > window):
+                kinds.add(kind)
+        return kinds
+
+    def statuses(self, doc: Doc, ents: Iterable[Span], scope: list[int] | None = None) -> list[EntityStatus]:
+        """The rules' status of each of `ents` (spans of `doc`), without setting it
         (`scope`: the doc's `scopes`, if the caller has them already)."""
         results = []
         for found in self.cue_relations(doc, ents, scope):
-            negated = possible = False
-            for rel in found:
-                window = self.window if rel.category.startswith("negation") else self.possible_window
-                if rel.blocked or (window and rel.gap > window):
-                    continue
-                if rel.category.startswith("negation"):
-                    negated = True
-                else:
-                    possible = True
-            results.append(POSSIBLE if possible else ABSENT if negated else PRESENT)
+            kinds = self.applying(found)
+            assertion = POSSIBLE if "possible" in kinds else ABSENT if "negation" in kinds else PRESENT
+            results.append(EntityStatus(assertion, frozenset(kinds.intersection(CONTEXTS))))
         return results
+
+    def assert_entities(self, doc: Doc, ents: Iterable[Span], scope: list[int] | None = None) -> list[str]:
+        """The rules' assertion of each of `ents` (spans of `doc`), without setting it."""
+        return [status.assertion for status in self.statuses(doc, ents, scope)]
 
     @staticmethod
     def scope_bounds(scope: list[int], ent: Span) -> tuple[int, int]:
@@ -263,49 +310,48 @@ class ClinkdAssertion:
             end += 1
         return start, max(end, ent.end)
 
-    def contexts(self, doc: Doc, ents: Iterable[Span]) -> tuple[list[str], list[str]]:
-        """The rules' verdicts and the classifier's input texts of `ents`."""
+    def classifier_inputs(self, doc: Doc, ents: Iterable[Span]) -> tuple[list[EntityStatus], list[str]]:
+        """The rules' statuses and the classifier's input texts of `ents`."""
         from ..models.assertion import marked_context
 
         ents = list(ents)
         scope = self.scopes(doc)
-        rules = self.assert_entities(doc, ents, scope)
+        rules = self.statuses(doc, ents, scope)
         if not ents or self.classifier is None:
             return rules, []
         window, rule_input = self.classifier.window, self.classifier.rule_input
         texts = [
-            marked_context(doc, e, r if rule_input else None, self.scope_bounds(scope, e), window)
+            marked_context(doc, e, r.assertion if rule_input else None, self.scope_bounds(scope, e), window)
             for e, r in zip(ents, rules)
         ]
         return rules, texts
 
-    def predict(self, docs: Iterable[Doc]) -> list[list[str]]:
-        """The assertion of each entity of each doc: the rules' verdict, or
-        (backend "learned") the classifier's most probable class, the
-        entities of all `docs` in one batch."""
+    def predict(self, docs: Iterable[Doc]) -> list[list[EntityStatus]]:
+        """The status of each entity of each doc: the assertion is the rules'
+        verdict, or (backend "learned") the classifier's most probable class,
+        the entities of all `docs` in one batch; the ConText categories are
+        the rules' with either backend."""
         docs = list(docs)
         if self.backend == RULES:
-            return [self.assert_entities(doc, doc.ents) for doc in docs]
+            return [self.statuses(doc, doc.ents) for doc in docs]
         if self.classifier is None:
             raise ClinkdError(Errors.E458)
         from ..models.assertion import CLASSES
 
-        texts, sizes = [], []
+        rules, texts = [], []
         for doc in docs:
-            _, doc_texts = self.contexts(doc, doc.ents)
+            doc_rules, doc_texts = self.classifier_inputs(doc, doc.ents)
+            rules.append(doc_rules)
             texts.extend(doc_texts)
-            sizes.append(len(doc_texts))
-        best = self.classifier.probabilities(texts).argmax(dim=-1).tolist() if texts else []
-        out, i = [], 0
-        for n in sizes:
-            out.append([CLASSES[k] for k in best[i : i + n]])
-            i += n
-        return out
+        best = iter(self.classifier.probabilities(texts).argmax(dim=-1).tolist() if texts else [])
+        return [[status._replace(assertion=CLASSES[next(best)]) for status in doc_rules] for doc_rules in rules]
 
-    def set_annotations(self, docs: Iterable[Doc], assertions: list[list[str]]) -> None:
-        for doc, values in zip(docs, assertions):
-            for ent, value in zip(doc.ents, values):
-                ent._.assertion = value
+    def set_annotations(self, docs: Iterable[Doc], statuses: list[list[EntityStatus]]) -> None:
+        for doc, values in zip(docs, statuses):
+            for ent, status in zip(doc.ents, values):
+                ent._.assertion = status.assertion
+                for context, attr in CONTEXT_ATTRS.items():
+                    ent._.set(attr, context in status.contexts)
 
     def __call__(self, doc: Doc) -> Doc:
         self.set_annotations([doc], self.predict([doc]))
@@ -321,13 +367,20 @@ class ClinkdAssertion:
     # -- serialization: the terms (cfg.json) and the trained classifier, if any --
 
     def _cfg(self) -> dict:
-        return {"terms": self.terms, "window": self.window, "possible_window": self.possible_window}
+        return {
+            "terms": self.terms, "window": self.window, "possible_window": self.possible_window,
+            "context_window": self.context_window,
+        }
 
     def _load_cfg(self, cfg: dict) -> None:
-        # terms given in the config at load time (extra_terms) are added to the saved ones
-        self.terms = _merge_terms(_check_terms(dict(cfg["terms"])), self.extra_terms)
+        # terms given in the config at load time (extra_terms) are added to the saved ones; a
+        # pipeline saved before the ConText categories existed gets their default cues and window
+        saved = _check_terms(dict(cfg["terms"]))
+        saved.update({c: DEFAULT_TERMS[c] for c in CATEGORIES if c not in saved})
+        self.terms = _merge_terms(saved, self.extra_terms)
         self.window = int(cfg["window"])
         self.possible_window = int(cfg["possible_window"])
+        self.context_window = int(cfg.get("context_window", CONTEXT_WINDOW))
         self._matcher = None
 
     def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
@@ -414,6 +467,9 @@ def add_assertion(
     elif nlp.get_pipe("clinkd_assertion").backend != backend:
         # the same cue lists, another backend (the saved config says which)
         old = nlp.get_pipe("clinkd_assertion")
-        config = {"backend": backend, "terms": old.terms, "window": old.window, "possible_window": old.possible_window}
+        config = {
+            "backend": backend, "terms": old.terms, "window": old.window, "possible_window": old.possible_window,
+            "context_window": old.context_window,
+        }
         nlp.replace_pipe("clinkd_assertion", "clinkd_assertion", config=config)
     return nlp

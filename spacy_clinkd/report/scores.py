@@ -57,6 +57,11 @@ def metrics_to_markdown(metrics: dict[str, Any], *, title: str) -> str:
         e2e = metrics["assertion"]["end_to_end"]
         lines += ["", "### End to end: strict (span, label, assertion)", ""]
         lines += _f1_table({"per_label": e2e["per_class"], "micro": e2e["micro"]})
+        contexts = metrics["assertion"].get("context_on_gold_entities")
+        if contexts:
+            lines += ["", f"### ConText categories on gold entities ({contexts['n']} entities; gold from the corpus's context spans)", ""]
+            boot = contexts.get("bootstrap")
+            lines += _f1_table({"per_label": contexts["per_class"]}, None if boot is None else {"per_label": boot["per_class"]})
     return "\n".join(lines) + "\n"
 
 

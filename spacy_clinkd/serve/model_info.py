@@ -15,11 +15,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..pipeline.assertion import ASSERTIONS, CONTEXT_ATTRS
 from ..pipeline.loading import NER_COMPONENT, precision_of
 
 CARD_FILE = "README.md"
 ASSERTION_COMPONENT = "clinkd_assertion"
-ASSERTION_VALUES = ["present", "absent", "possible"]
 # "0.572" or "0.572 [0.55, 0.60]": a score cell of the card's tables
 _CELL = re.compile(r"^\s*(\d+(?:\.\d+)?)(?:\s*\[\s*(\d+(?:\.\d+)?)\s*,\s*(\d+(?:\.\d+)?)\s*\])?\s*$")
 _HEADING = re.compile(r"^(#+) (.*)$")
@@ -123,7 +123,7 @@ def model_info(nlp: Any) -> dict[str, Any]:
 
     nlp (Language): the loaded pipeline.
     RETURNS (Dict[str, Any]): name, version, description, labels, assertions,
-        licence, precision, pipeline, scores.
+        contexts, licence, precision, pipeline, scores.
     """
     meta = nlp.meta
     card = find_card(nlp)
@@ -138,7 +138,8 @@ def model_info(nlp: Any) -> dict[str, Any]:
         "version": str(meta.get("version", "0.0.0")),
         "description": meta.get("description") or None,
         "labels": pipeline_labels(nlp),
-        "assertions": list(ASSERTION_VALUES) if ASSERTION_COMPONENT in nlp.pipe_names else [],
+        "assertions": list(ASSERTIONS) if ASSERTION_COMPONENT in nlp.pipe_names else [],
+        "contexts": list(CONTEXT_ATTRS) if ASSERTION_COMPONENT in nlp.pipe_names else [],
         "licence": meta.get("license") or None,
         "precision": precision_of(nlp),
         "pipeline": list(nlp.pipe_names),

@@ -145,6 +145,10 @@ class Entity(BaseModel):
     assertion: Literal["present", "absent", "possible"] | None = Field(
         description="absent: negated; possible: uncertain; null without an assertion component."
     )
+    context: list[Literal["historical", "hypothetical", "family"]] | None = Field(
+        description="ConText categories of the entity (the patient's past; spoken of as one that may come; "
+        "someone else's), [] for none; null without an assertion component."
+    )
 
 
 class Record(BaseModel):
@@ -180,6 +184,9 @@ class ModelInfo(BaseModel):
     description: str | None = None
     labels: list[str]
     assertions: list[str] = Field(description="The assertion values the pipeline sets; empty without one.")
+    contexts: list[str] = Field(
+        description="The ConText categories an entity's `context` may hold; empty without an assertion component."
+    )
     licence: str | None = None
     precision: str = Field(description="The encoder's precision: fp32 or int8.")
     pipeline: list[str]

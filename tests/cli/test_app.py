@@ -15,7 +15,7 @@ COMMANDS = {
         ["model", "data_path"],
         ["--batch-size", "--latency-docs", "--limit", "--markdown", "--output", "--repeats", "--threads", "--warmup", "-o"],
     ),
-    "convert-brat": (["brat_dir", "output_dir"], ["--aux-labels", "--labels", "--limit", "--split", "--strict"]),
+    "convert-brat": (["brat_dir", "output_dir"], ["--aux-labels", "--context-labels", "--labels", "--limit", "--split", "--strict"]),
     "convert-conll": (["input_file", "output_file"], ["--labels", "--limit", "--n-sents", "--report"]),
     "convert-pubtator": (["input_file", "output_file"], ["--labels", "--limit", "--report", "--strict"]),
     "evaluate": (

@@ -247,3 +247,122 @@ def test_auxiliary_map_sharing_a_type_is_an_error(tmp_path):
             BRAT, tmp_path / "out", split_path=split, labels_path=DATA / "brat_labels.json", aux_labels_path=aux
         )
     assert not (tmp_path / "out").exists()
+
+
+CONTEXT_MAP = {"History": "historical", "Family_history": "family"}
+CONTEXT_TEXT = "4 year history of Crohn's disease. Brother had hepatitis C too. Her father had a history of diabetes. Now fever and cough."
+# (type, surface), offsets from the surface's first occurrence; the History
+# line of the father comes before his Family_history line, so file order is
+# not sorted order.
+CONTEXT_ANN = [
+    ("History", "4 year history of Crohn's disease"),
+    ("Disease_disorder", "Crohn's disease"),
+    ("Family_history", "Brother had hepatitis C"),
+    ("Disease_disorder", "hepatitis C"),
+    ("History", "history of diabetes"),
+    ("Family_history", "father had a history of diabetes"),
+    ("Disease_disorder", "diabetes"),
+    ("Sign_symptom", "fever"),
+    ("History", "and cou"),  # overlaps "cough" without containing it
+    ("Sign_symptom", "cough"),
+]
+
+
+def write_brat(folder: Path, name: str, text: str, rows: list[tuple[str, str]]) -> tuple[Path, Path]:
+    """Write NAME.txt and NAME.ann, one T line per (type, surface) at the surface's first occurrence."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for i, (corpus_type, surface) in enumerate(rows, 1):
+        start = text.index(surface)
+        lines.append(f"T{i}\t{corpus_type} {start} {start + len(surface)}\t{surface}\n")
+    return write_pair(folder, text, "".join(lines), name=name)
+
+
+def offsets(surface: str) -> tuple[int, int]:
+    start = CONTEXT_TEXT.index(surface)
+    return start, start + len(surface)
+
+
+def test_context_regions_give_entities_their_context(tmp_path, nlp, label_map):
+    from spacy_clinkd.corpora.spans import CONTEXTS, gold_contexts
+
+    txt, ann = write_brat(tmp_path, "ctx", CONTEXT_TEXT, CONTEXT_ANN)
+    report = ConversionReport()
+    doc = brat_doc(txt, ann, nlp=nlp, label_map=label_map, report=report, split="train", context_map=CONTEXT_MAP)
+    assert gold_contexts(doc) == {
+        offsets("Crohn's disease"): frozenset({"historical"}),
+        offsets("hepatitis C"): frozenset({"family"}),
+        offsets("diabetes"): frozenset({"family", "historical"}),
+        offsets("fever"): frozenset(),
+        offsets("cough"): frozenset(),
+    }
+    # one triple per entity, in entity order, values sorted (not file order)
+    assert doc.user_data[CONTEXTS][2] == [*offsets("diabetes"), ["family", "historical"]]
+    assert [t[:2] for t in doc.user_data[CONTEXTS]] == [[e.start_char, e.end_char] for e in doc.ents]
+    assert report.context == {"train": {"DISEASE": {"family": 2, "historical": 2}}}
+
+
+def test_context_map_changes_no_entity_and_is_stored_only_when_given(tmp_path, nlp, label_map):
+    from spacy_clinkd.corpora.spans import CONTEXTS, gold_contexts
+
+    txt, ann = write_brat(tmp_path, "ctx", CONTEXT_TEXT, CONTEXT_ANN)
+    plain_report, context_report = ConversionReport(), ConversionReport()
+    plain = brat_doc(txt, ann, nlp=nlp, label_map=label_map, report=plain_report, split="train")
+    context = brat_doc(
+        txt, ann, nlp=nlp, label_map=label_map, report=context_report, split="train", context_map=CONTEXT_MAP
+    )
+    assert ents(plain) == ents(context) == [
+        ("Crohn's disease", "DISEASE"), ("hepatitis C", "DISEASE"), ("diabetes", "DISEASE"),
+        ("fever", "SYMPTOM"), ("cough", "SYMPTOM"),
+    ]
+    assert CONTEXTS not in plain.user_data and gold_contexts(plain) is None
+    assert plain_report.context == {} and "context" not in plain_report.to_dict()
+    context_dict = context_report.to_dict()
+    assert context_dict.pop("context") == {"train": {"DISEASE": {"family": 2, "historical": 2}}}
+    assert context_dict == plain_report.to_dict()
+
+
+def test_a_context_span_kept_as_an_entity_is_its_own_context(tmp_path, nlp, label_map):
+    from spacy_clinkd.corpora.spans import gold_contexts
+
+    text = "History of smoking. Mother had asthma."
+    rows = [("History", "History of smoking"), ("Family_history", "Mother had asthma"), ("Disease_disorder", "asthma")]
+    txt, ann = write_brat(tmp_path, "self", text, rows)
+    report = ConversionReport()
+    doc = brat_doc(
+        txt, ann, nlp=nlp, label_map=label_map, report=report, split="train",
+        aux_map={"History": "History"}, context_map=CONTEXT_MAP,
+    )
+    assert ents(doc) == [("History of smoking", "History"), ("asthma", "DISEASE")]
+    assert gold_contexts(doc) == {(0, 18): frozenset({"historical"}), (31, 37): frozenset({"family"})}
+    assert report.context == {"train": {"DISEASE": {"family": 1}, "History": {"historical": 1}}}
+
+
+def test_bad_context_map_is_an_error_naming_the_file(tmp_path):
+    from spacy_clinkd.corpora.brat import convert_brat
+
+    context = tmp_path / "context.json"
+    context.write_text('{"History": "historical", "Family_history": "relatives"}', encoding="utf8")
+    split = tmp_path / "split.json"
+    split.write_text('{"train": ["doc1"]}', encoding="utf8")
+    with pytest.raises(ClinkdError) as exc:
+        convert_brat(
+            BRAT, tmp_path / "out", split_path=split, labels_path=DATA / "brat_labels.json",
+            context_labels_path=context,
+        )
+    message = str(exc.value)
+    assert message.startswith(f"Context label map {context} must be")
+    assert "'relatives'" in message and "'historical', 'hypothetical', 'family'" in message
+    assert not (tmp_path / "out").exists()
+
+
+def test_context_containment_uses_the_offsets_as_read(tmp_path, nlp, label_map):
+    from spacy_clinkd.corpora.spans import gold_contexts
+
+    # "feve" is expanded to the token "fever", past the end of its region
+    text = "She had fever once."
+    txt, ann = write_brat(tmp_path, "raw", text, [("History", "had feve"), ("Sign_symptom", "feve")])
+    report = ConversionReport()
+    doc = brat_doc(txt, ann, nlp=nlp, label_map=label_map, report=report, split="train", context_map=CONTEXT_MAP)
+    assert ents(doc) == [("fever", "SYMPTOM")]
+    assert gold_contexts(doc) == {(8, 13): frozenset({"historical"})}

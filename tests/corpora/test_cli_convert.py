@@ -81,3 +81,38 @@ def test_convert_pubtator(tmp_path):
     assert [d.user_data["doc_id"] for d in docs] == ["111"]
     assert [(e.text, e.label_) for e in docs[0].ents] == PUBTATOR_SAMPLE_ENTS
     assert "surface_mismatch" in result.output
+
+
+def test_convert_brat_context_labels(tmp_path):
+    from spacy_clinkd.corpora.spans import CONTEXTS, gold_contexts
+
+    text = "History of asthma. Sister had lupus. Now cough."
+    rows = [
+        ("History", "History of asthma"), ("Disease_disorder", "asthma"),
+        ("Family_history", "Sister had lupus"), ("Disease_disorder", "lupus"), ("Sign_symptom", "cough"),
+    ]
+    ann = "".join(
+        f"T{i}\t{kind} {text.index(s)} {text.index(s) + len(s)}\t{s}\n" for i, (kind, s) in enumerate(rows, 1)
+    )
+    brat = tmp_path / "brat"
+    brat.mkdir()
+    (brat / "a.txt").write_text(text, encoding="utf8")
+    (brat / "a.ann").write_text(ann, encoding="utf8")
+    (tmp_path / "split.json").write_text('{"train": ["a"]}', encoding="utf8")
+    args = ["convert-brat", str(brat), "--split", str(tmp_path / "split.json"), "--labels", str(LABELS / "maccrobat.json")]
+    context = ["--context-labels", str(LABELS / "maccrobat_context.json")]
+    with_context = runner.invoke(app, [*args[:2], str(tmp_path / "ctx"), *args[2:], *context])
+    without = runner.invoke(app, [*args[:2], str(tmp_path / "plain"), *args[2:]])
+    assert with_context.exit_code == 0, with_context.output
+    assert without.exit_code == 0, without.output
+    [doc] = load(tmp_path / "ctx" / "train.spacy")
+    [plain] = load(tmp_path / "plain" / "train.spacy")
+    assert [(e.text, e.label_) for e in doc.ents] == [(e.text, e.label_) for e in plain.ents] == [
+        ("asthma", "DISEASE"), ("lupus", "DISEASE"), ("cough", "SYMPTOM"),
+    ]
+    assert gold_contexts(doc) == {(11, 17): {"historical"}, (30, 35): {"family"}, (41, 46): frozenset()}
+    assert CONTEXTS not in plain.user_data
+    report = json.loads((tmp_path / "ctx" / "report.json").read_text(encoding="utf8"))
+    assert report["context"] == {"train": {"DISEASE": {"family": 1, "historical": 1}}}
+    assert "context" not in json.loads((tmp_path / "plain" / "report.json").read_text(encoding="utf8"))
+    assert any(line.split() == ["train", "DISEASE", "1", "1"] for line in with_context.output.splitlines())

@@ -6,7 +6,7 @@ import pytest
 import srsly
 
 from spacy_clinkd.corpora.conversion_report import ConversionReport
-from spacy_clinkd.corpora.labels import load_label_map
+from spacy_clinkd.corpora.labels import load_context_map, load_label_map
 from spacy_clinkd.corpora.textio import read_lines
 from spacy_clinkd.errors import ClinkdError
 
@@ -87,6 +87,55 @@ def test_bad_label_map(tmp_path, content, reason):
     with pytest.raises(ClinkdError, match="labels.json must be a JSON object") as exc:
         load_label_map(path)
     assert str(exc.value).endswith(f": {reason}.")
+
+
+def test_report_counts_context_in_json_and_table():
+    report = make_report()
+    report.count_context("train", "DISEASE", "historical", 2)
+    report.count_context("train", "DISEASE", "family")
+    report.count_context("dev", "SYMPTOM", "historical")
+    assert report.to_dict()["context"] == {
+        "train": {"DISEASE": {"family": 1, "historical": 2}},
+        "dev": {"SYMPTOM": {"historical": 1}},
+    }
+    lines = make_report().table().splitlines()
+    assert not any(line.startswith("context") for line in lines)
+    lines = report.table().splitlines()
+    header = lines.index(next(line for line in lines if line.startswith("context")))
+    assert lines[header].split() == ["context", "label", "family", "historical"]
+    assert lines[header + 2].split() == ["train", "DISEASE", "1", "2"]
+    assert lines[header + 3].split() == ["dev", "SYMPTOM", "0", "1"]
+
+
+def test_shipped_context_map():
+    assert load_context_map(CONFIGS / "maccrobat_context.json") == {
+        "History": "historical",
+        "Family_history": "family",
+    }
+
+
+@pytest.mark.parametrize(
+    "content,reason",
+    [
+        ('{"History": "past"}', "the value for 'History' is 'past'"),
+        ('{"History": "HISTORICAL"}', "the value for 'History' is 'HISTORICAL'"),
+        ('{"History": ["historical"]}', "the value for 'History' is ['historical']"),
+        ('["History"]', "found list"),
+    ],
+)
+def test_bad_context_map(tmp_path, content, reason):
+    path = tmp_path / "context.json"
+    path.write_text(content, encoding="utf8")
+    allowed = "'historical', 'hypothetical', 'family'"
+    with pytest.raises(ClinkdError) as exc:
+        load_context_map(path)
+    assert str(exc.value) == (
+        f"Context label map {path} must be a JSON object mapping corpus types to context values, "
+        f"each one of {allowed}: {reason}."
+    )
+    # the same file is a good plain label map when its values are strings
+    if reason.startswith("the value") and "[" not in reason:
+        assert load_label_map(path) == json.loads(content)
 
 
 def test_missing_label_map(tmp_path):

@@ -49,3 +49,32 @@ def test_on_gold_runs_the_assertion_on_the_gold_entities_not_the_ner():
     nlp.add_pipe("clinkd_assertion")
     pairs = assertions_on_gold(nlp, [gold_doc(clinical_blank())])
     assert pairs == [("absent", "absent"), ("present", "present"), ("possible", "present")]
+
+
+def test_contexts_are_scored_per_category_on_gold_entities():
+    from spacy_clinkd.corpora.spans import CONTEXTS
+    from spacy_clinkd.evaluation.assertion import score_contexts, statuses_on_gold
+
+    nlp = clinical_blank()
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("clinkd_assertion")
+    text = "History of asthma. Her mother had diabetes. Cough today. Old stroke."
+    gold = nlp.make_doc(text)
+    gold.ents = [gold.char_span(text.index(w), text.index(w) + len(w), label="DISEASE")
+                 for w in ("asthma", "diabetes", "Cough", "stroke")]
+    # gold: asthma historical (found), diabetes historical (missed: the rules say family), stroke historical (missed)
+    gold.user_data[CONTEXTS] = [[e.start_char, e.end_char, ctx] for e, ctx in zip(gold.ents, [["historical"], ["historical"], [], ["historical"]])]
+    statuses = statuses_on_gold(nlp, [gold])
+    assert [context for _, context in statuses] == [
+        (frozenset({"historical"}), frozenset({"historical"})),
+        (frozenset({"historical"}), frozenset({"family"})),
+        (frozenset(), frozenset()),
+        (frozenset({"historical"}), frozenset()),
+    ]
+    scores = score_contexts([[context for _, context in statuses]], bootstrap=20)
+    hist, family = scores["per_class"]["historical"], scores["per_class"]["family"]
+    assert (hist["tp"], hist["fp"], hist["fn"], hist["support"]) == (1, 0, 2, 3)
+    assert (family["tp"], family["fp"], family["fn"]) == (0, 1, 0)
+    assert scores["n"] == 4 and set(scores["bootstrap"]["per_class"]) == {"historical", "hypothetical", "family"}
+    # a doc without gold contexts is not scored for them
+    assert score_contexts([[(None, frozenset({"family"}))]])["per_class"]["family"]["fp"] == 0

@@ -109,3 +109,63 @@ def test_add_assertion_places_sentences_and_assertion_after_the_ner():
     ]
     with pytest.raises(ClinkdError, match="no component 'ner'"):
         add_assertion(spacy.blank("en"), after="ner")
+
+
+def contexts(nlp, text, words):
+    """Mark each of `words` as an entity, run the pipeline, return word →
+    (assertion, the ConText attributes that are True)."""
+    doc = nlp.make_doc(text)
+    doc.ents = [doc.char_span(text.index(w), text.index(w) + len(w), label="X") for w in words]
+    for _, proc in nlp.pipeline:
+        doc = proc(doc)
+    attrs = ("is_historical", "is_hypothetical", "is_family")
+    return {e.text: (e._.assertion, {a for a in attrs if e._.get(a)}) for e in doc.ents}
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("History of asthma, now with cough.", {"asthma": ("present", {"is_historical"}), "cough": ("present", set())}),
+        ("Asthma 5 years ago; fever today.", {"Asthma": ("present", {"is_historical"}), "fever": ("present", set())}),
+        ("No history of asthma.", {"asthma": ("absent", set())}),  # the longer negation cue wins
+        ("Her mother had breast cancer.", {"breast cancer": ("present", {"is_family"})}),
+        ("Family history of diabetes.", {"diabetes": ("present", {"is_family"})}),
+        ("Return if fever recurs.", {"fever": ("present", {"is_hypothetical"})}),
+        ("Fever began prior to admission.", {"Fever": ("present", set())}),  # "prior to" is pseudo
+        # a termination cue ends the scope: the cough is the patient's, now
+        ("A history of asthma who presented with cough.", {"asthma": ("present", {"is_historical"}), "cough": ("present", set())}),
+        # beyond context_window (8) tokens the cue no longer reaches
+        ("History of one two three four five six seven eight nine asthma.", {"asthma": ("present", set())}),
+    ],
+)
+def test_context_categories(nlp, text, expected):
+    assert contexts(nlp, text, list(expected)) == expected
+
+
+def test_context_attributes_are_medspacys_and_reuse_a_registered_one(nlp):
+    from spacy_clinkd.pipeline.assertion import CONTEXT_ATTRS, register_extensions
+
+    assert set(CONTEXT_ATTRS.values()) == {"is_historical", "is_hypothetical", "is_family"}
+    assert {f"span._.{a}" for a in CONTEXT_ATTRS.values()} <= set(nlp.get_pipe_meta("clinkd_assertion").assigns)
+    register_extensions()  # again, as after medspaCy registered them: no error, same extension
+    doc = nlp.make_doc("cough")
+    assert Span(doc, 0, 1)._.is_family is False
+
+
+def test_a_pipeline_saved_before_the_context_categories_gets_their_defaults(tmp_path):
+    import srsly
+
+    nlp = clinical_blank()
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("clinkd_assertion")
+    nlp.to_disk(tmp_path / "p")
+    cfg_path = tmp_path / "p" / "clinkd_assertion" / "cfg.json"
+    cfg = srsly.read_json(cfg_path)
+    old = {"terms": {c: t for c, t in cfg["terms"].items() if c.split("_")[0] in ("negation", "possible", "pseudo", "termination")},
+           "window": cfg["window"], "possible_window": cfg["possible_window"]}
+    srsly.write_json(cfg_path, old)
+    loaded = spacy.load(tmp_path / "p")
+    assert loaded.get_pipe("clinkd_assertion").context_window == 8
+    assert contexts(loaded, "Denies fever. History of asthma.", ["fever", "asthma"]) == {
+        "fever": ("absent", set()), "asthma": ("present", {"is_historical"})
+    }

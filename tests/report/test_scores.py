@@ -75,3 +75,19 @@ def test_cv_markdown():
     assert "2-fold cross-validation over 4 documents (4 gold entities)" in table
     assert "| rules | 0." in table
     assert "| rules | 0.500 ± 0.125 | 0.250 ± 0.125 | 0.812 ± 0.125 | 0.521 ± 0.100 | 0.500 [0.100, 0.900] | 0.250 [0.000, 0.667] |" in table
+
+
+def test_markdown_shows_the_context_table_when_the_metrics_have_one():
+    from spacy_clinkd.evaluation.assertion import score_contexts
+
+    pairs = [[(frozenset({"historical"}), frozenset({"historical"})), (frozenset(), frozenset({"family"}))]]
+    on_gold = {"n": 2, "accuracy": 1.0, "per_class": {"absent": scores(1.0, 1.0, 1.0, 2)}}
+    e2e = {"per_class": {"absent": scores(1.0, 1.0, 1.0, 2)}, "micro": scores(1.0, 1.0, 1.0, 2)}
+    metrics = {"per_label": {}, "assertion": {"on_gold_entities": on_gold, "end_to_end": e2e}}
+    assert "ConText" not in metrics_to_markdown(metrics, title="T")
+    metrics["assertion"]["context_on_gold_entities"] = score_contexts(pairs, bootstrap=10)
+    lines = metrics_to_markdown(metrics, title="T").splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("### ConText categories")))
+    rows = {line.split("|")[1].strip(): line for line in lines[start:] if line.startswith("| ") and "---" not in line}
+    assert set(rows) >= {"historical", "family", "hypothetical"}
+    assert "| 1.000 [" in rows["historical"] and rows["family"].startswith("| family | 0.000")

@@ -244,6 +244,7 @@ def test_health_and_model(client, serve_nlp):
     info = client.get("/v1/model").json()
     assert info["labels"] == ["DISEASE", "MEDICATION", "SYMPTOM"] == sorted(serve_nlp.get_pipe("clinkd_ner").labels)
     assert info["assertions"] == ["present", "absent", "possible"]
+    assert info["contexts"] == ["historical", "hypothetical", "family"]
     assert info["pipeline"] == ["clinkd_ner", "sentencizer", "clinkd_assertion"]
     assert (info["name"], info["precision"], info["max_chars"], info["scores"]) == ("en_pipeline", "fp32", 2000, None)
 

@@ -35,7 +35,10 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--window-size=1280,1100",
 ]
-NOTE_LINES = ["Patient denies chest pain . no fever", "the patient has fever and cough, took aspirin"]
+NOTE_LINES = [
+    "Patient denies chest pain . no fever", "the patient has fever and cough, took aspirin",
+    "history of fever ; her mother had cough",
+]
 # A note with characters a UTF-16 page would count wrongly (set by script:
 # ChromeDriver cannot type characters outside the BMP).
 UNICODE_NOTE = "😀 the patient has fever 🤒 and cough, e\u0301 denies chest pain . no fever"
@@ -109,6 +112,12 @@ def test_the_page_annotates_a_pasted_note(browser, served, http, tmp_path):
     record = expected["records"][0]
     shown = annotated_records(driver)
     assert shown == [(e["label"], e["assertion"], e["text"]) for e in record["entities"]]
+    # ConText categories: on each mark and in the table's Context column, as the record says
+    marks = driver.find_elements(By.CSS_SELECTOR, "#highlighted mark.ent")
+    assert [m.get_attribute("data-context") for m in marks] == [" ".join(e["context"]) for e in record["entities"]]
+    cells = driver.find_elements(By.CSS_SELECTOR, "#entity-table tbody tr td:nth-child(5)")
+    assert [c.text for c in cells] == [", ".join(e["context"]) for e in record["entities"]]
+    assert "history" in legend and "family" in legend and "hypothetical" in legend
     # the negation mark: struck through, flagged "negated", the score on hover
     negated = driver.find_elements(By.CSS_SELECTOR, "#highlighted mark.assertion-absent")
     assert negated, shown

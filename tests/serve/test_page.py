@@ -72,7 +72,7 @@ def test_the_controls_are_labelled_buttons_and_fields():
     assert buttons["annotate"]["type"] == "submit" and buttons["download"]["type"] == "button"
     assert not any("tabindex" in attrs and int(attrs["tabindex"]) > 0 for _, attrs in page.tags)  # DOM order is the focus order
     assert any(attrs.get("role") == "status" and attrs.get("aria-live") == "polite" for _, attrs in page.tags)
-    assert [attrs.get("scope") for attrs in page.all("th")] == ["col"] * 7
+    assert [attrs.get("scope") for attrs in page.all("th")] == ["col"] * 8
 
 
 def test_the_schema_describes_the_api_and_annotates_record(client):

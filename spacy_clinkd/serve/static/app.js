@@ -14,6 +14,8 @@
     possible: "possible (uncertain)",
   };
   const FLAGS = { absent: "negated", possible: "uncertain" };
+  // ConText categories (`context` in a record), as flags and in the table
+  const CONTEXT_FLAGS = { historical: "history", hypothetical: "hypothetical", family: "family" };
   const state = {
     labels: [], // the model's labels, in legend order
     maxChars: null,
@@ -82,7 +84,10 @@
     });
     legend.append(
       el("li", {}, [el("span", { className: "ent-flag flag-absent", text: "negated" }), "absent: the note rules it out"]),
-      el("li", {}, [el("span", { className: "ent-flag flag-possible", text: "uncertain" }), "possible: hedged"])
+      el("li", {}, [el("span", { className: "ent-flag flag-possible", text: "uncertain" }), "possible: hedged"]),
+      el("li", {}, [el("span", { className: "ent-flag flag-historical", text: "history" }), "the patient's past"]),
+      el("li", {}, [el("span", { className: "ent-flag flag-family", text: "family" }), "someone else's (a relative)"]),
+      el("li", {}, [el("span", { className: "ent-flag flag-hypothetical", text: "hypothetical" }), "may come"])
     );
   }
 
@@ -137,7 +142,8 @@
       if (ent.start < position) return; // never overlapping from spaCy's doc.ents; kept safe
       view.append(display(chars.slice(position, ent.start).join("")));
       const assertion = ent.assertion || "present";
-      const title = `${ent.label} · ${ASSERTION_WORDS[assertion] || assertion} · score ${formatScore(ent.score)}`;
+      const context = ent.context || [];
+      const title = [ent.label, ASSERTION_WORDS[assertion] || assertion, ...context, `score ${formatScore(ent.score)}`].join(" · ");
       const children = [
         el("span", { className: "ent-text", text: display(chars.slice(ent.start, ent.end).join("")) }),
         el("span", { className: "ent-tag", text: ent.label }),
@@ -145,6 +151,9 @@
       if (FLAGS[assertion]) {
         children.push(el("span", { className: "ent-flag flag-" + assertion, text: FLAGS[assertion] }));
       }
+      context.forEach((name) => {
+        children.push(el("span", { className: "ent-flag flag-" + name, text: CONTEXT_FLAGS[name] || name }));
+      });
       view.append(
         el(
           "mark",
@@ -154,6 +163,7 @@
             "data-index": String(index),
             "data-label": ent.label,
             "data-assertion": assertion,
+            "data-context": context.join(" "),
           },
           children
         )
@@ -174,6 +184,7 @@
           el("td", { text: display(ent.text) }),
           el("td", {}, [el("span", { className: "swatch " + labelClass(ent.label), "aria-hidden": "true" }), " " + ent.label]),
           el("td", { text: ASSERTION_WORDS[assertion] || assertion }),
+          el("td", { text: (ent.context || []).join(", ") }),
           el("td", { className: "num", text: formatScore(ent.score) }),
           el("td", { className: "num", text: String(ent.start) }),
           el("td", { className: "num", text: String(ent.end) }),
