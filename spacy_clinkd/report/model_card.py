@@ -222,6 +222,13 @@ def _assertion(metrics: Mapping[str, Any] | None, split: str, missing: str) -> d
             "tail": "; the fewer the entities, the wider the interval." if f_interval is not None else " (no interval computed).",
         }
     end_to_end = metrics["assertion"].get("end_to_end")
+    contexts = metrics["assertion"].get("context_on_gold_entities")
+    context_table = None
+    if contexts:
+        context_boot = (contexts.get("bootstrap") or {}).get("per_class") or {}
+        context_table = score_table(
+            label_rows({"per_label": contexts["per_class"]}, {"per_label": context_boot}), first="category"
+        )
     return {
         "split": split,
         "missing": None,
@@ -231,6 +238,7 @@ def _assertion(metrics: Mapping[str, Any] | None, split: str, missing: str) -> d
         "bootstrap": bootstrap_line(boot),
         "rarest": found,
         "end_to_end": end_to_end["micro"]["f"] if end_to_end and end_to_end.get("micro") else None,
+        "context_table": context_table,
     }
 
 

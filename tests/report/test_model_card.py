@@ -732,3 +732,22 @@ def test_the_facts_are_what_the_card_states(tmp_path):
     card = model_card_markdown(META, metrics(), facts=facts)
     assert "Toy test: 3 documents, 12 gold entities." in card and "MACCROBAT test:" not in card
     assert "- **DISEASE** is a toy disease type." in card
+
+
+def test_context_categories_are_shown_where_the_metrics_have_them():
+    assert "ConText's categories" not in card_of(META, metrics())
+    test = metrics()
+    test["assertion"]["context_on_gold_entities"] = {
+        "per_class": {
+            "historical": scores(0.6, 0.692, 0.643, 13),
+            "hypothetical": scores(0.0, 0.0, 0.0, 0),
+            "family": scores(1.0, 1.0, 1.0, 2),
+        },
+        "n": 12,
+        "bootstrap": {"per_class": {"historical": intervals([0.3, 0.9], [0.4, 0.9], [0.35, 0.81])},
+                      "n_samples": 50, "confidence": 0.95, "seed": 0, "n_docs": 3},
+    }
+    card = card_of(META, test)
+    at = card.index("ConText's categories")
+    assert at < card.index("| historical | 0.600 [0.30, 0.90] | 0.692 [0.40, 0.90] | 0.643 [0.35, 0.81] | 13 |", at)
+    assert at < card.index("| family | 1.000 | 1.000 | 1.000 | 2 |", at) < card.index("## Speed on CPU")
