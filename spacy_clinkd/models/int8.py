@@ -118,7 +118,34 @@ def _inline_external_data(path: Path) -> bytes:
     import onnx
 
     model = onnx.load(str(path), load_external_data=True)
+    strip_provenance(model)
     return model.SerializeToString()
+
+
+def strip_provenance(model: Any) -> Any:
+    """Remove what the exporter writes about the machine that ran it: each
+    node's doc string and metadata (the Python stack trace of the op, with the
+    exporting venv's absolute paths, its module names and scopes), and those of
+    the graphs and functions. None of it is read at inference; without it the
+    packaged model names no local path and its bytes depend on the weights
+    alone. Changes `model` (an `onnx.ModelProto`) in place and returns it."""
+    graphs = [model.graph, *(function for function in model.functions)]
+    while graphs:
+        graph = graphs.pop()
+        if hasattr(graph, "doc_string"):
+            graph.doc_string = ""
+        for value in [*getattr(graph, "input", ()), *getattr(graph, "output", ()), *getattr(graph, "value_info", ())]:
+            value.doc_string = ""
+            del value.metadata_props[:]
+        for node in graph.node:
+            node.doc_string = ""
+            del node.metadata_props[:]
+            for attr in node.attribute:  # the subgraphs of If, Loop, Scan
+                graphs += [attr.g] if attr.HasField("g") else []
+                graphs += list(attr.graphs)
+        if hasattr(graph, "metadata_props"):
+            del graph.metadata_props[:]
+    return model
 
 
 class _LastHiddenState(torch.nn.Module):

@@ -111,3 +111,21 @@ def test_excluded_layers_stay_fp32(hf_model):
     one_fp32 = op_counts(quantize_encoder(hf_model, exclude=[last.rsplit(".", 1)[0]]))
     assert all_int8[0] == n_linear
     assert one_fp32 == (all_int8[0] - 1, all_int8[1] + 1)
+
+
+
+@pytest.mark.slow
+def test_the_int8_model_names_no_path_of_the_machine_that_made_it(hf_model, monkeypatch):
+    import site
+    import sys
+
+    import spacy_clinkd.models.int8 as int8
+
+    local = [p.encode() for p in {sys.prefix, *site.getsitepackages()}]
+    model_bytes = quantize_encoder(hf_model)
+    assert not [p for p in local if p in model_bytes]
+    assert not any(n.doc_string or len(n.metadata_props) for n in onnx.load_from_string(model_bytes).graph.node)
+    assert quantize_encoder(hf_model) == model_bytes  # the same bytes from the same weights
+    # without the strip, the exporter's stack traces name the venv's files
+    monkeypatch.setattr(int8, "strip_provenance", lambda model: model)
+    assert [p for p in local if p in quantize_encoder(hf_model)]
