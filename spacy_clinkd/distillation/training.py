@@ -39,6 +39,7 @@ from ..evaluation.agreement import argmax_agreement, tag_accuracy
 from ..gold_training import TRAIN_SUMMARY, best_performance, write_train_summary
 from ..losses import check_distillation_settings
 from ..pipeline.ner import TEACHER_LOGITS, ClinkdNER
+from ..vcs import TRAINED_AT, git_commit
 from .corpus import DistillationCorpus
 
 LOG_FILE = "distill_log.jsonl"
@@ -236,6 +237,8 @@ def train_student(
             raise ClinkdError(Errors.E367.format(name=name, cls=type(corpus).__name__))
     component = train_corpus.component
     optimizer = T["optimizer"]
+    # the code the weights come from, saved with them (the model card states it beside its own commit)
+    nlp.meta[TRAINED_AT] = git_commit(Path.cwd())
     before_to_disk = create_before_to_disk_callback(T["before_to_disk"])
     evaluation = DevEvaluation(nlp, dev_corpus, T["score_weights"], component=component)
     steps = train_while_improving(

@@ -391,8 +391,19 @@ def _provenance(provenance: Mapping[str, Any] | None) -> dict[str, Any] | None:
         rows = [[row["path"], f"`{row['md5']}`", ", ".join(row["commands"])] for row in data["assets"]]
         assets = table(["asset", "MD5 pinned", "read by"], rows, align="lll")
     seeds = provenance.get("seeds") or {}
+    trained = provenance.get("trained_at")
+    if trained is None:
+        trained_line = None
+    elif trained["commit"] == commit and not trained.get("dirty"):
+        trained_line = "at the same commit"
+    else:
+        trained_line = f"at git commit `{trained['commit']}`"
+        if trained.get("dirty"):
+            trained_line += " **with uncommitted changes**"
+        trained_line += " (the card was written at another)" if trained["commit"] != commit else ""
     return {
         "code": code,
+        "trained": trained_line,
         "versions": ", ".join(f"{name} {version}" for name, version in (provenance.get("versions") or {}).items()),
         "date": provenance["date"],
         "seeds": "; ".join(f"{what}: {seed}" for what, seed in seeds.items()),

@@ -13,35 +13,14 @@ from __future__ import annotations
 import datetime
 import os
 import re
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..vcs import TRAINED_AT, git_commit
+
 ASSETS_DIR = "assets/"
 VAR = re.compile(r"\$\{vars\.([A-Za-z0-9_]+)\}")
-
-
-def git_commit(project_dir: str | Path) -> dict[str, Any]:
-    """The commit checked out in `project_dir`, and whether tracked files differ from it.
-
-    RETURNS (Dict[str, Any]): `{"commit": str ("unknown" outside a git checkout
-        or without git), "dirty": Optional[bool]}`.
-    """
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(
-                ["git", "-C", str(project_dir), *args], capture_output=True, text=True, timeout=20, check=False
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    commit = git("rev-parse", "HEAD")
-    if not commit:
-        return {"commit": "unknown", "dirty": None}
-    status = git("status", "--porcelain", "--untracked-files=no")
-    return {"commit": commit, "dirty": None if status is None else bool(status)}
 
 
 def build_date() -> str:
@@ -163,8 +142,10 @@ def read_provenance(
         for the bootstrap seed, the teacher's seeds and the transfer set's
         sampling seed.
     RETURNS (Dict[str, Any]): `{"commit", "dirty", "date", "versions",
-        "seeds": {what: int}, "data": data_checksums(...) or None, "project"}`.
+        "seeds": {what: int}, "data": data_checksums(...) or None, "project",
+        "trained_at": the pipeline meta's `TRAINED_AT` (`{"commit", "dirty"}`) or None}`.
     """
+
     import spacy
 
     from ..about import __version__
@@ -191,4 +172,17 @@ def read_provenance(
         "seeds": seeds,
         "data": data_checksums(project_dir) if project_dir is not None else None,
         "project": None if project_dir is None else str(project_dir),
+        "trained_at": _trained_at(Path(pipeline_dir)),
     }
+
+
+def _trained_at(pipeline_dir: Path) -> dict[str, Any] | None:
+    """The training commit a pipeline's meta.json records, if it records one."""
+    import srsly
+
+    try:
+        meta = srsly.read_json(pipeline_dir / "meta.json")
+    except (OSError, ValueError):
+        return None
+    found = meta.get(TRAINED_AT) if isinstance(meta, dict) else None
+    return found if isinstance(found, dict) and found.get("commit") else None

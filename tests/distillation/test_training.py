@@ -112,6 +112,18 @@ def test_best_step_is_the_evaluation_model_best_holds(kd_run):
     assert (output / "model-last" / "config.cfg").exists()
 
 
+def test_the_weights_record_the_commit_they_were_trained_at(kd_run):
+    import subprocess
+
+    from spacy_clinkd.vcs import TRAINED_AT
+
+    _, output, _, _ = kd_run
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip() or "unknown"
+    for folder in ("model-best", "model-last"):
+        recorded = spacy.load(output / folder).meta[TRAINED_AT]
+        assert recorded["commit"] == head and set(recorded) == {"commit", "dirty"}
+
+
 def output_layer(path):
     return spacy.load(path).get_pipe("clinkd_ner").model.get_ref("output_layer").get_param("W").copy()
 

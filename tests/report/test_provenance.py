@@ -10,7 +10,6 @@ from spacy_clinkd.report.provenance import (
     build_date,
     config_seeds,
     data_checksums,
-    git_commit,
     read_provenance,
 )
 
@@ -79,20 +78,6 @@ def test_build_date_honours_source_date_epoch(monkeypatch):
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
-def test_git_commit_and_uncommitted_changes(tmp_path, monkeypatch):
-    assert git_commit(tmp_path) == {"commit": "unknown", "dirty": None}
-    for key, value in {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-                       "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}.items():
-        monkeypatch.setenv(key, value)
-    (tmp_path / "a.txt").write_text("one", encoding="utf8")
-    for args in (["init", "-q"], ["add", "a.txt"], ["commit", "-q", "-m", "one"]):
-        subprocess.run(["git", "-C", str(tmp_path), *args], check=True)
-    head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], check=True, capture_output=True, text=True)
-    assert git_commit(tmp_path) == {"commit": head.stdout.strip(), "dirty": False}
-    (tmp_path / "a.txt").write_text("two", encoding="utf8")
-    assert git_commit(tmp_path)["dirty"] is True
-
-
 def test_read_provenance_gathers_the_seeds(tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     pipeline = tmp_path / "pipeline"
@@ -116,3 +101,21 @@ def test_read_provenance_gathers_the_seeds(tmp_path, monkeypatch):
     alone = read_provenance(pipeline_dir=pipeline, project_dir=None)
     assert (alone["commit"], alone["data"], alone["project"]) == ("unknown", None, None)
     assert list(alone["seeds"].values()) == [3, 3]
+    assert alone["trained_at"] is None  # its meta.json records no training commit
+
+
+def test_the_card_states_the_training_commit_beside_its_own(tmp_path):
+    import srsly
+
+    from spacy_clinkd.report.model_card import _provenance
+    from spacy_clinkd.vcs import TRAINED_AT
+
+    pipeline = tmp_path / "pipeline"
+    pipeline.mkdir()
+    srsly.write_json(pipeline / "meta.json", {"name": "x", TRAINED_AT: {"commit": "abc123", "dirty": True}})
+    found = read_provenance(pipeline_dir=pipeline, project_dir=None)
+    assert found["trained_at"] == {"commit": "abc123", "dirty": True}
+    line = _provenance({**found, "commit": "def456", "project": str(tmp_path)})["trained"]
+    assert line == "at git commit `abc123` **with uncommitted changes** (the card was written at another)"
+    same = {**found, "commit": "abc123", "project": str(tmp_path), "trained_at": {"commit": "abc123", "dirty": False}}
+    assert _provenance(same)["trained"] == "at the same commit"
