@@ -50,7 +50,6 @@ from thinc.types import Floats2d
 
 from ..errors import ClinkdError, Errors
 from ..losses import (
-    DistillationTerms,
     check_distillation_settings,
     distillation_loss,
     log_softmax,
@@ -58,6 +57,7 @@ from ..losses import (
     token_cross_entropy,
 )
 from ..models.inference import EncoderRuntime
+from .distillable import DistillablePipe, DistillationLoss
 from .tags import BIOScheme, viterbi_decode
 
 DEFAULT_SPANS_KEY = "clinkd_ner"
@@ -165,8 +165,10 @@ def teacher_logits(example: Example) -> Floats2d | None:
     return example.predicted.user_data.get(TEACHER_LOGITS)
 
 
-class ClinkdNER(TrainablePipe):
+class ClinkdNER(DistillablePipe):
     """Token-level named-entity tagger over BIO tags."""
+
+    distillation_parts = ("ce", "kd")
 
     def __init__(
         self,
@@ -240,10 +242,6 @@ class ClinkdNER(TrainablePipe):
         missing = [label for label in self.output_labels if label not in self.labels]
         if missing:
             raise ClinkdError(Errors.E012.format(name=self.name, missing=missing, labels=list(self.labels)))
-
-    @property
-    def is_distillable(self) -> bool:
-        return True
 
     @property
     def is_initialized(self) -> bool:
@@ -465,73 +463,35 @@ class ClinkdNER(TrainablePipe):
             offset += s.shape[0]
         return d_scores
 
-    # -- distillation (spaCy v4's API names) -------------------------------
+    # -- distillation (`DistillablePipe.distill`, spaCy v4's API) -------------
 
-    def distill(
-        self,
-        teacher_pipe_or_targets: TrainablePipe | Sequence[Floats2d | None],
-        examples: Iterable[Example],
-        *,
-        drop: float = 0.0,
-        sgd: Optimizer | None = None,
-        losses: dict[str, float] | None = None,
-    ) -> dict[str, float]:
-        """One distillation update on a batch, with α = `kd_alpha` and
-        T = `kd_temperature`:
+    def check_teacher(self, teacher: TrainablePipe) -> None:
+        """A teacher component must score the same tags, in the same order.
 
-            L = α·CE(student, gold) + (1 − α)·T²·KL(softmax(t/T) ‖ softmax(s/T))
-
-        (`spacy_clinkd.losses.distillation_loss`). CE covers only tokens with a
-        known gold tag (an example whose reference has no entity annotation,
-        e.g. a transfer doc, adds none); the soft term covers the examples
-        that have teacher logits.
-
-        teacher_pipe_or_targets (Union[TrainablePipe, Sequence[Floats2d]]): a
-            teacher `clinkd_ner` with the same tags (run on the examples'
-            predicted docs), or its logits, (n_tokens, n_tags) per example
-            (None: no soft term for that example).
-        examples (Iterable[Example]): the batch; predicted docs are the input.
-        drop (float): dropout rate.
-        sgd (Optional[Optimizer]): the optimizer; None: no weight update.
-        losses (Optional[Dict[str, float]]): accumulates the total under the
-            component's name, and the unweighted parts under "<name>_ce" and
-            "<name>_kd".
-        RETURNS (Dict[str, float]): `losses`.
+        RAISES ClinkdError: E350, naming both tag lists.
         """
-        if losses is None:
-            losses = {}
-        for key in (self.name, f"{self.name}_ce", f"{self.name}_kd"):
-            losses.setdefault(key, 0.0)
-        examples = list(examples)
-        validate_examples(examples, "ClinkdNER.distill")
-        teacher_scores = self._teacher_scores(teacher_pipe_or_targets, examples)
-        pairs = [(eg, t) for eg, t in zip(examples, teacher_scores) if len(eg.predicted)]
-        if not pairs:
-            return losses
-        examples = [eg for eg, _ in pairs]
-        set_dropout_rate(self.model, drop)
-        scores, backprop = self.model.begin_update([eg.predicted for eg in examples])
-        terms = self.get_distillation_loss(examples, [t for _, t in pairs], scores)
-        backprop(self._split(terms.d_logits, scores))
-        if sgd is not None:
-            self.finish_update(sgd)
-        losses[self.name] += terms.loss
-        losses[f"{self.name}_ce"] += terms.ce
-        losses[f"{self.name}_kd"] += terms.kd
-        return losses
+        if getattr(teacher, "tags", None) != self.tags:
+            raise ClinkdError(Errors.E350.format(teacher=list(getattr(teacher, "tags", ())), student=list(self.tags)))
 
     def get_distillation_loss(
         self,
         examples: Sequence[Example],
         teacher_scores: Sequence[Floats2d | None],
         scores: list[Floats2d],
-    ) -> DistillationTerms:
-        """The distillation loss of a batch, flat over its tokens: gold tags
-        from `gold_tags`, teacher rows masked out where an example has no
-        teacher logits.
+    ) -> DistillationLoss:
+        """The loss of a batch, with α = `kd_alpha` and T = `kd_temperature`:
 
-        RETURNS (DistillationTerms): loss, d_logits (n_tokens, n_tags) over
-            the concatenated batch, and the unweighted ce and kd parts.
+            L = α·CE(student, gold) + (1 − α)·T²·KL(softmax(t/T) ‖ softmax(s/T))
+
+        (`spacy_clinkd.losses.distillation_loss`), flat over the batch's
+        tokens. CE covers only tokens with a known gold tag (`gold_tags`: an
+        example whose reference has no entity annotation, e.g. a transfer
+        doc, adds none); the soft term covers the examples with teacher
+        logits, (n_tokens, n_tags) each.
+
+        RETURNS (DistillationLoss): the loss, d_scores per doc, and the
+            unweighted parts "ce" and "kd".
+        RAISES ClinkdError: E366, teacher logits of the wrong shape.
         """
         n_tags = len(self.scheme)
         ops = self.model.ops
@@ -549,7 +509,7 @@ class ClinkdNER(TrainablePipe):
                 teacher[offset : offset + length] = t
                 teacher_mask[offset : offset + length] = 1.0
             offset += length
-        return distillation_loss(
+        terms = distillation_loss(
             student,
             teacher,
             gold=gold,
@@ -558,25 +518,7 @@ class ClinkdNER(TrainablePipe):
             alpha=float(self.cfg["kd_alpha"]),
             temperature=float(self.cfg["kd_temperature"]),
         )
-
-    def _teacher_scores(
-        self,
-        teacher_pipe_or_targets: TrainablePipe | Sequence[Floats2d | None],
-        examples: list[Example],
-    ) -> list[Floats2d | None]:
-        if isinstance(teacher_pipe_or_targets, TrainablePipe):
-            teacher = teacher_pipe_or_targets
-            if getattr(teacher, "tags", None) != self.tags:
-                raise ClinkdError(
-                    Errors.E350.format(
-                        teacher=list(getattr(teacher, "tags", ())), student=list(self.tags)
-                    )
-                )
-            return list(teacher.predict([eg.predicted for eg in examples]))
-        targets = list(teacher_pipe_or_targets)
-        if len(targets) != len(examples):
-            raise ClinkdError(Errors.E355.format(n_targets=len(targets), n_examples=len(examples)))
-        return targets
+        return DistillationLoss(terms.loss, self._split(terms.d_logits, scores), {"ce": terms.ce, "kd": terms.kd})
 
     # -- the encoder's runtime (`models.inference.EncoderRuntime`) ----------
 
