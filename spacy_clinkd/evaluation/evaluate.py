@@ -11,7 +11,13 @@ from typing import Any
 from ..corpora.spans import ASSERTIONS as GOLD_ASSERTIONS
 from ..corpora.spans import CONTEXTS as GOLD_CONTEXTS
 from ..corpora.spans import require_gold_assertions
-from .assertion import has_assertion_component, score_assertions, score_contexts, score_end_to_end, statuses_on_gold
+from .assertion import (
+    has_assertion_component,
+    score_assertions,
+    score_contexts,
+    score_end_to_end,
+    statuses_on_gold,
+)
 from .assertion_cv import class_intervals
 from .bootstrap import bootstrap_intervals
 from .calibration import score_calibration

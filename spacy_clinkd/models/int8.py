@@ -135,6 +135,8 @@ def strip_provenance(model: Any) -> Any:
         if hasattr(graph, "doc_string"):
             graph.doc_string = ""
         for value in [*getattr(graph, "input", ()), *getattr(graph, "output", ()), *getattr(graph, "value_info", ())]:
+            if isinstance(value, str):
+                continue  # a function's inputs and outputs are names, not ValueInfoProtos
             value.doc_string = ""
             del value.metadata_props[:]
         for node in graph.node:

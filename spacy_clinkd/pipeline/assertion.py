@@ -45,7 +45,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from ..errors import ClinkdError, Errors
-from .assertion_terms import CATEGORIES, CONTEXTS, DEFAULT_TERMS
+from .assertion_terms import CATEGORIES, CONTEXT_PSEUDO, CONTEXTS, DEFAULT_TERMS
 
 PRESENT, ABSENT, POSSIBLE = "present", "absent", "possible"
 RULES, LEARNED = "rules", "learned"
@@ -374,8 +374,12 @@ class ClinkdAssertion:
 
     def _load_cfg(self, cfg: dict) -> None:
         # terms given in the config at load time (extra_terms) are added to the saved ones; a
-        # pipeline saved before the ConText categories existed gets their default cues and window
+        # pipeline saved before the ConText categories existed gets their default cues and window,
+        # and the pseudo cues that guard the historical ones (not the new termination cues, which
+        # would change its negation and uncertainty)
         saved = _check_terms(dict(cfg["terms"]))
+        if "historical_preceding" not in saved:
+            saved["pseudo"] = [*saved.get("pseudo", []), *CONTEXT_PSEUDO]
         saved.update({c: DEFAULT_TERMS[c] for c in CATEGORIES if c not in saved})
         self.terms = _merge_terms(saved, self.extra_terms)
         self.window = int(cfg["window"])

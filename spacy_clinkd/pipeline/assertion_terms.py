@@ -103,6 +103,14 @@ POSSIBLE_FOLLOWING = [
     "is likely", "was likely", "was presumed", "were presumed", "could not be determined",
     "more common in", "was suggested", "were suggested",
 ]
+# contain a historical cue but place nothing in the past: "prior to" admission, and the
+# presenting illness's "3-week history of cough" (MACCROBAT train's errors; years stay history);
+# part of PSEUDO, and added to the saved pseudo cues of a pipeline saved before the ConText categories
+CONTEXT_PSEUDO = [
+    "prior to", "previous day", "previous night", "previous days", "previous week",
+    *(f"{unit} history of" for unit in ("hour", "hours", "day", "days", "week", "weeks", "month", "months")),
+    "days' history of", "weeks' history of", "months' history of",
+]
 PSEUDO = [
     "no increase", "no suspicious change", "no significant change", "no change", "no interval change",
     "no definite change", "not extend", "not cause", "not drain", "not significant interval change",
@@ -112,11 +120,7 @@ PSEUDO = [
     "not responding", "no response", "failed to respond", "without improvement", "not resolved",
     "not resolve", "did not resolve", "unresolved", "did not respond", "not respond", "not tolerate",
     "could not walk", "could not move", "never possible", "was not able", "were not able", "not able to",
-    # contain a historical cue but place nothing in the past: "prior to" admission, and the
-    # presenting illness's "3-week history of cough" (MACCROBAT train's errors; years stay history)
-    "prior to", "previous day", "previous night", "previous days", "previous week",
-    *(f"{unit} history of" for unit in ("hour", "hours", "day", "days", "week", "weeks", "month", "months")),
-    "days' history of", "weeks' history of", "months' history of",
+    *CONTEXT_PSEUDO,
 ]
 TERMINATION = [
     "but", "however", "nevertheless", "yet", "though", "although", "still", "aside from", "except",

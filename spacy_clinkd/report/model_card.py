@@ -394,6 +394,8 @@ def _provenance(provenance: Mapping[str, Any] | None) -> dict[str, Any] | None:
     trained = provenance.get("trained_at")
     if trained is None:
         trained_line = None
+    elif trained["commit"] == "unknown":  # not the card's commit, even if that is unknown too
+        trained_line = "at an unknown git commit (distill did not run in a git checkout)"
     elif trained["commit"] == commit and not trained.get("dirty"):
         trained_line = "at the same commit"
     else:

@@ -113,7 +113,6 @@ def test_excluded_layers_stay_fp32(hf_model):
     assert one_fp32 == (all_int8[0] - 1, all_int8[1] + 1)
 
 
-
 @pytest.mark.slow
 def test_the_int8_model_names_no_path_of_the_machine_that_made_it(hf_model, monkeypatch):
     import site
@@ -129,3 +128,27 @@ def test_the_int8_model_names_no_path_of_the_machine_that_made_it(hf_model, monk
     # without the strip, the exporter's stack traces name the venv's files
     monkeypatch.setattr(int8, "strip_provenance", lambda model: model)
     assert [p for p in local if p in quantize_encoder(hf_model)]
+
+
+def test_provenance_is_stripped_inside_local_functions_too():
+    from onnx import TensorProto, helper
+
+    from spacy_clinkd.models.int8 import strip_provenance
+
+    trace = "File /home/someone/.venv/lib/python3.11/site-packages/torch/nn/modules/linear.py"
+    function = helper.make_function(
+        "local", "Block", ["x"], ["y"], [helper.make_node("Relu", ["x"], ["y"], doc_string=trace)],
+        [helper.make_opsetid("", 20)],
+    )
+    graph = helper.make_graph(
+        [helper.make_node("Block", ["a"], ["b"], domain="local", doc_string=trace)],
+        "g",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("b", TensorProto.FLOAT, [1])],
+    )
+    model = helper.make_model(
+        graph, functions=[function], opset_imports=[helper.make_opsetid("", 20), helper.make_opsetid("local", 1)]
+    )
+    strip_provenance(model)
+    assert b"/home/someone" not in model.SerializeToString()
+    assert list(model.functions[0].input) == ["x"]  # a function's inputs are names, kept as they are

@@ -169,3 +169,26 @@ def test_a_pipeline_saved_before_the_context_categories_gets_their_defaults(tmp_
     assert contexts(loaded, "Denies fever. History of asthma.", ["fever", "asthma"]) == {
         "fever": ("absent", set()), "asthma": ("present", {"is_historical"})
     }
+
+
+def test_a_pipeline_saved_before_the_context_categories_gets_the_pseudo_cues_that_guard_them(tmp_path):
+    import srsly
+
+    nlp = clinical_blank()
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("clinkd_assertion")
+    nlp.to_disk(tmp_path / "p")
+    cfg_path = tmp_path / "p" / "clinkd_assertion" / "cfg.json"
+    terms = srsly.read_json(cfg_path)["terms"]
+    # the lists as saved before the ConText categories: no "prior to", "3-week history of" pseudo cues
+    old_pseudo = [t for t in terms["pseudo"] if not t.startswith(("prior", "previous")) and "history of" not in t]
+    old_terms = {c: terms[c] for c in ("negation_preceding", "negation_following", "possible_preceding", "possible_following")}
+    srsly.write_json(cfg_path, {"terms": {**old_terms, "pseudo": old_pseudo, "termination": terms["termination"]},
+                                "window": 0, "possible_window": 6})
+    config = {"components": {"clinkd_assertion": {"extra_terms": {"family_preceding": ["stepmother"]}}}}
+    loaded = spacy.load(tmp_path / "p", config=config)
+    # the historical cues it gets come with the pseudo cues that keep the present out of the past
+    for text, word in [("Prior to admission, she had fever.", "fever"), ("A 3-week history of cough.", "cough")]:
+        assert contexts(loaded, text, [word]) == contexts(nlp, text, [word]) == {word: ("present", set())}
+    assert contexts(loaded, "No change in pain.", ["pain"]) == {"pain": ("present", set())}  # its own pseudo cues stay
+    assert contexts(loaded, "Her stepmother had asthma.", ["asthma"]) == {"asthma": ("present", {"is_family"})}

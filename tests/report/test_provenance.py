@@ -1,7 +1,6 @@
 """Provenance of a model card: git commit, date, seeds and data checksums,
 read from a synthetic project in tmp_path."""
 import shutil
-import subprocess
 
 import pytest
 import srsly
@@ -119,3 +118,12 @@ def test_the_card_states_the_training_commit_beside_its_own(tmp_path):
     assert line == "at git commit `abc123` **with uncommitted changes** (the card was written at another)"
     same = {**found, "commit": "abc123", "project": str(tmp_path), "trained_at": {"commit": "abc123", "dirty": False}}
     assert _provenance(same)["trained"] == "at the same commit"
+
+
+def test_an_unknown_training_commit_is_not_the_same_as_an_unknown_card_commit(tmp_path):
+    from spacy_clinkd.report.model_card import _provenance
+
+    found = {"commit": "unknown", "dirty": None, "date": "2026-01-01", "project": str(tmp_path), "data": None,
+             "trained_at": {"commit": "unknown", "dirty": None}}
+    assert _provenance(found)["trained"] == "at an unknown git commit (distill did not run in a git checkout)"
+    assert _provenance({**found, "commit": "def456"})["trained"] == _provenance(found)["trained"]
