@@ -42,8 +42,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ClinkdError, Errors
-from ..paths import write_text_atomic
 from ..models.precision import check_precision
+from ..paths import write_text_atomic
 from .engines import ENGINES, WINDOW_CHARS, DaskEngine, LocalEngine
 from .inputs import Note, NoteSource, note_ids, open_source
 from .manifest import check_resume, input_identity, make_manifest, manifest_path, write_manifest

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import ClinkdError, Errors
-from .assertion import LEARNED, RULES, add_assertion
 from ..models.precision import check_precision
+from .assertion import LEARNED, RULES, add_assertion
 from .loading import load_pipeline
 
 
