@@ -152,18 +152,27 @@ def test_context_attributes_are_medspacys_and_reuse_a_registered_one(nlp):
     assert Span(doc, 0, 1)._.is_family is False
 
 
-def test_a_pipeline_saved_before_the_context_categories_gets_their_defaults(tmp_path):
+def save_as_before_contexts(path, old_pseudo=None):
+    """Save a rules pipeline with the cfg.json of a pipeline saved before the ConText
+    categories: no historical / hypothetical / family terms, no context_window, and
+    `old_pseudo` as its pseudo cues (None: today's). RETURNS (Language): the pipeline saved."""
     import srsly
 
     nlp = clinical_blank()
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("clinkd_assertion")
-    nlp.to_disk(tmp_path / "p")
-    cfg_path = tmp_path / "p" / "clinkd_assertion" / "cfg.json"
+    nlp.to_disk(path)
+    cfg_path = path / "clinkd_assertion" / "cfg.json"
     cfg = srsly.read_json(cfg_path)
-    old = {"terms": {c: t for c, t in cfg["terms"].items() if c.split("_")[0] in ("negation", "possible", "pseudo", "termination")},
-           "window": cfg["window"], "possible_window": cfg["possible_window"]}
-    srsly.write_json(cfg_path, old)
+    terms = {c: t for c, t in cfg["terms"].items() if c.split("_")[0] in ("negation", "possible", "pseudo", "termination")}
+    if old_pseudo is not None:
+        terms["pseudo"] = old_pseudo(terms["pseudo"])
+    srsly.write_json(cfg_path, {"terms": terms, "window": cfg["window"], "possible_window": cfg["possible_window"]})
+    return nlp
+
+
+def test_a_pipeline_saved_before_the_context_categories_gets_their_defaults(tmp_path):
+    save_as_before_contexts(tmp_path / "p")
     loaded = spacy.load(tmp_path / "p")
     assert loaded.get_pipe("clinkd_assertion").context_window == 8
     assert contexts(loaded, "Denies fever. History of asthma.", ["fever", "asthma"]) == {
@@ -172,19 +181,11 @@ def test_a_pipeline_saved_before_the_context_categories_gets_their_defaults(tmp_
 
 
 def test_a_pipeline_saved_before_the_context_categories_gets_the_pseudo_cues_that_guard_them(tmp_path):
-    import srsly
-
-    nlp = clinical_blank()
-    nlp.add_pipe("sentencizer")
-    nlp.add_pipe("clinkd_assertion")
-    nlp.to_disk(tmp_path / "p")
-    cfg_path = tmp_path / "p" / "clinkd_assertion" / "cfg.json"
-    terms = srsly.read_json(cfg_path)["terms"]
     # the lists as saved before the ConText categories: no "prior to", "3-week history of" pseudo cues
-    old_pseudo = [t for t in terms["pseudo"] if not t.startswith(("prior", "previous")) and "history of" not in t]
-    old_terms = {c: terms[c] for c in ("negation_preceding", "negation_following", "possible_preceding", "possible_following")}
-    srsly.write_json(cfg_path, {"terms": {**old_terms, "pseudo": old_pseudo, "termination": terms["termination"]},
-                                "window": 0, "possible_window": 6})
+    nlp = save_as_before_contexts(
+        tmp_path / "p",
+        lambda pseudo: [t for t in pseudo if not t.startswith(("prior", "previous")) and "history of" not in t],
+    )
     config = {"components": {"clinkd_assertion": {"extra_terms": {"family_preceding": ["stepmother"]}}}}
     loaded = spacy.load(tmp_path / "p", config=config)
     # the historical cues it gets come with the pseudo cues that keep the present out of the past
