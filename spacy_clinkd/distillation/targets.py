@@ -12,9 +12,15 @@ Cache layout: one msgpack file per teacher identity,
 `doc_key` is the SHA-1 of the doc's text. Raw logits are stored, so one cache
 serves every temperature. A doc the teacher does not cover (a span file without
 its text) is stored as a (0, n_tags) array and returned as None.
+
+Labelling leaves the random generators as it found them
+(`preserved_random_state`): a teacher may draw while it loads or runs, and the
+student's first dropout masks would then depend on whether the cache was warm.
 """
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+import random
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy
@@ -106,6 +112,21 @@ class TargetCache:
         self._dirty = False
 
 
+@contextmanager
+def preserved_random_state() -> Iterator[None]:
+    """Restore Python's, NumPy's and torch's global generators on exit (the
+    ones `spacy.util.fix_random_seed` seeds), whatever ran inside."""
+    import torch
+
+    state = (random.getstate(), numpy.random.get_state(), torch.get_rng_state())
+    try:
+        yield
+    finally:
+        random.setstate(state[0])
+        numpy.random.set_state(state[1])
+        torch.set_rng_state(state[2])
+
+
 def teacher_targets(
     teacher: Callable[[list[Doc]], list[Array | None]],
     docs: Sequence[Doc],
@@ -114,7 +135,8 @@ def teacher_targets(
     batch_size: int = 16,
 ) -> tuple[list[Array | None], int]:
     """Targets for `docs`, calling `teacher` only for docs not in `cache`
-    (each distinct text once), then saving the cache.
+    (each distinct text once, under `preserved_random_state`), then saving
+    the cache.
 
     teacher (Callable[[List[Doc]], List[Optional[Array]]]): the teacher
         (`teachers.Teacher`), initialized with the student's tags.
@@ -132,12 +154,13 @@ def teacher_targets(
             missing[key] = doc
     # Longest first, so each teacher batch holds docs of similar length.
     todo = sorted(missing.items(), key=lambda item: -len(item[1]))
-    for batch in minibatch(todo, size=batch_size):
-        outputs = teacher([doc for _, doc in batch])
-        for (key, _), logits in zip(batch, outputs):
-            if logits is None:
-                logits = numpy.zeros((0, len(cache.tags)), dtype="float32")
-            cache.put(key, numpy.asarray(logits, dtype="float32"))
+    with preserved_random_state():
+        for batch in minibatch(todo, size=batch_size):
+            outputs = teacher([doc for _, doc in batch])
+            for (key, _), logits in zip(batch, outputs):
+                if logits is None:
+                    logits = numpy.zeros((0, len(cache.tags)), dtype="float32")
+                cache.put(key, numpy.asarray(logits, dtype="float32"))
     cache.save()
     targets: list[Array | None] = []
     for doc in docs:

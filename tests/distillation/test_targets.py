@@ -130,3 +130,60 @@ def test_smoothed_logits_exact():
     for epsilon in (0.0, 1.0):
         with pytest.raises(ClinkdError, match="epsilon"):
             smoothed_logits(numpy.array([0]), 4, epsilon=epsilon)
+
+
+class DrawingTeacher:
+    """A teacher that draws from every generator the student's training uses
+    (as loading or running a pipeline may: weight init, dropout)."""
+
+    def __init__(self, n_tags: int) -> None:
+        self.n_tags = n_tags
+
+    def __call__(self, docs):
+        import random
+
+        import torch
+
+        random.random()
+        numpy.random.rand()
+        torch.rand(1)
+        return [numpy.zeros((len(doc), self.n_tags), dtype="float32") for doc in docs]
+
+
+def _draws():
+    import random
+
+    import torch
+
+    return random.random(), float(numpy.random.rand()), float(torch.rand(1))
+
+
+def test_labelling_leaves_the_random_state_alone(docs, tmp_path):
+    """A cold cache (the teacher runs) and a warm one (it does not) leave the
+    generators in the same state, so the student trains the same either way."""
+    from spacy.util import fix_random_seed
+
+    scheme = BIOScheme(("DISEASE", "MEDICATION", "SYMPTOM"))
+    teacher = DrawingTeacher(len(scheme))
+    fix_random_seed(0)
+    expected = _draws()
+    fix_random_seed(0)
+    _, n_new = teacher_targets(teacher, docs, cache=TargetCache(tmp_path, identity="a" * 64, tags=scheme.tags))
+    assert n_new == len(docs)  # the teacher ran, and drew
+    assert _draws() == expected
+
+
+def test_a_warm_cache_trains_the_same_student(kd_overrides, tmp_path):
+    """distill with targets labelled now and with the same targets from the
+    cache: the same losses and the same weights."""
+    overrides = {**kd_overrides, "training.max_steps": 4, "training.eval_frequency": 2}
+    results = []
+    for run in ("cold", "warm"):
+        config = load_distill_config(DISTILL_CFG, overrides)
+        results.append(distill(config, tmp_path / run, stdout=io.StringIO()))
+    cold, warm = results
+    assert cold["targets"]["train"]["labelled_now"] > 0
+    assert warm["targets"]["train"]["labelled_now"] == 0
+    assert [r["losses"] for r in cold["log"]] == [r["losses"] for r in warm["log"]]
+    weights = "model-last/clinkd_ner/model"
+    assert (tmp_path / "cold" / weights).read_bytes() == (tmp_path / "warm" / weights).read_bytes()
