@@ -398,7 +398,7 @@ class Errors:
     E453 = "Document ids repeat, so the folds cannot be made per document: {dupes} ({n} repeated)."
     E454 = "Cross-validation needs 2 <= k <= the number of documents: k={k}, {n} documents."
     E455 = (
-        "No trained assertion classifier in '{path}' (expected classifier.json and head.safetensors): "
+        "No trained assertion classifier in '{path}' (expected classifier.json and its weights file): "
         "train one with `python -m spacy_clinkd train-assertion`, or use backend 'rules'."
     )
     E456 = "The assertion classifier in '{path}' predicts {found}, not {expected}: it was made by another version."

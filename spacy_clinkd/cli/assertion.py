@@ -17,7 +17,7 @@ def _settings(epochs: int, learn_rate: float, batch_size: int, seed: int, window
     )
 
 
-def _examples(data: list[Path], window: int, rule_input: bool):
+def _examples(data: list[Path], window: int, rule_input: bool, feature_window: int = 5):
     from ..corpora.docbins import read_docbin
     from ..corpora.spans import require_gold_assertions
     from ..pipeline.assertion_training import entity_examples
@@ -31,13 +31,16 @@ def _examples(data: list[Path], window: int, rule_input: bool):
         part = read_docbin(path, nlp.vocab)
         require_gold_assertions(part, str(path))
         docs.extend(part)
-    return docs, entity_examples(nlp, docs, window=window, rule_input=rule_input)
+    return docs, entity_examples(nlp, docs, window=window, rule_input=rule_input, feature_window=feature_window)
 
 
 @app.command("train-assertion", rich_help_panel=BUILD_PANEL)
 def train_assertion_cli(
     data: list[Path] = typer.Argument(..., help="Gold .spacy DocBins with assertions (e.g. train and dev)"),
     output: Path = typer.Option(..., "--output", help="Output folder of the trained classifier"),
+    model: str = typer.Option(
+        "encoder", "--model", help="'encoder' (fine-tune --encoder on marked contexts) or 'linear' (logistic regression on cue and context features)"
+    ),
     encoder: str = typer.Option(DEFAULT_ENCODER, "--encoder", help="Encoder to fine-tune: local folder or alias"),
     epochs: int = typer.Option(3, "--epochs"),
     learn_rate: float = typer.Option(5e-5, "--learn-rate"),
@@ -45,24 +48,32 @@ def train_assertion_cli(
     seed: int = typer.Option(0, "--seed"),
     window: int = typer.Option(24, "--window", help="Context words on each side of an entity"),
     rule_input: bool = typer.Option(True, "--rule-input/--no-rule-input", help="Give the classifier the rules' verdict"),
+    linear_window: int = typer.Option(5, "--linear-window", help="Linear model: context words on each side of an entity"),
+    linear_l2: float = typer.Option(2.5e-4, "--linear-l2", help="Linear model: the L2 penalty λ"),
 ) -> None:
-    """Fine-tune the learned assertion classifier on gold entities (assemble --assertion FOLDER ships it)."""
+    """Train the learned assertion classifier on gold entities (assemble --assertion FOLDER ships it)."""
     from collections import Counter
 
     from ..paths import check_output_dir
-    from ..pipeline.assertion_training import train_classifier
+    from ..pipeline.assertion_training import LinearSettings, train_classifier, train_linear
 
+    if model not in ("encoder", "linear"):
+        msg.fail(f"--model must be 'encoder' or 'linear', not {model!r}", exits=1)
     check_output_dir(output, inputs={f"data {i}": p for i, p in enumerate(data)})
-    _, by_doc = _examples(data, window, rule_input)
+    _, by_doc = _examples(data, window, rule_input, linear_window)
     examples = [e for doc in by_doc for e in doc]
     counts = Counter(e.gold for e in examples)
     msg.info(f"{len(examples)} gold entities from {len(by_doc)} docs: {dict(counts)}")
-    model = train_classifier(
-        encoder, examples, _settings(epochs, learn_rate, batch_size, seed, window, rule_input),
-        log=lambda epoch, loss: msg.text(f"epoch {epoch + 1}: mean loss {loss:.4f}"),
-    )
-    model.save(output)
-    msg.good(f"Assertion classifier saved to {output}")
+    if model == "linear":
+        classifier = train_linear(examples, LinearSettings(window=linear_window, l2=linear_l2))
+        msg.text(f"{len(classifier.features)} features")
+    else:
+        classifier = train_classifier(
+            encoder, examples, _settings(epochs, learn_rate, batch_size, seed, window, rule_input),
+            log=lambda epoch, loss: msg.text(f"epoch {epoch + 1}: mean loss {loss:.4f}"),
+        )
+    classifier.save(output)
+    msg.good(f"Assertion classifier ({model}) saved to {output}")
 
 
 @app.command("assertion-cv", rich_help_panel=BUILD_PANEL)
@@ -82,11 +93,17 @@ def assertion_cv_cli(
     rule_input: bool = typer.Option(True, "--rule-input/--no-rule-input", help="Give the classifier the rules' verdict"),
     max_length: int = typer.Option(96, "--max-length", help="Wordpieces per entity input, at most"),
     name: str = typer.Option("learned", "--name", help="The learned candidate's name in the table"),
+    linear: bool = typer.Option(True, "--linear/--no-linear", help="Score the linear classifier (fitted per fold, seconds)"),
+    encoder_candidate: bool = typer.Option(
+        True, "--encoder-candidate/--no-encoder-candidate", help="Score the encoder classifier (fine-tuned per fold, about an hour)"
+    ),
+    linear_window: int = typer.Option(5, "--linear-window", help="Linear model: context words on each side of an entity"),
+    linear_l2: float = typer.Option(2.5e-4, "--linear-l2", help="Linear model: the L2 penalty λ"),
     baselines: Path = typer.Option(
         None, "--baselines", help="Also tabulate the candidates of this JSON (scripts/assertion_baselines.py), if its folds are these"
     ),
 ) -> None:
-    """Cross-validate the assertion candidates (rules frozen, learned classifier per fold) over document folds."""
+    """Cross-validate the assertion candidates (rules frozen; the linear and the encoder classifier fitted per fold) over document folds."""
     import srsly
 
     from ..evaluation.assertion_cv import run_assertion_cv
@@ -95,13 +112,18 @@ def assertion_cv_cli(
     from ..report.scores import cv_markdown
 
     check_report_outputs(output, markdown, inputs={f"data {i}": p for i, p in enumerate(data)})
+    if baselines is not None and not baselines.is_file():
+        msg.fail(f"--baselines: no such file: {baselines}", exits=1)
     from dataclasses import replace
 
-    docs, by_doc = _examples(data, window, rule_input)
+    from ..pipeline.assertion_training import LinearSettings
+
+    docs, by_doc = _examples(data, window, rule_input, linear_window)
     settings = replace(_settings(epochs, learn_rate, batch_size, seed, window, rule_input), max_length=max_length)
     result = run_assertion_cv(
         by_doc, [doc_id(d, i) for i, d in enumerate(docs)], k=k, seed=fold_seed,
-        encoder=None if rules_only else encoder, settings=settings, name=name, log=msg.text,
+        encoder=None if rules_only or not encoder_candidate else encoder, settings=settings, name=name, log=msg.text,
+        linear=LinearSettings(window=linear_window, l2=linear_l2) if linear and not rules_only else None,
     )
     if baselines is not None:
         from ..evaluation.assertion_cv import add_candidates

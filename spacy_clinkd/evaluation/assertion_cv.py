@@ -108,10 +108,12 @@ def run_assertion_cv(
     encoder: str | None,
     settings: Any = None,
     name: str = "learned",
+    linear: Any = None,
     log: Any = None,
 ) -> dict[str, Any]:
-    """Score the rules (frozen) and, with an `encoder`, the learned classifier
-    (fitted per fold on the other k-1 folds) on every fold's held-out docs.
+    """Score the rules (frozen) and, with an `encoder`, the learned classifier,
+    with `linear` settings the linear classifier (each fitted per fold on the
+    other k-1 folds) on every fold's held-out docs.
 
     examples_by_doc (Sequence[Sequence[EntityExample]]): per doc, its gold
         entities (`pipeline.assertion_training.entity_examples`).
@@ -119,37 +121,47 @@ def run_assertion_cv(
     encoder (Optional[str]): the classifier's encoder; None scores the rules only.
     settings (Optional[TrainSettings]): the classifier's training settings.
     name (str): the learned candidate's name in the result.
+    linear (Optional[LinearSettings]): the linear classifier's settings
+        (candidate "linear"); None: not scored.
     log (Optional[Callable[[str], None]]): progress lines.
     RETURNS (Dict[str, Any]): `{"k", "seed", "folds": {id: fold},
-        "candidates": {"rules": cv_summary, "learned": cv_summary}, "settings"}`.
+        "candidates": {"rules": cv_summary, name: cv_summary, "linear": cv_summary},
+        "settings", "linear_settings"}`.
     """
     from dataclasses import asdict
 
-    from ..pipeline.assertion_training import TrainSettings, classify, train_classifier
+    from ..pipeline.assertion_training import TrainSettings, classify, train_classifier, train_linear
     from .folds import document_folds
 
     settings = settings or TrainSettings()
     folds = document_folds(ids, k, seed)
     candidates = {"rules": cv_summary([[(e.gold, e.rule) for e in doc] for doc in examples_by_doc], folds)}
-    if encoder is not None:
+
+    def held_out(fit: Any, label: str) -> dict[str, Any]:
         predicted: list[Pairs] = [[] for _ in examples_by_doc]
         for fold in range(k):
             train = [e for doc, f in zip(examples_by_doc, folds) if f != fold for e in doc]
-            model = train_classifier(encoder, train, settings)
+            model = fit(train)
             for i, (doc, f) in enumerate(zip(examples_by_doc, folds)):
                 if f == fold:
                     predicted[i] = list(zip([e.gold for e in doc], classify(model, doc)))
             if log is not None:
                 held = [pair for doc, f in zip(predicted, folds) if f == fold for pair in doc]
                 score = score_assertions(held)["per_class"]["absent"]["f"]
-                log(f"fold {fold + 1}/{k}: {len(train)} training entities, held-out absent F1 {score:.3f}")
-        candidates[name] = cv_summary(predicted, folds)
+                log(f"{label} fold {fold + 1}/{k}: {len(train)} training entities, held-out absent F1 {score:.3f}")
+        return cv_summary(predicted, folds)
+
+    if linear is not None:
+        candidates["linear"] = held_out(lambda train: train_linear(train, linear), "linear")
+    if encoder is not None:
+        candidates[name] = held_out(lambda train: train_classifier(encoder, train, settings), name)
     return {
         "k": k,
         "seed": seed,
         "folds": dict(zip(ids, folds)),
         "encoder": encoder,
         "settings": asdict(settings),
+        "linear_settings": asdict(linear) if linear is not None else None,
         "candidates": candidates,
     }
 

@@ -26,12 +26,12 @@ import torch
 from spacy.tokens import Doc, Span
 
 from ..errors import ClinkdError, Errors
+from .assertion_linear import CLASSES
 from .integrity import check_encoder_folder
 from .threads import register_fork_handler
 
 register_fork_handler()
 
-CLASSES = ("present", "absent", "possible")
 OPEN, CLOSE = "[E]", "[/E]"
 SETTINGS_FILE = "classifier.json"
 HEAD_FILE = "head.safetensors"
@@ -56,6 +56,8 @@ def marked_context(doc: Doc, ent: Span, rule: str | None, scope: tuple[int, int]
 
 class AssertionClassifier(torch.nn.Module):
     """Encoder + linear layer over [CLS]: marked contexts -> (n, 3) logits."""
+
+    kind = "encoder"
 
     def __init__(
         self, encoder, tokenizer, *, window: int = 24, max_length: int = 96, rule_input: bool = True
@@ -109,7 +111,7 @@ class AssertionClassifier(torch.nn.Module):
         self.tokenizer.save_pretrained(path / ENCODER_DIR)
         save_file({k: v.contiguous() for k, v in self.head.state_dict().items()}, str(path / HEAD_FILE))
         settings = {
-            "window": self.window, "max_length": self.max_length, "rule_input": self.rule_input,
+            "kind": self.kind, "window": self.window, "max_length": self.max_length, "rule_input": self.rule_input,
             "classes": list(CLASSES),
         }
         (path / SETTINGS_FILE).write_text(json.dumps(settings, indent=2), encoding="utf8")

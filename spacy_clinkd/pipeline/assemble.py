@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import ClinkdError, Errors
 from ..models.precision import check_precision
-from .assertion import LEARNED, RULES, add_assertion
+from .assertion import LEARNED, RULES, add_assertion, load_classifier
 from .loading import load_pipeline
 
 
@@ -36,7 +36,7 @@ def assemble_pipeline(
     keep_fp32 (Sequence[str]): encoder weight-name prefixes (e.g.
         "encoder.layer.0") whose MatMuls the int8 encoder keeps in fp32.
     assertion_classifier (Optional[Union[str, Path]]): a trained assertion
-        classifier (`train-assertion`'s output): saved inside the pipeline and
+        classifier (`train-assertion`'s output, encoder or linear): saved inside the pipeline and
         chosen (backend "learned"); None: the cue rules decide.
     RETURNS (List[str]): the component names of the written pipeline.
     """
@@ -48,9 +48,7 @@ def assemble_pipeline(
         nlp.get_pipe(after).quantize(exclude=keep_fp32)
     add_assertion(nlp, after=after, backend=RULES if assertion_classifier is None else LEARNED)
     if assertion_classifier is not None:
-        from ..models.assertion import AssertionClassifier
-
-        nlp.get_pipe("clinkd_assertion").classifier = AssertionClassifier.load(assertion_classifier)
+        nlp.get_pipe("clinkd_assertion").classifier = load_classifier(assertion_classifier)
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(output)

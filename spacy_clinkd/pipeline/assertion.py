@@ -45,6 +45,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from ..errors import ClinkdError, Errors
+from ..models.assertion_linear import KIND as LINEAR_KIND
 from .assertion_terms import CATEGORIES, CONTEXT_PSEUDO, CONTEXTS, DEFAULT_TERMS
 
 PRESENT, ABSENT, POSSIBLE = "present", "absent", "possible"
@@ -166,7 +167,7 @@ class ClinkdAssertion:
         self.extra_terms = _check_terms(dict(extra_terms or {}))
         merged = _merge_terms(_check_terms(dict(DEFAULT_TERMS if terms is None else terms)), self.extra_terms)
         self.backend = backend
-        self.classifier = None  # a models.assertion.AssertionClassifier, set by training or from_disk
+        self.classifier = None  # AssertionClassifier or LinearAssertion (`load_classifier`), set by training or from_disk
         self.name = name
         self.tokenizer = nlp.tokenizer
         self.vocab = nlp.vocab
@@ -288,12 +289,13 @@ class ClinkdAssertion:
     def statuses(self, doc: Doc, ents: Iterable[Span], scope: list[int] | None = None) -> list[EntityStatus]:
         """The rules' status of each of `ents` (spans of `doc`), without setting it
         (`scope`: the doc's `scopes`, if the caller has them already)."""
-        results = []
-        for found in self.cue_relations(doc, ents, scope):
-            kinds = self.applying(found)
-            assertion = POSSIBLE if "possible" in kinds else ABSENT if "negation" in kinds else PRESENT
-            results.append(EntityStatus(assertion, frozenset(kinds.intersection(CONTEXTS))))
-        return results
+        return [self.status(found) for found in self.cue_relations(doc, ents, scope)]
+
+    def status(self, found: Iterable[CueRelation]) -> EntityStatus:
+        """The rules' status of one entity from its `cue_relations`."""
+        kinds = self.applying(found)
+        assertion = POSSIBLE if "possible" in kinds else ABSENT if "negation" in kinds else PRESENT
+        return EntityStatus(assertion, frozenset(kinds.intersection(CONTEXTS)))
 
     def assert_entities(self, doc: Doc, ents: Iterable[Span], scope: list[int] | None = None) -> list[str]:
         """The rules' assertion of each of `ents` (spans of `doc`), without setting it."""
@@ -310,16 +312,28 @@ class ClinkdAssertion:
             end += 1
         return start, max(end, ent.end)
 
-    def classifier_inputs(self, doc: Doc, ents: Iterable[Span]) -> tuple[list[EntityStatus], list[str]]:
-        """The rules' statuses and the classifier's input texts of `ents`."""
-        from ..models.assertion import marked_context
-
+    def classifier_inputs(self, doc: Doc, ents: Iterable[Span]) -> tuple[list[EntityStatus], list]:
+        """The rules' statuses of `ents` and the classifier's inputs: marked
+        context texts (an encoder classifier) or feature names (a linear one)."""
         ents = list(ents)
         scope = self.scopes(doc)
-        rules = self.statuses(doc, ents, scope)
+        relations = self.cue_relations(doc, ents, scope)
+        rules = [self.status(found) for found in relations]
         if not ents or self.classifier is None:
             return rules, []
-        window, rule_input = self.classifier.window, self.classifier.rule_input
+        window = self.classifier.window
+        if self.classifier.kind == LINEAR_KIND:
+            from ..models.assertion_linear import entity_features
+
+            words = [t.lower_ for t in doc]
+            inputs = [
+                entity_features(words, (e.start, e.end), e.label_, r.assertion, found, self.scope_bounds(scope, e), window)
+                for e, r, found in zip(ents, rules, relations)
+            ]
+            return rules, inputs
+        from ..models.assertion import marked_context
+
+        rule_input = self.classifier.rule_input
         texts = [
             marked_context(doc, e, r.assertion if rule_input else None, self.scope_bounds(scope, e), window)
             for e, r in zip(ents, rules)
@@ -328,22 +342,23 @@ class ClinkdAssertion:
 
     def predict(self, docs: Iterable[Doc]) -> list[list[EntityStatus]]:
         """The status of each entity of each doc: the assertion is the rules'
-        verdict, or (backend "learned") the classifier's most probable class,
-        the entities of all `docs` in one batch; the ConText categories are
-        the rules' with either backend."""
+        verdict, or (backend "learned") the trained classifier's most probable
+        class (an encoder over marked contexts, or a linear model over cue and
+        context features), the entities of all `docs` in one batch; the
+        ConText categories are the rules' with either backend."""
         docs = list(docs)
         if self.backend == RULES:
             return [self.statuses(doc, doc.ents) for doc in docs]
         if self.classifier is None:
             raise ClinkdError(Errors.E458)
-        from ..models.assertion import CLASSES
+        from ..models.assertion_linear import CLASSES
 
-        rules, texts = [], []
+        rules, inputs = [], []
         for doc in docs:
-            doc_rules, doc_texts = self.classifier_inputs(doc, doc.ents)
+            doc_rules, doc_inputs = self.classifier_inputs(doc, doc.ents)
             rules.append(doc_rules)
-            texts.extend(doc_texts)
-        best = iter(self.classifier.probabilities(texts).argmax(dim=-1).tolist() if texts else [])
+            inputs.extend(doc_inputs)
+        best = iter(self.classifier.probabilities(inputs).argmax(-1).tolist() if inputs else [])
         return [[status._replace(assertion=CLASSES[next(best)]) for status in doc_rules] for doc_rules in rules]
 
     def set_annotations(self, docs: Iterable[Doc], statuses: list[list[EntityStatus]]) -> None:
@@ -410,14 +425,12 @@ class ClinkdAssertion:
         self._load_cfg(msg["cfg"])
         self.classifier = None
         if msg.get("classifier") and "classifier" not in exclude:
-            from ..models.assertion import AssertionClassifier
-
             with tempfile.TemporaryDirectory() as tmp:
                 for rel, blob in msg["classifier"].items():
                     target = Path(tmp) / rel
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_bytes(blob)
-                self.classifier = AssertionClassifier.load(tmp)
+                self.classifier = load_classifier(tmp)
         return self
 
     def to_disk(self, path, *, exclude: Iterable[str] = ()) -> None:
@@ -438,10 +451,28 @@ class ClinkdAssertion:
         self._load_cfg(srsly.read_json(path / "cfg.json"))
         self.classifier = None
         if (path / CLASSIFIER_DIR).is_dir() and "classifier" not in exclude:
-            from ..models.assertion import AssertionClassifier
-
-            self.classifier = AssertionClassifier.load(path / CLASSIFIER_DIR)
+            self.classifier = load_classifier(path / CLASSIFIER_DIR)
         return self
+
+
+def load_classifier(path: str | Path):
+    """A trained assertion classifier folder (`train-assertion`'s output): the
+    linear model if its `classifier.json` says `"kind": "linear"`, else the
+    encoder classifier (folders saved before the linear one existed).
+
+    RETURNS (Union[AssertionClassifier, LinearAssertion]): the classifier.
+    """
+    import json
+
+    settings = Path(path) / "classifier.json"
+    kind = json.loads(settings.read_text(encoding="utf8")).get("kind") if settings.exists() else None
+    if kind == LINEAR_KIND:
+        from ..models.assertion_linear import LinearAssertion
+
+        return LinearAssertion.load(path)
+    from ..models.assertion import AssertionClassifier
+
+    return AssertionClassifier.load(path)
 
 
 def add_assertion(

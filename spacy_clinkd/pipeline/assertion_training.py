@@ -24,16 +24,18 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..corpora.spans import gold_assertions
-from .assertion import PRESENT, ClinkdAssertion
+from .assertion import LINEAR_KIND, PRESENT, ClinkdAssertion
 
 
 @dataclass(frozen=True)
 class EntityExample:
-    """One gold entity: the classifier's input text, the rules' verdict, the gold assertion."""
+    """One gold entity: the encoder classifier's input text, the rules'
+    verdict, the gold assertion, and the linear classifier's feature names."""
 
     text: str
     rule: str
     gold: str
+    features: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,12 +53,25 @@ class TrainSettings:
     rule_input: bool = True
 
 
+@dataclass(frozen=True)
+class LinearSettings:
+    """The linear classifier's settings (`models.assertion_linear.fit_linear`),
+    fixed before CV: 5 context words a side (NegEx's classic window), λ about
+    1 / the number of training entities (scikit-learn's default C = 1)."""
+
+    window: int = 5
+    l2: float = 2.5e-4
+    steps: int = 400
+    learn_rate: float = 0.1
+
+
 def entity_examples(
     nlp: Language,
     gold_docs: Sequence[Doc],
     *,
     window: int = 24,
     rule_input: bool = True,
+    feature_window: int = LinearSettings.window,
     component: str = "clinkd_assertion",
 ) -> list[list[EntityExample]]:
     """Per gold doc, one `EntityExample` per gold entity, in `doc.ents` order.
@@ -64,10 +79,12 @@ def entity_examples(
     nlp (Language): a pipeline with `component` (a `ClinkdAssertion`) and the
         components it needs before it (sentence boundaries).
     gold_docs (Sequence[Doc]): docs with gold `doc.ents` and gold assertions.
-    window (int): context words on each side of an entity.
+    window (int): context words on each side of an entity (input texts).
     rule_input (bool): whether the input text carries the rules' verdict.
+    feature_window (int): context words on each side of an entity (features).
     """
     from ..models.assertion import marked_context
+    from ..models.assertion_linear import entity_features
 
     assertion: ClinkdAssertion = nlp.get_pipe(component)
     index = nlp.pipe_names.index(component)
@@ -83,15 +100,23 @@ def entity_examples(
         truth = gold_assertions(gold) or {}
         ents = list(doc.ents)
         scope = assertion.scopes(doc)
-        rules = assertion.assert_entities(doc, ents, scope)
+        relations = assertion.cue_relations(doc, ents, scope)
+        rules = [assertion.status(found).assertion for found in relations]
+        words = [t.lower_ for t in doc]
         out.append(
             [
                 EntityExample(
                     marked_context(doc, ent, rule if rule_input else None, assertion.scope_bounds(scope, ent), window),
                     rule,
                     truth.get((g.start_char, g.end_char), PRESENT),
+                    tuple(
+                        entity_features(
+                            words, (ent.start, ent.end), ent.label_, rule, found,
+                            assertion.scope_bounds(scope, ent), feature_window,
+                        )
+                    ),
                 )
-                for g, ent, rule in zip(gold.ents, ents, rules)
+                for g, ent, rule, found in zip(gold.ents, ents, rules, relations)
             ]
         )
     return out
@@ -108,7 +133,8 @@ def train_classifier(encoder: str | Path, examples: Sequence[EntityExample], set
     import torch
 
     from ..losses import token_cross_entropy
-    from ..models.assertion import CLASSES, AssertionClassifier
+    from ..models.assertion import AssertionClassifier
+    from ..models.assertion_linear import CLASSES
     from ..models.encoder import resolve_encoder_name
 
     torch.manual_seed(settings.seed)
@@ -153,11 +179,25 @@ def train_classifier(encoder: str | Path, examples: Sequence[EntityExample], set
     return model
 
 
+def train_linear(examples: Sequence[EntityExample], settings: LinearSettings):
+    """Fit a `LinearAssertion` on the examples' features (`fit_linear`).
+
+    RETURNS (LinearAssertion): the fitted model.
+    """
+    from ..models.assertion_linear import fit_linear
+
+    return fit_linear(
+        [e.features for e in examples], [e.gold for e in examples], window=settings.window, l2=settings.l2,
+        steps=settings.steps, learn_rate=settings.learn_rate,
+    )
+
+
 def classify(model, examples: Sequence[EntityExample]) -> list[str]:
-    """The classifier's most probable assertion of each example."""
-    from ..models.assertion import CLASSES
+    """The classifier's most probable assertion of each example (its input
+    texts for an encoder classifier, its features for a linear one)."""
+    from ..models.assertion_linear import CLASSES
 
     if not examples:
         return []
-    best = model.probabilities([e.text for e in examples]).argmax(dim=-1).tolist()
-    return [CLASSES[k] for k in best]
+    inputs = [e.features if model.kind == LINEAR_KIND else e.text for e in examples]
+    return [CLASSES[k] for k in model.probabilities(inputs).argmax(-1).tolist()]

@@ -36,3 +36,19 @@ def test_rules_only_cv_scores_the_rules_verdicts():
     rules = result["candidates"]["rules"]
     assert rules["pooled"]["per_class"]["absent"]["f"] == pytest.approx(0.5)
     assert sorted(result["folds"].values()) == [0, 0, 1, 1]
+
+
+def test_linear_candidate_is_fitted_on_the_other_folds():
+    """A cue the rules miss ("nix") in every doc: the linear model fitted on the
+    other fold finds it in the held-out one; the rules do not."""
+    from spacy_clinkd.pipeline.assertion_training import LinearSettings
+
+    def ex(gold, word):
+        return EntityExample(text="", rule="present", gold=gold, features=("rule=present", f"L:{word}", "E:x"))
+
+    by_doc = [[ex("absent", "nix"), ex("present", "has")] for _ in range(4)]
+    result = run_assertion_cv(by_doc, ["a", "b", "c", "d"], k=2, seed=0, encoder=None, linear=LinearSettings(l2=1e-3))
+    assert set(result["candidates"]) == {"rules", "linear"}
+    assert result["candidates"]["linear"]["pooled"]["per_class"]["absent"]["f"] == pytest.approx(1.0)
+    assert result["candidates"]["rules"]["pooled"]["per_class"]["absent"]["f"] == pytest.approx(0.0)
+    assert result["linear_settings"]["l2"] == 1e-3

@@ -5,11 +5,14 @@ from spacy.tokens import Span
 
 from spacy_clinkd.corpora.spans import ASSERTIONS
 from spacy_clinkd.errors import ClinkdError
+from spacy_clinkd.pipeline.assertion import load_classifier
 from spacy_clinkd.pipeline.assertion_training import (
+    LinearSettings,
     TrainSettings,
     classify,
     entity_examples,
     train_classifier,
+    train_linear,
 )
 from spacy_clinkd.tokenizer import clinical_blank
 
@@ -61,33 +64,50 @@ def test_the_classifier_learns_what_the_rules_miss(trained):
     assert classify(model, examples) == [e.gold for e in examples]
 
 
-def test_learned_backend_in_a_saved_pipeline(trained, tmp_path):
-    model, _ = trained
+def run_pipeline(pipeline, docs, batch_size=8):
+    out = []
+    for doc in docs:
+        fresh = pipeline.make_doc(doc.text)
+        fresh.ents = [fresh.char_span(e.start_char, e.end_char, label=e.label_) for e in doc.ents]
+        out.append(fresh)
+    with pipeline.select_pipes(enable=["sentencizer", "clinkd_assertion"]):
+        return [[e._.assertion for e in d.ents] for d in pipeline.pipe(out, batch_size=batch_size)]
+
+
+def check_saved_learned_pipeline(model, tmp_path):
+    """A pipeline with `model` as its classifier: saved, loaded, batched, back to the rules, bytes."""
     nlp = rules_pipeline("learned")
     nlp.get_pipe("clinkd_assertion").classifier = model
     docs = gold_docs(nlp)
     nlp.to_disk(tmp_path / "p")
     loaded = spacy.load(tmp_path / "p")
-
-    def run(pipeline, batch_size=8):
-        out = []
-        for doc in docs:
-            fresh = pipeline.make_doc(doc.text)
-            fresh.ents = [fresh.char_span(e.start_char, e.end_char, label=e.label_) for e in doc.ents]
-            out.append(fresh)
-        with pipeline.select_pipes(enable=["sentencizer", "clinkd_assertion"]):
-            return [[e._.assertion for e in d.ents] for d in pipeline.pipe(out, batch_size=batch_size)]
-
+    assert type(loaded.get_pipe("clinkd_assertion").classifier) is type(model)
     gold = [[a for _, _, a in ents] for _, ents in TEXTS]
-    assert run(loaded) == gold
-    assert run(loaded, batch_size=1) == gold  # batched as one, or doc by doc: the same
+    assert run_pipeline(loaded, docs) == gold
+    assert run_pipeline(loaded, docs, batch_size=1) == gold  # batched as one, or doc by doc: the same
     # the rules stay one setting away
     rules = spacy.load(tmp_path / "p", config={"components": {"clinkd_assertion": {"backend": "rules"}}})
-    assert run(rules) == [["present"] * 2] * 4
+    assert run_pipeline(rules, docs) == [["present"] * 2] * 4
     # bytes round trip keeps the classifier
     copy = rules_pipeline("learned")
     copy.get_pipe("clinkd_assertion").from_bytes(loaded.get_pipe("clinkd_assertion").to_bytes())
-    assert run(copy) == gold
+    assert run_pipeline(copy, docs) == gold
+
+
+def test_learned_backend_in_a_saved_pipeline(trained, tmp_path):
+    model, _ = trained
+    check_saved_learned_pipeline(model, tmp_path)
+
+
+def test_linear_classifier_learns_what_the_rules_miss_and_ships_in_a_pipeline(tmp_path):
+    nlp = rules_pipeline()
+    examples = [e for doc in entity_examples(nlp, gold_docs(nlp), window=4, feature_window=2) for e in doc]
+    assert "L:nix" in examples[0].features and "rule=present" in examples[0].features
+    model = train_linear(examples, LinearSettings(window=2, l2=1e-3))
+    assert classify(model, examples) == [e.gold for e in examples]
+    model.save(tmp_path / "linear")
+    assert type(load_classifier(tmp_path / "linear")) is type(model)
+    check_saved_learned_pipeline(model, tmp_path)
 
 
 def test_learned_backend_without_a_classifier_says_what_to_do():

@@ -1,0 +1,56 @@
+"""The linear assertion classifier: its features, its fit, its files."""
+import numpy
+import pytest
+
+from spacy_clinkd.errors import ClinkdError
+from spacy_clinkd.models.assertion_linear import CLASSES, LinearAssertion, entity_features, fit_linear
+from spacy_clinkd.pipeline.assertion import CueRelation
+
+
+def test_features_name_the_cue_its_reach_and_the_context():
+    words = "she denies chest pain , but has fever .".split()
+    relation = CueRelation("negation_preceding", 1, 2, gap=0, blocked=False)
+    feats = entity_features(words, (2, 4), "SYMPTOM", "absent", [relation], (0, 9), window=2)
+    assert "rule=absent" in feats and "label=SYMPTOM" in feats
+    assert "cue=negation_preceding|denies" in feats
+    assert "kind=negation_preceding|gap=0|blocked=False" in feats
+    assert {"L:she", "L:denies", "E:chest", "E:pain", "R:,", "R:but"} <= set(feats)
+    assert "R:has" not in feats  # outside the window
+    # the scope bounds the context: nothing left of its start
+    assert not any(f.startswith("L:") for f in entity_features(words, (2, 4), "SYMPTOM", "absent", [], (2, 9), 5))
+    far = CueRelation("negation_preceding", 1, 2, gap=12, blocked=True)
+    assert "kind=negation_preceding|gap=9+|blocked=True" in entity_features(words, (2, 4), "SYMPTOM", "absent", [far], (0, 9), 1)
+
+
+# "nix" is no cue of the rules; "maybe" is a hedge: the fit must learn both from gold
+INPUTS = [["rule=present", "L:nix", "E:fever"], ["rule=present", "E:cough"], ["rule=present", "L:nix", "E:rash"],
+          ["rule=present", "L:has", "E:pain"], ["rule=present", "L:maybe", "E:pain"], ["rule=present", "L:maybe", "E:rash"]]
+GOLD = ["absent", "present", "absent", "present", "possible", "possible"]
+
+
+def test_the_fit_learns_what_the_rules_miss_and_is_deterministic():
+    model = fit_linear(INPUTS, GOLD, window=3, l2=1e-3)
+    probs = model.probabilities(INPUTS)
+    assert probs.shape == (6, 3) and numpy.allclose(probs.sum(axis=1), 1.0)
+    assert [CLASSES[k] for k in probs.argmax(-1)] == GOLD
+    # a new entity with the learned cue, a word the fit never saw, another label
+    assert CLASSES[model.probabilities([["rule=present", "L:nix", "E:headache", "label=X"]]).argmax()] == "absent"
+    again = fit_linear(INPUTS, GOLD, window=3, l2=1e-3)
+    assert numpy.array_equal(again.weights, model.weights) and again.features == model.features
+
+
+def test_the_penalty_shrinks_the_weights():
+    small = fit_linear(INPUTS, GOLD, window=3, l2=1e-4)
+    large = fit_linear(INPUTS, GOLD, window=3, l2=1e-1)
+    assert numpy.abs(large.weights).sum() < numpy.abs(small.weights).sum()
+
+
+def test_save_and_load_give_the_same_model(tmp_path):
+    model = fit_linear(INPUTS, GOLD, window=3, l2=1e-3)
+    model.save(tmp_path / "clf")
+    assert not list((tmp_path / "clf").glob("*.pkl")) and not list((tmp_path / "clf").glob("*.bin"))
+    loaded = LinearAssertion.load(tmp_path / "clf")
+    assert (loaded.window, loaded.l2, loaded.features) == (3, 1e-3, model.features)
+    assert numpy.array_equal(loaded.probabilities(INPUTS), model.probabilities(INPUTS))
+    with pytest.raises(ClinkdError, match="No trained assertion classifier"):
+        LinearAssertion.load(tmp_path / "missing")
