@@ -21,7 +21,7 @@ NON_COMMERCIAL = re.compile(r"(?<![a-z])nc(?![a-z])", re.IGNORECASE)
 META_KEYS = ("name", "version", "description", "license", "sources")
 FACTS_KEYS = ("test_name", "label_meanings", "assertion", "domain", "external")
 # the keys the card reads inside those sections
-FACTS_SECTION_KEYS = {"assertion": ("learned", "learned_caveat"), "domain": ("text", "shift"), "external": ("sets",)}
+FACTS_SECTION_KEYS = {"assertion": ("learned", "linear", "learned_caveat"), "domain": ("text", "shift"), "external": ("sets",)}
 # The corpus facts, relative to the project directory (`model-card` run from it).
 DEFAULT_FACTS = Path("configs") / "model_card.yml"
 
@@ -80,6 +80,23 @@ def read_facts(path: str | Path) -> dict[str, Any]:
             raise ClinkdError(Errors.E262.format(path=path, what="corpus facts", problem=f"{section!r} is not a mapping"))
         check_keys(data[section], keys, path, f"corpus facts' {section!r}")
     return data
+
+
+def assertion_kind(pipeline_dir: Path) -> str:
+    """RETURNS (str): how the saved pipeline's `clinkd_assertion` decides:
+    "rules", "learned" (the encoder classifier) or "linear" (the linear
+    classifier, as its saved `classifier.json` says)."""
+    import json
+
+    from ..models.assertion_linear import KIND as LINEAR
+    from ..pipeline.assertion import CLASSIFIER_DIR
+
+    backend = saved_setting(pipeline_dir, "clinkd_assertion", "backend") or "rules"
+    settings = Path(pipeline_dir) / "clinkd_assertion" / CLASSIFIER_DIR / "classifier.json"
+    if backend == "learned" and settings.is_file():
+        if json.loads(settings.read_text(encoding="utf8")).get("kind") == LINEAR:
+            return LINEAR
+    return backend
 
 
 def saved_setting(pipeline_dir: Path, factory: str, key: str) -> str | None:

@@ -43,6 +43,7 @@ from ..paths import check_output_dir, check_output_file, write_error, write_text
 from .card_data import (
     DEFAULT_FACTS,
     META_KEYS,
+    assertion_kind,
     assertion_macro_f,
     benchmark_key,
     check_keys,
@@ -417,13 +418,15 @@ def _provenance(provenance: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 def _limits(test: Mapping[str, Any], *, facts: Mapping[str, Any], assertion_backend: str) -> dict[str, Any]:
     """The measured numbers the known limits rest on."""
-    learned = assertion_backend == "learned"
+    learned = assertion_backend in ("learned", "linear")
     per_class = ((test.get("assertion") or {}).get("on_gold_entities") or {}).get("per_class") or {}
     n_docs = test.get("n_docs")
     return {
         "strict_f": test["micro"]["f"],
         "lenient_f": ((test.get("lenient") or {}).get("micro") or {}).get("f"),
-        "assertion_how": facts["assertion"]["learned"] if learned else "rule-based (NegEx-style cues and scopes, not learnt)",
+        "assertion_how": (
+            facts["assertion"][assertion_backend] if learned else "rule-based (NegEx-style cues and scopes, not learnt)"
+        ),
         "assertion_f": assertion_macro_f(test),
         "assertion_classes": ", ".join(f"{name} {row['f']:.3f}" for name, row in per_class.items()),
         "assertion_caveat": (
@@ -566,7 +569,8 @@ def model_card_markdown(
         pipeline; `own_models` defaults to the package name.
     speed_teacher, speed_baseline (str): the benchmark names of teacher and CNN baseline.
     default_inference (Optional[str]): the package's default precision, if known.
-    assertion_backend (Optional[str]): clinkd_assertion's saved backend ("rules" if unknown).
+    assertion_backend (Optional[str]): how clinkd_assertion decides (`card_data.assertion_kind`:
+        "rules", "learned" or "linear"; "rules" if unknown).
     vocab_size (Optional[int]): this model's vocabulary size (`encoder_vocab_size`), if known.
     provenance (Optional[Mapping[str, Any]]): `provenance.read_provenance` output; None: not recorded.
     reasons (Optional[Mapping[str, str]]): input key → why it is missing, for
@@ -780,7 +784,7 @@ def write_model_card(
         speed_teacher=speed_teacher,
         speed_baseline=speed_baseline,
         default_inference=saved_setting(output_dir, "clinkd_ner", "inference"),
-        assertion_backend=saved_setting(output_dir, "clinkd_assertion", "backend"),
+        assertion_backend=assertion_kind(output_dir),
         vocab_size=vocab_size,
         provenance=provenance,
         reasons=reasons,

@@ -407,9 +407,10 @@ def test_meta_without_a_required_key_is_an_error(tmp_path):
         write_card(tmp_path / "out", test=files["test"], meta=meta)
 
 
-def card_of_a_saved_pipeline(tmp_path, factory, setting):
+def card_of_a_saved_pipeline(tmp_path, factory, setting, classifier=None):
     """The card written into a pipeline directory whose config.cfg has one
-    component, `factory`, with `setting` (a `key = "value"` line)."""
+    component, `factory`, with `setting` (a `key = "value"` line), and the
+    saved `classifier.json` of its assertion classifier, if given."""
     files = inputs(tmp_path)
     out = tmp_path / "pipeline"
     out.mkdir()
@@ -418,6 +419,9 @@ def card_of_a_saved_pipeline(tmp_path, factory, setting):
         f'[components.{factory}]\nfactory = "{factory}"\n{setting}\n',
         encoding="utf8",
     )
+    if classifier is not None:
+        (out / factory / "classifier").mkdir(parents=True)
+        (out / factory / "classifier" / "classifier.json").write_text(json.dumps(classifier), encoding="utf8")
     write_card(out, test=files["test"], meta=files["meta"])
     return (out / "README.md").read_text(encoding="utf8")
 
@@ -431,6 +435,12 @@ def test_the_assertion_backend_is_read_from_the_pipeline_config(tmp_path):
     card = card_of_a_saved_pipeline(tmp_path, "clinkd_assertion", 'backend = "learned"')
     assert "- **Assertion** is learned (a small encoder fine-tuned" in card and "rule-based" not in card
     assert "- **Assertion** is rule-based" in card_of(META, metrics())
+
+
+def test_a_linear_assertion_classifier_is_named_as_such(tmp_path):
+    card = card_of_a_saved_pipeline(tmp_path, "clinkd_assertion", 'backend = "learned"', classifier={"kind": "linear"})
+    assert "- **Assertion** is learned (a linear model over the NegEx-style rules' cues" in card
+    assert "small encoder" not in card and "rule-based" not in card
 
 
 def test_cli_writes_the_readme(tmp_path):
