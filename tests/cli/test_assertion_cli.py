@@ -43,13 +43,17 @@ def test_assertion_cv_scores_rules_and_learned_on_the_same_folds(gold, tiny_bert
     assert run(["assertion-cv", gold, "--output", out, "--markdown", tmp_path / "cv.md", "--k", "2",
                 "--encoder", tiny_bert, "--epochs", "1", "--batch-size", "4"]) == 0
     result = json.loads(out.read_text())
-    assert set(result["candidates"]) == {"rules", "learned"}
+    assert set(result["candidates"]) == {"rules", "learned", "linear"}
     assert sorted(result["folds"]) == ["note0", "note1", "note2", "note3"]
     rules = result["candidates"]["rules"]
     # the rules find every status of these notes
     assert rules["pooled"]["accuracy"] == 1.0 and rules["n"] == 8
     assert result["candidates"]["learned"]["n"] == 8
-    assert "| learned |" in (tmp_path / "cv.md").read_text()
+    assert result["candidates"]["linear"]["n"] == 8 and result["linear_settings"]["window"] == 5
+    assert "| learned |" in (tmp_path / "cv.md").read_text() and "| linear |" in (tmp_path / "cv.md").read_text()
+    # the linear candidate alone, without the encoder's fine-tuning
+    assert run(["assertion-cv", gold, "--output", tmp_path / "cv3.json", "--k", "2", "--no-encoder-candidate"]) == 0
+    assert set(json.loads((tmp_path / "cv3.json").read_text())["candidates"]) == {"rules", "linear"}
     # another fold cut cannot be put in one table with these
     other = dict(result, folds={**result["folds"], "note0": 1 - result["folds"]["note0"]})
     (tmp_path / "other.json").write_text(json.dumps(other))
@@ -72,6 +76,23 @@ def test_trained_classifier_is_assembled_into_the_pipeline(gold, tiny_bert, tiny
     # and without it, the rules
     assert run(["assemble", tiny_pipeline, tmp_path / "rules"]) == 0
     assert spacy.load(tmp_path / "rules").get_pipe("clinkd_assertion").backend == "rules"
+
+
+def test_linear_classifier_is_trained_and_assembled(gold, tiny_pipeline, tmp_path, capsys):
+    classifier = tmp_path / "linear"
+    assert run(["train-assertion", gold, "--output", classifier, "--model", "linear", "--linear-window", "3"]) == 0
+    settings = json.loads((classifier / "classifier.json").read_text())
+    assert settings["kind"] == "linear" and settings["window"] == 3 and (classifier / "weights.safetensors").exists()
+    assert run(["assemble", tiny_pipeline, tmp_path / "shipped", "--assertion", classifier]) == 0
+    nlp = spacy.load(tmp_path / "shipped")
+    component = nlp.get_pipe("clinkd_assertion")
+    assert component.backend == "learned" and component.classifier.kind == "linear"
+    doc = nlp("She denies chest pain. Possible pneumonia.")
+    assert all(e._.assertion in ("present", "absent", "possible") for e in doc.ents)
+    assert run(["train-assertion", gold, "--output", tmp_path / "x", "--model", "forest"]) == 1
+    captured = capsys.readouterr()
+    assert "--model must be 'encoder' or 'linear'" in captured.out + captured.err
+    assert not (tmp_path / "x").exists()
 
 
 def test_gold_without_assertions_is_refused_naming_the_file(gold, tmp_path, capsys):
