@@ -25,15 +25,13 @@ from pathlib import Path
 import torch
 from spacy.tokens import Doc, Span
 
-from ..errors import ClinkdError, Errors
-from .assertion_linear import CLASSES
+from .assertion_linear import CLASSES, SETTINGS_FILE, read_settings
 from .integrity import check_encoder_folder
 from .threads import register_fork_handler
 
 register_fork_handler()
 
 OPEN, CLOSE = "[E]", "[/E]"
-SETTINGS_FILE = "classifier.json"
 HEAD_FILE = "head.safetensors"
 ENCODER_DIR = "encoder"
 
@@ -121,11 +119,7 @@ class AssertionClassifier(torch.nn.Module):
         from safetensors.torch import load_file
 
         path = Path(path)
-        if not (path / SETTINGS_FILE).exists() or not (path / HEAD_FILE).exists():
-            raise ClinkdError(Errors.E455.format(path=path))
-        settings = json.loads((path / SETTINGS_FILE).read_text(encoding="utf8"))
-        if tuple(settings.get("classes", ())) != CLASSES:
-            raise ClinkdError(Errors.E456.format(path=path, found=settings.get("classes"), expected=list(CLASSES)))
+        settings = read_settings(path, HEAD_FILE)
         model = cls.from_encoder(
             path / ENCODER_DIR, window=settings["window"], max_length=settings["max_length"],
             rule_input=settings.get("rule_input", True),

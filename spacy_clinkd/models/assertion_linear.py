@@ -35,6 +35,30 @@ WEIGHTS_FILE = "weights.safetensors"
 Array = numpy.ndarray
 
 
+def classifier_kind(path: str | Path) -> str | None:
+    """RETURNS (Optional[str]): the `kind` a classifier folder's settings file
+    names ("linear", "encoder"), None if it names none or there is no file
+    (an encoder classifier saved before the linear one existed)."""
+    settings = Path(path) / SETTINGS_FILE
+    return json.loads(settings.read_text(encoding="utf8")).get("kind") if settings.is_file() else None
+
+
+def read_settings(path: str | Path, weights_file: str) -> dict[str, Any]:
+    """The settings of a trained classifier folder, either kind: its
+    `classifier.json`, checked to sit beside `weights_file` and to predict
+    `CLASSES`.
+
+    RAISES ClinkdError: a file is missing (E455), other classes (E456).
+    """
+    path = Path(path)
+    if not (path / SETTINGS_FILE).exists() or not (path / weights_file).exists():
+        raise ClinkdError(Errors.E455.format(path=path))
+    settings = json.loads((path / SETTINGS_FILE).read_text(encoding="utf8"))
+    if tuple(settings.get("classes", ())) != CLASSES:
+        raise ClinkdError(Errors.E456.format(path=path, found=settings.get("classes"), expected=list(CLASSES)))
+    return settings
+
+
 def _gap_bucket(gap: int) -> str:
     return "0" if gap == 0 else "1-3" if gap <= 3 else "4-8" if gap <= 8 else "9+"
 
@@ -128,11 +152,7 @@ class LinearAssertion:
         from safetensors.numpy import load_file
 
         path = Path(path)
-        if not (path / SETTINGS_FILE).exists() or not (path / WEIGHTS_FILE).exists():
-            raise ClinkdError(Errors.E455.format(path=path))
-        settings = json.loads((path / SETTINGS_FILE).read_text(encoding="utf8"))
-        if tuple(settings.get("classes", ())) != CLASSES:
-            raise ClinkdError(Errors.E456.format(path=path, found=settings.get("classes"), expected=list(CLASSES)))
+        settings = read_settings(path, WEIGHTS_FILE)
         tensors = load_file(str(path / WEIGHTS_FILE))
         return cls(settings["features"], tensors["weights"], tensors["bias"], window=settings["window"], l2=settings["l2"])
 

@@ -313,32 +313,37 @@ class ClinkdAssertion:
         return start, max(end, ent.end)
 
     def classifier_inputs(self, doc: Doc, ents: Iterable[Span]) -> tuple[list[EntityStatus], list]:
-        """The rules' statuses of `ents` and the classifier's inputs: marked
-        context texts (an encoder classifier) or feature names (a linear one)."""
+        """The rules' statuses of `ents` and the classifier's inputs (`entity_inputs`)."""
+        if self.classifier is None:
+            return self.statuses(doc, ents), []
+        rule_input = getattr(self.classifier, "rule_input", True)
+        return self.entity_inputs(doc, ents, kind=self.classifier.kind, window=self.classifier.window, rule_input=rule_input)
+
+    def entity_inputs(
+        self, doc: Doc, ents: Iterable[Span], *, kind: str, window: int, rule_input: bool = True
+    ) -> tuple[list[EntityStatus], list]:
+        """The rules' statuses of `ents` and a classifier's input for each:
+        feature names (`kind` "linear", `models.assertion_linear.entity_features`)
+        or the marked context text (an encoder, `models.assertion.marked_context`,
+        with the rules' verdict unless `rule_input` is off), `window` words a side."""
         ents = list(ents)
         scope = self.scopes(doc)
         relations = self.cue_relations(doc, ents, scope)
         rules = [self.status(found) for found in relations]
-        if not ents or self.classifier is None:
-            return rules, []
-        window = self.classifier.window
-        if self.classifier.kind == LINEAR_KIND:
+        if kind == LINEAR_KIND:
             from ..models.assertion_linear import entity_features
 
             words = [t.lower_ for t in doc]
-            inputs = [
+            return rules, [
                 entity_features(words, (e.start, e.end), e.label_, r.assertion, found, self.scope_bounds(scope, e), window)
                 for e, r, found in zip(ents, rules, relations)
             ]
-            return rules, inputs
         from ..models.assertion import marked_context
 
-        rule_input = self.classifier.rule_input
-        texts = [
+        return rules, [
             marked_context(doc, e, r.assertion if rule_input else None, self.scope_bounds(scope, e), window)
             for e, r in zip(ents, rules)
         ]
-        return rules, texts
 
     def predict(self, docs: Iterable[Doc]) -> list[list[EntityStatus]]:
         """The status of each entity of each doc: the assertion is the rules'
@@ -462,11 +467,9 @@ def load_classifier(path: str | Path):
 
     RETURNS (Union[AssertionClassifier, LinearAssertion]): the classifier.
     """
-    import json
+    from ..models.assertion_linear import classifier_kind
 
-    settings = Path(path) / "classifier.json"
-    kind = json.loads(settings.read_text(encoding="utf8")).get("kind") if settings.exists() else None
-    if kind == LINEAR_KIND:
+    if classifier_kind(path) == LINEAR_KIND:
         from ..models.assertion_linear import LinearAssertion
 
         return LinearAssertion.load(path)

@@ -83,9 +83,6 @@ def entity_examples(
     rule_input (bool): whether the input text carries the rules' verdict.
     feature_window (int): context words on each side of an entity (features).
     """
-    from ..models.assertion import marked_context
-    from ..models.assertion_linear import entity_features
-
     assertion: ClinkdAssertion = nlp.get_pipe(component)
     index = nlp.pipe_names.index(component)
     before = [
@@ -98,25 +95,12 @@ def entity_examples(
         for name in before:
             doc = nlp.get_pipe(name)(doc)
         truth = gold_assertions(gold) or {}
-        ents = list(doc.ents)
-        scope = assertion.scopes(doc)
-        relations = assertion.cue_relations(doc, ents, scope)
-        rules = [assertion.status(found).assertion for found in relations]
-        words = [t.lower_ for t in doc]
+        rules, texts = assertion.entity_inputs(doc, doc.ents, kind="encoder", window=window, rule_input=rule_input)
+        _, features = assertion.entity_inputs(doc, doc.ents, kind=LINEAR_KIND, window=feature_window)
         out.append(
             [
-                EntityExample(
-                    marked_context(doc, ent, rule if rule_input else None, assertion.scope_bounds(scope, ent), window),
-                    rule,
-                    truth.get((g.start_char, g.end_char), PRESENT),
-                    tuple(
-                        entity_features(
-                            words, (ent.start, ent.end), ent.label_, rule, found,
-                            assertion.scope_bounds(scope, ent), feature_window,
-                        )
-                    ),
-                )
-                for g, ent, rule, found in zip(gold.ents, ents, rules, relations)
+                EntityExample(text, rule.assertion, truth.get((g.start_char, g.end_char), PRESENT), tuple(feats))
+                for g, rule, text, feats in zip(gold.ents, rules, texts, features)
             ]
         )
     return out

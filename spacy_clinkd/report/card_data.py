@@ -86,16 +86,13 @@ def assertion_kind(pipeline_dir: Path) -> str:
     """RETURNS (str): how the saved pipeline's `clinkd_assertion` decides:
     "rules", "learned" (the encoder classifier) or "linear" (the linear
     classifier, as its saved `classifier.json` says)."""
-    import json
-
     from ..models.assertion_linear import KIND as LINEAR
+    from ..models.assertion_linear import classifier_kind
     from ..pipeline.assertion import CLASSIFIER_DIR
 
     backend = saved_setting(pipeline_dir, "clinkd_assertion", "backend") or "rules"
-    settings = Path(pipeline_dir) / "clinkd_assertion" / CLASSIFIER_DIR / "classifier.json"
-    if backend == "learned" and settings.is_file():
-        if json.loads(settings.read_text(encoding="utf8")).get("kind") == LINEAR:
-            return LINEAR
+    if backend == "learned" and classifier_kind(Path(pipeline_dir) / "clinkd_assertion" / CLASSIFIER_DIR) == LINEAR:
+        return LINEAR
     return backend
 
 
