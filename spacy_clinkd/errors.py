@@ -412,6 +412,10 @@ class Errors:
         "score them again with the same data, --k and --fold-seed."
     )
 
+    E460 = (
+        "The assertion classifier's keep_rules {found} (in '{path}') must be some, not all, of {expected}: the "
+        "classes where the rules' verdict stands."
+    )
     # -- serve (E470-E499): the local service; E471-E485 are sent to API clients as JSON --
     E470 = (
         "`serve` needs FastAPI and uvicorn, which are not installed ({missing}): "

@@ -17,6 +17,17 @@ def _settings(epochs: int, learn_rate: float, batch_size: int, seed: int, window
     )
 
 
+def _keep_rules(value: str) -> tuple[str, ...]:
+    """The classes of a --keep-rules value, checked (exits with a message if one is not a class)."""
+    from ..errors import ClinkdError
+    from ..models.assertion_linear import check_keep_rules
+
+    try:
+        return check_keep_rules([c.strip() for c in value.split(",") if c.strip()], "--keep-rules")
+    except ClinkdError as err:
+        msg.fail(str(err), exits=1)
+
+
 def _examples(data: list[Path], window: int, rule_input: bool, feature_window: int = 5):
     from ..corpora.docbins import read_docbin
     from ..corpora.spans import require_gold_assertions
@@ -50,6 +61,9 @@ def train_assertion_cli(
     rule_input: bool = typer.Option(True, "--rule-input/--no-rule-input", help="Give the classifier the rules' verdict"),
     linear_window: int = typer.Option(5, "--linear-window", help="Linear model: context words on each side of an entity"),
     linear_l2: float = typer.Option(2.5e-4, "--linear-l2", help="Linear model: the L2 penalty λ"),
+    keep_rules: str = typer.Option(
+        "", "--keep-rules", help="Linear model: comma-separated classes where the rules' verdict stands (e.g. 'possible')"
+    ),
 ) -> None:
     """Train the learned assertion classifier on gold entities (assemble --assertion FOLDER ships it)."""
     from collections import Counter
@@ -59,13 +73,16 @@ def train_assertion_cli(
 
     if model not in ("encoder", "linear"):
         msg.fail(f"--model must be 'encoder' or 'linear', not {model!r}", exits=1)
+    keep = _keep_rules(keep_rules)
+    if keep and model != "linear":
+        msg.fail("--keep-rules is a setting of the linear model (--model linear)", exits=1)
     check_output_dir(output, inputs={f"data {i}": p for i, p in enumerate(data)})
     _, by_doc = _examples(data, window, rule_input, linear_window)
     examples = [e for doc in by_doc for e in doc]
     counts = Counter(e.gold for e in examples)
     msg.info(f"{len(examples)} gold entities from {len(by_doc)} docs: {dict(counts)}")
     if model == "linear":
-        classifier = train_linear(examples, LinearSettings(window=linear_window, l2=linear_l2))
+        classifier = train_linear(examples, LinearSettings(window=linear_window, l2=linear_l2, keep_rules=keep))
         msg.text(f"{len(classifier.features)} features")
     else:
         classifier = train_classifier(
@@ -99,6 +116,10 @@ def assertion_cv_cli(
     ),
     linear_window: int = typer.Option(5, "--linear-window", help="Linear model: context words on each side of an entity"),
     linear_l2: float = typer.Option(2.5e-4, "--linear-l2", help="Linear model: the L2 penalty λ"),
+    hybrid: bool = typer.Option(
+        True, "--hybrid/--no-hybrid", help="Score the linear classifier that leaves --keep-rules to the rules (candidate 'hybrid')"
+    ),
+    keep_rules: str = typer.Option("possible", "--keep-rules", help="The hybrid candidate's classes where the rules' verdict stands"),
     baselines: Path = typer.Option(
         None, "--baselines", help="Also tabulate the candidates of this JSON (scripts/assertion_baselines.py), if its folds are these"
     ),
@@ -124,6 +145,10 @@ def assertion_cv_cli(
         by_doc, [doc_id(d, i) for i, d in enumerate(docs)], k=k, seed=fold_seed,
         encoder=None if rules_only or not encoder_candidate else encoder, settings=settings, name=name, log=msg.text,
         linear=LinearSettings(window=linear_window, l2=linear_l2) if linear and not rules_only else None,
+        hybrid=(
+            LinearSettings(window=linear_window, l2=linear_l2, keep_rules=_keep_rules(keep_rules))
+            if hybrid and not rules_only else None
+        ),
     )
     if baselines is not None:
         from ..evaluation.assertion_cv import add_candidates

@@ -109,11 +109,13 @@ def run_assertion_cv(
     settings: Any = None,
     name: str = "learned",
     linear: Any = None,
+    hybrid: Any = None,
     log: Any = None,
 ) -> dict[str, Any]:
     """Score the rules (frozen) and, with an `encoder`, the learned classifier,
-    with `linear` settings the linear classifier (each fitted per fold on the
-    other k-1 folds) on every fold's held-out docs.
+    with `linear` settings the linear classifier, with `hybrid` settings the
+    linear classifier that leaves its `keep_rules` classes to the rules (each
+    fitted per fold on the other k-1 folds) on every fold's held-out docs.
 
     examples_by_doc (Sequence[Sequence[EntityExample]]): per doc, its gold
         entities (`pipeline.assertion_training.entity_examples`).
@@ -123,10 +125,12 @@ def run_assertion_cv(
     name (str): the learned candidate's name in the result.
     linear (Optional[LinearSettings]): the linear classifier's settings
         (candidate "linear"); None: not scored.
+    hybrid (Optional[LinearSettings]): the same with `keep_rules` (candidate
+        "hybrid"); None: not scored.
     log (Optional[Callable[[str], None]]): progress lines.
     RETURNS (Dict[str, Any]): `{"k", "seed", "folds": {id: fold},
-        "candidates": {"rules": cv_summary, name: cv_summary, "linear": cv_summary},
-        "settings", "linear_settings"}`.
+        "candidates": {"rules": cv_summary, name: cv_summary, "linear": cv_summary,
+        "hybrid": cv_summary}, "settings", "linear_settings", "hybrid_settings"}`.
     """
     from dataclasses import asdict
 
@@ -153,6 +157,8 @@ def run_assertion_cv(
 
     if linear is not None:
         candidates["linear"] = held_out(lambda train: train_linear(train, linear), "linear")
+    if hybrid is not None:
+        candidates["hybrid"] = held_out(lambda train: train_linear(train, hybrid), "hybrid")
     if encoder is not None:
         candidates[name] = held_out(lambda train: train_classifier(encoder, train, settings), name)
     return {
@@ -162,6 +168,7 @@ def run_assertion_cv(
         "encoder": encoder,
         "settings": asdict(settings),
         "linear_settings": asdict(linear) if linear is not None else None,
+        "hybrid_settings": asdict(hybrid) if hybrid is not None else None,
         "candidates": candidates,
     }
 

@@ -56,6 +56,8 @@ class AssertionClassifier(torch.nn.Module):
     """Encoder + linear layer over [CLS]: marked contexts -> (n, 3) logits."""
 
     kind = "encoder"
+    # the encoder classifier decides every class (`assertion_linear.decide`)
+    keep_rules: tuple[str, ...] = ()
 
     def __init__(
         self, encoder, tokenizer, *, window: int = 24, max_length: int = 96, rule_input: bool = True

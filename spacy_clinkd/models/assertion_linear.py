@@ -13,8 +13,13 @@ fitted by minimising  (1/n) Σ_i −log p_i[y_i] + (λ/2)·‖W‖²  (`fit_line
 No encoder pass: the features come from the cue matches the rules compute
 anyway (a few microseconds per token, docs/RESULTS.md run 20).
 
-Saved as `classifier.json` (kind, window, l2, classes, the feature names) and
-`weights.safetensors` (W, b): no pickles.
+The rules may keep the last word on some classes (`keep_rules`, `decide`):
+with `keep_rules = ("possible",)` a hedge the rules find stands, and the model
+decides present against absent everywhere else; 5-fold CV over five fold seeds
+prefers that to either alone (docs/RESULTS.md run 21).
+
+Saved as `classifier.json` (kind, window, l2, keep_rules, classes, the feature
+names) and `weights.safetensors` (W, b): no pickles.
 """
 from __future__ import annotations
 
@@ -57,6 +62,37 @@ def read_settings(path: str | Path, weights_file: str) -> dict[str, Any]:
     if tuple(settings.get("classes", ())) != CLASSES:
         raise ClinkdError(Errors.E456.format(path=path, found=settings.get("classes"), expected=list(CLASSES)))
     return settings
+
+
+def check_keep_rules(keep_rules: Sequence[str], source: str | Path = "settings") -> tuple[str, ...]:
+    """RETURNS (Tuple[str, ...]): `keep_rules` in `CLASSES` order.
+    RAISES ClinkdError: a name that is not a class, or every class (nothing
+        left for the model to decide) (E460, naming `source`)."""
+    if isinstance(keep_rules, str) or set(keep_rules) - set(CLASSES) or len(set(keep_rules)) == len(CLASSES):
+        raise ClinkdError(Errors.E460.format(found=keep_rules, path=source, expected=list(CLASSES)))
+    return tuple(c for c in CLASSES if c in keep_rules)
+
+
+def decide(probabilities: Array, rules: Sequence[str], keep_rules: Sequence[str] = ()) -> list[str]:
+    """Each entity's assertion from a classifier's probabilities and the rules'
+    verdicts, K = `keep_rules`:
+
+        y_i = r_i                              if r_i ∈ K
+        y_i = argmax_{c ∉ K} p_i[c]            otherwise
+
+    (K empty: the classifier's most probable class.)
+
+    probabilities (Array): (n, 3) p, columns in `CLASSES` order.
+    rules (Sequence[str]): the rules' verdict of each entity.
+    RETURNS (List[str]): one class per entity.
+    """
+    probabilities = numpy.asarray(probabilities, dtype="float32")
+    if len(rules) != len(probabilities):
+        raise ValueError(f"{len(rules)} rule verdicts for {len(probabilities)} rows of probabilities")
+    allowed = numpy.asarray([c not in keep_rules for c in CLASSES])
+    masked = numpy.where(allowed, probabilities, -numpy.inf) if len(probabilities) else probabilities
+    best = masked.argmax(-1).tolist() if len(probabilities) else []
+    return [rule if rule in keep_rules else CLASSES[k] for rule, k in zip(rules, best)]
 
 
 def _gap_bucket(gap: int) -> str:
@@ -108,11 +144,16 @@ class LinearAssertion:
     bias (Array): (3,) b.
     window (int): the context window of `entity_features`.
     l2 (float): the λ it was fitted with (kept for the record).
+    keep_rules (Sequence[str]): the classes where the rules' verdict stands (`decide`).
+    source (Union[str, Path]): where the settings came from, for errors.
     """
 
     kind = KIND
 
-    def __init__(self, features: Sequence[str], weights: Array, bias: Array, *, window: int, l2: float) -> None:
+    def __init__(
+        self, features: Sequence[str], weights: Array, bias: Array, *, window: int, l2: float,
+        keep_rules: Sequence[str] = (), source: str | Path = "settings",
+    ) -> None:
         weights = numpy.asarray(weights, dtype="float32")
         if weights.shape != (len(features), len(CLASSES)):
             raise ValueError(f"weights {weights.shape} for {len(features)} features")
@@ -122,6 +163,7 @@ class LinearAssertion:
         self.bias = numpy.asarray(bias, dtype="float32").reshape(len(CLASSES))
         self.window = int(window)
         self.l2 = float(l2)
+        self.keep_rules = check_keep_rules(keep_rules, source)
 
     def logits(self, inputs: Sequence[Sequence[str]]) -> Array:
         """(n, 3) z of each entity's features (unknown features are ignored)."""
@@ -144,7 +186,10 @@ class LinearAssertion:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         save_file({"weights": self.weights, "bias": self.bias}, str(path / WEIGHTS_FILE))
-        settings = {"kind": KIND, "window": self.window, "l2": self.l2, "classes": list(CLASSES), "features": self.features}
+        settings = {
+            "kind": KIND, "window": self.window, "l2": self.l2, "keep_rules": list(self.keep_rules),
+            "classes": list(CLASSES), "features": self.features,
+        }
         (path / SETTINGS_FILE).write_text(json.dumps(settings, indent=1), encoding="utf8")
 
     @classmethod
@@ -154,7 +199,10 @@ class LinearAssertion:
         path = Path(path)
         settings = read_settings(path, WEIGHTS_FILE)
         tensors = load_file(str(path / WEIGHTS_FILE))
-        return cls(settings["features"], tensors["weights"], tensors["bias"], window=settings["window"], l2=settings["l2"])
+        return cls(
+            settings["features"], tensors["weights"], tensors["bias"], window=settings["window"], l2=settings["l2"],
+            keep_rules=settings.get("keep_rules", ()), source=path / SETTINGS_FILE,
+        )
 
 
 def fit_linear(
@@ -165,6 +213,7 @@ def fit_linear(
     l2: float = 3e-4,
     steps: int = 400,
     learn_rate: float = 0.1,
+    keep_rules: Sequence[str] = (),
 ) -> LinearAssertion:
     """Fit W and b by full-batch Adam (β = 0.9, 0.999) from zeros on
 
@@ -178,6 +227,8 @@ def fit_linear(
     gold (Sequence[str]): each entity's gold class (`CLASSES`).
     window (int): the window the features were made with (saved).
     l2 (float): λ.
+    keep_rules (Sequence[str]): saved with the model for `decide`; the fit is
+        the same with or without it.
     RETURNS (LinearAssertion): the fitted model.
     """
     features = sorted({name for names in inputs for name in names})
@@ -204,4 +255,4 @@ def fit_linear(
             v *= 0.999
             v += 0.001 * g * g
             p -= learn_rate * (m / (1 - 0.9**t)) / (numpy.sqrt(v / (1 - 0.999**t)) + 1e-8)
-    return LinearAssertion(features, params[0], params[1], window=window, l2=l2)
+    return LinearAssertion(features, params[0], params[1], window=window, l2=l2, keep_rules=keep_rules)

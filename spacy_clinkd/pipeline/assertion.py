@@ -349,22 +349,25 @@ class ClinkdAssertion:
         """The status of each entity of each doc: the assertion is the rules'
         verdict, or (backend "learned") the trained classifier's most probable
         class (an encoder over marked contexts, or a linear model over cue and
-        context features), the entities of all `docs` in one batch; the
-        ConText categories are the rules' with either backend."""
+        context features; where the rules' verdict is one of the classifier's
+        `keep_rules`, that verdict: `assertion_linear.decide`), the entities of
+        all `docs` in one batch; the ConText categories are the rules' with
+        either backend."""
         docs = list(docs)
         if self.backend == RULES:
             return [self.statuses(doc, doc.ents) for doc in docs]
         if self.classifier is None:
             raise ClinkdError(Errors.E458)
-        from ..models.assertion_linear import CLASSES
+        from ..models.assertion_linear import decide
 
         rules, inputs = [], []
         for doc in docs:
             doc_rules, doc_inputs = self.classifier_inputs(doc, doc.ents)
             rules.append(doc_rules)
             inputs.extend(doc_inputs)
-        best = iter(self.classifier.probabilities(inputs).argmax(-1).tolist() if inputs else [])
-        return [[status._replace(assertion=CLASSES[next(best)]) for status in doc_rules] for doc_rules in rules]
+        verdicts = [status.assertion for doc_rules in rules for status in doc_rules]
+        found = iter(decide(self.classifier.probabilities(inputs), verdicts, self.classifier.keep_rules) if inputs else [])
+        return [[status._replace(assertion=next(found)) for status in doc_rules] for doc_rules in rules]
 
     def set_annotations(self, docs: Iterable[Doc], statuses: list[list[EntityStatus]]) -> None:
         for doc, values in zip(docs, statuses):

@@ -63,6 +63,9 @@ class LinearSettings:
     l2: float = 2.5e-4
     steps: int = 400
     learn_rate: float = 0.1
+    # the classes where the rules' verdict stands (`assertion_linear.decide`); ("possible",) is the
+    # combination CV preferred (docs/RESULTS.md run 21)
+    keep_rules: tuple[str, ...] = ()
 
 
 def entity_examples(
@@ -172,16 +175,18 @@ def train_linear(examples: Sequence[EntityExample], settings: LinearSettings):
 
     return fit_linear(
         [e.features for e in examples], [e.gold for e in examples], window=settings.window, l2=settings.l2,
-        steps=settings.steps, learn_rate=settings.learn_rate,
+        steps=settings.steps, learn_rate=settings.learn_rate, keep_rules=settings.keep_rules,
     )
 
 
 def classify(model, examples: Sequence[EntityExample]) -> list[str]:
-    """The classifier's most probable assertion of each example (its input
-    texts for an encoder classifier, its features for a linear one)."""
-    from ..models.assertion_linear import CLASSES
+    """The classifier's assertion of each example (its input texts for an
+    encoder classifier, its features for a linear one), as the pipeline decides
+    it (`assertion_linear.decide`: the rules' verdict where the classifier keeps
+    it, else its most probable class)."""
+    from ..models.assertion_linear import decide
 
     if not examples:
         return []
     inputs = [e.features if model.kind == LINEAR_KIND else e.text for e in examples]
-    return [CLASSES[k] for k in model.probabilities(inputs).argmax(-1).tolist()]
+    return decide(model.probabilities(inputs), [e.rule for e in examples], model.keep_rules)

@@ -21,7 +21,7 @@ NON_COMMERCIAL = re.compile(r"(?<![a-z])nc(?![a-z])", re.IGNORECASE)
 META_KEYS = ("name", "version", "description", "license", "sources")
 FACTS_KEYS = ("test_name", "label_meanings", "assertion", "domain", "external")
 # the keys the card reads inside those sections
-FACTS_SECTION_KEYS = {"assertion": ("learned", "linear", "learned_caveat"), "domain": ("text", "shift"), "external": ("sets",)}
+FACTS_SECTION_KEYS = {"assertion": ("learned", "linear", "hybrid", "learned_caveat"), "domain": ("text", "shift"), "external": ("sets",)}
 # The corpus facts, relative to the project directory (`model-card` run from it).
 DEFAULT_FACTS = Path("configs") / "model_card.yml"
 
@@ -84,15 +84,18 @@ def read_facts(path: str | Path) -> dict[str, Any]:
 
 def assertion_kind(pipeline_dir: Path) -> str:
     """RETURNS (str): how the saved pipeline's `clinkd_assertion` decides:
-    "rules", "learned" (the encoder classifier) or "linear" (the linear
-    classifier, as its saved `classifier.json` says)."""
+    "rules", "learned" (the encoder classifier), "linear" (the linear
+    classifier, as its saved `classifier.json` says) or "hybrid" (the linear
+    classifier where the rules keep some classes: its `keep_rules`)."""
     from ..models.assertion_linear import KIND as LINEAR
-    from ..models.assertion_linear import classifier_kind
+    from ..models.assertion_linear import SETTINGS_FILE, classifier_kind
     from ..pipeline.assertion import CLASSIFIER_DIR
 
     backend = saved_setting(pipeline_dir, "clinkd_assertion", "backend") or "rules"
-    if backend == "learned" and classifier_kind(Path(pipeline_dir) / "clinkd_assertion" / CLASSIFIER_DIR) == LINEAR:
-        return LINEAR
+    folder = Path(pipeline_dir) / "clinkd_assertion" / CLASSIFIER_DIR
+    if backend == "learned" and classifier_kind(folder) == LINEAR:
+        settings = srsly.read_json(folder / SETTINGS_FILE)
+        return "hybrid" if settings.get("keep_rules") else LINEAR
     return backend
 
 

@@ -418,7 +418,7 @@ def _provenance(provenance: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 def _limits(test: Mapping[str, Any], *, facts: Mapping[str, Any], assertion_backend: str) -> dict[str, Any]:
     """The measured numbers the known limits rest on."""
-    learned = assertion_backend in ("learned", "linear")
+    learned = assertion_backend in ("learned", "linear", "hybrid")
     per_class = ((test.get("assertion") or {}).get("on_gold_entities") or {}).get("per_class") or {}
     n_docs = test.get("n_docs")
     return {
@@ -570,7 +570,7 @@ def model_card_markdown(
     speed_teacher, speed_baseline (str): the benchmark names of teacher and CNN baseline.
     default_inference (Optional[str]): the package's default precision, if known.
     assertion_backend (Optional[str]): how clinkd_assertion decides (`card_data.assertion_kind`:
-        "rules", "learned" or "linear"; "rules" if unknown).
+        "rules", "learned", "linear" or "hybrid"; "rules" if unknown).
     vocab_size (Optional[int]): this model's vocabulary size (`encoder_vocab_size`), if known.
     provenance (Optional[Mapping[str, Any]]): `provenance.read_provenance` output; None: not recorded.
     reasons (Optional[Mapping[str, str]]): input key → why it is missing, for

@@ -56,16 +56,16 @@ COMMANDS = {
     "train-assertion": (
         ["data"],
         [
-            "--batch-size", "--encoder", "--epochs", "--learn-rate", "--linear-l2", "--linear-window", "--model",
-            "--output", "--rule-input", "--seed", "--window",
+            "--batch-size", "--encoder", "--epochs", "--keep-rules", "--learn-rate", "--linear-l2", "--linear-window",
+            "--model", "--output", "--rule-input", "--seed", "--window",
         ],
     ),
     "assertion-cv": (
         ["data"],
         [
-            "--baselines", "--batch-size", "--encoder", "--encoder-candidate", "--epochs", "--fold-seed", "--k",
-            "--learn-rate", "--linear", "--linear-l2", "--linear-window", "--markdown", "--max-length", "--name",
-            "--output", "--rule-input", "--rules-only", "--seed", "--window",
+            "--baselines", "--batch-size", "--encoder", "--encoder-candidate", "--epochs", "--fold-seed", "--hybrid",
+            "--k", "--keep-rules", "--learn-rate", "--linear", "--linear-l2", "--linear-window", "--markdown",
+            "--max-length", "--name", "--output", "--rule-input", "--rules-only", "--seed", "--window",
         ],
     ),
     "serve": (["model"], ["--api-key", "--batch-size", "--host", "--inference", "--max-chars", "--port"]),

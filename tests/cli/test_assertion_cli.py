@@ -43,7 +43,7 @@ def test_assertion_cv_scores_rules_and_learned_on_the_same_folds(gold, tiny_bert
     assert run(["assertion-cv", gold, "--output", out, "--markdown", tmp_path / "cv.md", "--k", "2",
                 "--encoder", tiny_bert, "--epochs", "1", "--batch-size", "4"]) == 0
     result = json.loads(out.read_text())
-    assert set(result["candidates"]) == {"rules", "learned", "linear"}
+    assert set(result["candidates"]) == {"rules", "learned", "linear", "hybrid"}
     assert sorted(result["folds"]) == ["note0", "note1", "note2", "note3"]
     rules = result["candidates"]["rules"]
     # the rules find every status of these notes
@@ -53,7 +53,13 @@ def test_assertion_cv_scores_rules_and_learned_on_the_same_folds(gold, tiny_bert
     assert "| learned |" in (tmp_path / "cv.md").read_text() and "| linear |" in (tmp_path / "cv.md").read_text()
     # the linear candidate alone, without the encoder's fine-tuning
     assert run(["assertion-cv", gold, "--output", tmp_path / "cv3.json", "--k", "2", "--no-encoder-candidate"]) == 0
-    assert set(json.loads((tmp_path / "cv3.json").read_text())["candidates"]) == {"rules", "linear"}
+    cv3 = json.loads((tmp_path / "cv3.json").read_text())
+    assert set(cv3["candidates"]) == {"rules", "linear", "hybrid"} and cv3["hybrid_settings"]["keep_rules"] == ["possible"]
+    # the hybrid's "possible" is the rules' on every held-out entity
+    assert cv3["candidates"]["hybrid"]["pooled"]["per_class"]["possible"] == cv3["candidates"]["rules"]["pooled"]["per_class"]["possible"]
+    assert run(["assertion-cv", gold, "--output", tmp_path / "cv4.json", "--k", "2", "--no-encoder-candidate",
+                "--keep-rules", "maybe"]) == 1
+    assert "keep_rules ['maybe'] (in '--keep-rules')" in capsys.readouterr().out
     # another fold cut cannot be put in one table with these
     other = dict(result, folds={**result["folds"], "note0": 1 - result["folds"]["note0"]})
     (tmp_path / "other.json").write_text(json.dumps(other))
@@ -93,6 +99,35 @@ def test_linear_classifier_is_trained_and_assembled(gold, tiny_pipeline, tmp_pat
     captured = capsys.readouterr()
     assert "--model must be 'encoder' or 'linear'" in captured.out + captured.err
     assert not (tmp_path / "x").exists()
+
+
+def test_the_rules_hedges_stand_in_a_linear_classifier_that_keeps_them(gold, tiny_pipeline, tmp_path, capsys):
+    """--keep-rules possible: saved with the classifier; in the assembled pipeline
+    a hedge the rules find stays "possible" whatever the weights say, and nothing
+    else becomes "possible"."""
+    import numpy
+
+    from spacy_clinkd.models.assertion_linear import CLASSES, LinearAssertion
+
+    classifier = tmp_path / "hybrid"
+    assert run(["train-assertion", gold, "--output", classifier, "--model", "linear", "--keep-rules", "possible"]) == 0
+    assert json.loads((classifier / "classifier.json").read_text())["keep_rules"] == ["possible"]
+    # weights that always say "possible": only the rules' hedge may pass
+    model = LinearAssertion.load(classifier)
+    bias = numpy.zeros(3, dtype="float32")
+    bias[CLASSES.index("possible")] = 50.0
+    LinearAssertion(model.features, model.weights * 0, bias, window=model.window, l2=model.l2,
+                    keep_rules=model.keep_rules).save(classifier)
+    assert run(["assemble", tiny_pipeline, tmp_path / "shipped", "--assertion", classifier]) == 0
+    nlp = spacy.load(tmp_path / "shipped")
+    doc = nlp.make_doc("She denies chest pain. Possible pneumonia.")
+    doc.ents = [doc.char_span(11, 21, label="SYMPTOM"), doc.char_span(32, 41, label="DISEASE")]
+    for name in ("sentencizer", "clinkd_assertion"):
+        doc = nlp.get_pipe(name)(doc)
+    assert [e._.assertion for e in doc.ents] == ["present", "possible"]
+    # an encoder classifier has no such setting
+    assert run(["train-assertion", gold, "--output", tmp_path / "y", "--keep-rules", "possible"]) == 1
+    assert "--keep-rules is a setting of the linear model" in capsys.readouterr().out
 
 
 def test_gold_without_assertions_is_refused_naming_the_file(gold, tmp_path, capsys):

@@ -3,7 +3,7 @@ import numpy
 import pytest
 
 from spacy_clinkd.errors import ClinkdError
-from spacy_clinkd.models.assertion_linear import CLASSES, LinearAssertion, entity_features, fit_linear
+from spacy_clinkd.models.assertion_linear import CLASSES, LinearAssertion, decide, entity_features, fit_linear
 from spacy_clinkd.pipeline.assertion import CueRelation
 
 
@@ -54,3 +54,28 @@ def test_save_and_load_give_the_same_model(tmp_path):
     assert numpy.array_equal(loaded.probabilities(INPUTS), model.probabilities(INPUTS))
     with pytest.raises(ClinkdError, match="No trained assertion classifier"):
         LinearAssertion.load(tmp_path / "missing")
+
+
+def test_decide_keeps_the_rules_verdict_only_for_the_kept_classes():
+    # columns: present, absent, possible
+    probs = numpy.asarray([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3], [0.1, 0.2, 0.7], [0.5, 0.4, 0.1]])
+    rules = ["present", "possible", "absent", "absent"]
+    assert decide(probs, rules) == ["possible", "present", "possible", "present"]
+    # "possible" kept: the rules' hedge stands (row 2), no other entity becomes possible (rows 1, 3)
+    assert decide(probs, rules, ("possible",)) == ["absent", "possible", "absent", "present"]
+    assert decide(numpy.zeros((0, 3)), [], ("possible",)) == []
+    with pytest.raises(ValueError, match="2 rule verdicts for 4 rows"):
+        decide(probs, rules[:2])
+
+
+@pytest.mark.parametrize("keep", [["maybe"], list(CLASSES), "possible"])
+def test_keep_rules_must_name_some_classes(keep, tmp_path):
+    with pytest.raises(ClinkdError, match="must be some, not all"):
+        fit_linear(INPUTS, GOLD, window=3, keep_rules=keep)
+    model = fit_linear(INPUTS, GOLD, window=3, l2=1e-3, keep_rules=["possible"])
+    model.save(tmp_path / "clf")
+    assert LinearAssertion.load(tmp_path / "clf").keep_rules == ("possible",)
+    settings = tmp_path / "clf" / "classifier.json"
+    settings.write_text(settings.read_text().replace('"possible"\n ],\n "classes"', '"maybe"\n ],\n "classes"'))
+    with pytest.raises(ClinkdError, match="classifier.json"):
+        LinearAssertion.load(tmp_path / "clf")

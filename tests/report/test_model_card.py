@@ -443,6 +443,13 @@ def test_a_linear_assertion_classifier_is_named_as_such(tmp_path):
     assert "small encoder" not in card and "rule-based" not in card
 
 
+def test_a_linear_classifier_that_keeps_the_rules_hedges_says_so(tmp_path):
+    card = card_of_a_saved_pipeline(
+        tmp_path, "clinkd_assertion", 'backend = "learned"', classifier={"kind": "linear", "keep_rules": ["possible"]}
+    )
+    assert "- **Assertion** is learned where the rules find no hedge" in card and "their 'possible' stands" in card
+
+
 def test_cli_writes_the_readme(tmp_path):
     files = inputs(tmp_path, transfer=transfer({"CC BY-NC 4.0": 2}))
     out = tmp_path / "en_clinkd_ner"
