@@ -124,7 +124,7 @@ def assertion_cv_cli(
         None, "--baselines", help="Also tabulate the candidates of this JSON (scripts/assertion_baselines.py), if its folds are these"
     ),
 ) -> None:
-    """Cross-validate the assertion candidates (rules frozen; the linear and the encoder classifier fitted per fold) over document folds."""
+    """Cross-validate the assertion candidates (rules frozen; the linear classifier, the linear classifier that leaves --keep-rules to the rules ('hybrid') and the encoder classifier, each fitted per fold) over document folds."""
     import srsly
 
     from ..evaluation.assertion_cv import run_assertion_cv
@@ -133,6 +133,9 @@ def assertion_cv_cli(
     from ..report.scores import cv_markdown
 
     check_report_outputs(output, markdown, inputs={f"data {i}": p for i, p in enumerate(data)})
+    keep = _keep_rules(keep_rules) if hybrid and not rules_only else ()
+    if hybrid and not rules_only and not keep:
+        msg.fail("--keep-rules is empty: the hybrid candidate would be the linear one (--no-hybrid to skip it)", exits=1)
     if baselines is not None and not baselines.is_file():
         msg.fail(f"--baselines: no such file: {baselines}", exits=1)
     from dataclasses import replace
@@ -146,7 +149,7 @@ def assertion_cv_cli(
         encoder=None if rules_only or not encoder_candidate else encoder, settings=settings, name=name, log=msg.text,
         linear=LinearSettings(window=linear_window, l2=linear_l2) if linear and not rules_only else None,
         hybrid=(
-            LinearSettings(window=linear_window, l2=linear_l2, keep_rules=_keep_rules(keep_rules))
+            LinearSettings(window=linear_window, l2=linear_l2, keep_rules=keep)
             if hybrid and not rules_only else None
         ),
     )

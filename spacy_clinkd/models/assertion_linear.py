@@ -86,6 +86,7 @@ def decide(probabilities: Array, rules: Sequence[str], keep_rules: Sequence[str]
     rules (Sequence[str]): the rules' verdict of each entity.
     RETURNS (List[str]): one class per entity.
     """
+    keep_rules = check_keep_rules(keep_rules, "decide")
     probabilities = numpy.asarray(probabilities, dtype="float32")
     if len(rules) != len(probabilities):
         raise ValueError(f"{len(rules)} rule verdicts for {len(probabilities)} rows of probabilities")
@@ -201,7 +202,7 @@ class LinearAssertion:
         tensors = load_file(str(path / WEIGHTS_FILE))
         return cls(
             settings["features"], tensors["weights"], tensors["bias"], window=settings["window"], l2=settings["l2"],
-            keep_rules=settings.get("keep_rules", ()), source=path / SETTINGS_FILE,
+            keep_rules=settings.get("keep_rules") or (), source=path / SETTINGS_FILE,
         )
 
 

@@ -125,7 +125,8 @@ def make_clinkd_assertion(
     possible_window (int): the same for uncertainty cues.
     context_window (int): the same for historical, hypothetical and family cues.
     backend (str): "rules" (the cue rules decide) or "learned" (the trained
-        classifier decides, reading the rules' verdict as an input).
+        classifier decides, reading the rules' verdict as an input; where the
+        rules' verdict is one of its `keep_rules`, that verdict stands).
     """
     return ClinkdAssertion(
         nlp, name, terms=terms, extra_terms=extra_terms, window=window, possible_window=possible_window,
@@ -147,7 +148,8 @@ def _check_terms(terms: dict[str, list[str]]) -> dict[str, list[str]]:
 
 
 class ClinkdAssertion:
-    """Assertion status of `doc.ents` by NegEx-style cue rules (module docstring)."""
+    """Assertion status of `doc.ents` by NegEx-style cue rules (module docstring),
+    or, with backend "learned", by a trained classifier that reads them."""
 
     def __init__(
         self,

@@ -86,7 +86,8 @@ def assertion_kind(pipeline_dir: Path) -> str:
     """RETURNS (str): how the saved pipeline's `clinkd_assertion` decides:
     "rules", "learned" (the encoder classifier), "linear" (the linear
     classifier, as its saved `classifier.json` says) or "hybrid" (the linear
-    classifier where the rules keep some classes: its `keep_rules`)."""
+    classifier that leaves "possible" to the rules: `keep_rules` ["possible"];
+    other `keep_rules` have no wording of their own and read as "linear")."""
     from ..models.assertion_linear import KIND as LINEAR
     from ..models.assertion_linear import SETTINGS_FILE, classifier_kind
     from ..pipeline.assertion import CLASSIFIER_DIR
@@ -95,7 +96,7 @@ def assertion_kind(pipeline_dir: Path) -> str:
     folder = Path(pipeline_dir) / "clinkd_assertion" / CLASSIFIER_DIR
     if backend == "learned" and classifier_kind(folder) == LINEAR:
         settings = srsly.read_json(folder / SETTINGS_FILE)
-        return "hybrid" if settings.get("keep_rules") else LINEAR
+        return "hybrid" if settings.get("keep_rules") == ["possible"] else LINEAR
     return backend
 
 

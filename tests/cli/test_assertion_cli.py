@@ -60,6 +60,9 @@ def test_assertion_cv_scores_rules_and_learned_on_the_same_folds(gold, tiny_bert
     assert run(["assertion-cv", gold, "--output", tmp_path / "cv4.json", "--k", "2", "--no-encoder-candidate",
                 "--keep-rules", "maybe"]) == 1
     assert "keep_rules ['maybe'] (in '--keep-rules')" in capsys.readouterr().out
+    assert run(["assertion-cv", gold, "--output", tmp_path / "cv5.json", "--k", "2", "--no-encoder-candidate",
+                "--keep-rules", ""]) == 1
+    assert "--keep-rules is empty" in capsys.readouterr().out and not (tmp_path / "cv5.json").exists()
     # another fold cut cannot be put in one table with these
     other = dict(result, folds={**result["folds"], "note0": 1 - result["folds"]["note0"]})
     (tmp_path / "other.json").write_text(json.dumps(other))
@@ -112,10 +115,10 @@ def test_the_rules_hedges_stand_in_a_linear_classifier_that_keeps_them(gold, tin
     classifier = tmp_path / "hybrid"
     assert run(["train-assertion", gold, "--output", classifier, "--model", "linear", "--keep-rules", "possible"]) == 0
     assert json.loads((classifier / "classifier.json").read_text())["keep_rules"] == ["possible"]
-    # weights that always say "possible": only the rules' hedge may pass
+    # weights that always say "possible", then "present": only the rules' hedge may be possible
     model = LinearAssertion.load(classifier)
     bias = numpy.zeros(3, dtype="float32")
-    bias[CLASSES.index("possible")] = 50.0
+    bias[CLASSES.index("possible")], bias[CLASSES.index("present")] = 50.0, 1.0
     LinearAssertion(model.features, model.weights * 0, bias, window=model.window, l2=model.l2,
                     keep_rules=model.keep_rules).save(classifier)
     assert run(["assemble", tiny_pipeline, tmp_path / "shipped", "--assertion", classifier]) == 0

@@ -69,9 +69,14 @@ def test_decide_keeps_the_rules_verdict_only_for_the_kept_classes():
 
 
 @pytest.mark.parametrize("keep", [["maybe"], list(CLASSES), "possible"])
-def test_keep_rules_must_name_some_classes(keep, tmp_path):
+def test_keep_rules_must_name_some_classes(keep):
     with pytest.raises(ClinkdError, match="must be some, not all"):
         fit_linear(INPUTS, GOLD, window=3, keep_rules=keep)
+    with pytest.raises(ClinkdError, match="must be some, not all"):
+        decide(numpy.ones((1, 3)), ["present"], keep)
+
+
+def test_keep_rules_are_saved_and_a_bad_value_names_the_file(tmp_path):
     model = fit_linear(INPUTS, GOLD, window=3, l2=1e-3, keep_rules=["possible"])
     model.save(tmp_path / "clf")
     assert LinearAssertion.load(tmp_path / "clf").keep_rules == ("possible",)

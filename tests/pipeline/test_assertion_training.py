@@ -130,3 +130,33 @@ def test_extra_terms_given_at_load_are_used(tmp_path):
     with loaded.select_pipes(enable=["sentencizer", "clinkd_assertion"]):
         doc = loaded(doc)
     assert doc.ents[0]._.assertion == "absent"
+
+
+def test_a_classifier_that_keeps_the_rules_hedges_in_a_batch_with_an_entityless_doc(tmp_path):
+    """keep_rules ("possible",): the rules' hedge stands where the model learnt
+    otherwise; a doc without entities in the batch does not shift the verdicts;
+    the setting survives to_disk and to_bytes."""
+    nlp = rules_pipeline()
+    hedged = nlp.make_doc("possible fever . nix cough .")
+    hedged.ents = [Span(hedged, 1, 2, label="SYMPTOM"), Span(hedged, 4, 5, label="SYMPTOM")]
+    # gold says present: a model free to choose learns not to say "possible" after this cue
+    hedged.user_data[ASSERTIONS] = [[9, 14, "present"], [21, 26, "absent"]]
+    examples = [e for doc in entity_examples(nlp, [*gold_docs(nlp), hedged] * 3, window=4, feature_window=2) for e in doc]
+    free = train_linear(examples, LinearSettings(window=2, l2=1e-3))
+    kept = train_linear(examples, LinearSettings(window=2, l2=1e-3, keep_rules=("possible",)))
+    hedged_example = examples[len(TEXTS) * 2]
+    assert hedged_example.rule == "possible"
+    assert classify(free, [hedged_example]) == ["present"] and classify(kept, [hedged_example]) == ["possible"]
+    pipeline = rules_pipeline("learned")
+    pipeline.get_pipe("clinkd_assertion").classifier = kept
+    pipeline.to_disk(tmp_path / "p")
+    loaded = spacy.load(tmp_path / "p")
+    assert loaded.get_pipe("clinkd_assertion").classifier.keep_rules == ("possible",)
+    empty = nlp.make_doc("nothing here .")
+    docs = [gold_docs(nlp)[0], empty, hedged, gold_docs(nlp)[1]]
+    expected = [["absent", "present"], [], ["possible", "absent"], ["present", "absent"]]
+    assert run_pipeline(loaded, docs) == expected and run_pipeline(loaded, docs, batch_size=1) == expected
+    copy = rules_pipeline("learned")
+    copy.get_pipe("clinkd_assertion").from_bytes(loaded.get_pipe("clinkd_assertion").to_bytes())
+    assert copy.get_pipe("clinkd_assertion").classifier.keep_rules == ("possible",)
+    assert run_pipeline(copy, docs) == expected
