@@ -26,11 +26,6 @@ def write_error(path: str | Path, err: OSError) -> ClinkdError:
     return ClinkdError(Errors.E020.format(path=path, reason=_reason(err)))
 
 
-def read_error(path: str | Path, err: OSError) -> ClinkdError:
-    """RETURNS (ClinkdError): E022 for an `OSError` raised reading `path`."""
-    return ClinkdError(Errors.E022.format(path=path, reason=_reason(err)))
-
-
 def _nearest_existing(path: Path) -> Path:
     for candidate in [path, *path.parents]:
         if candidate.exists():

@@ -1,7 +1,6 @@
 """Reading `.spacy` DocBins: the one reader of the package's gold corpora."""
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 from spacy.tokens import Doc, DocBin
@@ -26,8 +25,3 @@ def read_docbin(path: str | Path, vocab: Vocab, *, allow_empty: bool = False) ->
     if not docs and not allow_empty:
         raise ClinkdError(Errors.E259.format(path=path))
     return docs
-
-
-def read_docbins(paths: Iterable[str | Path], vocab: Vocab) -> list[Doc]:
-    """The docs of several DocBin files, in order (each read by `read_docbin`)."""
-    return [doc for path in paths for doc in read_docbin(path, vocab)]

@@ -71,7 +71,6 @@ SURFACE_MISMATCH = "surface_mismatch"
 
 # Key of `Doc.user_data` holding the gold assertion status of `doc.ents`.
 ASSERTIONS = "clinkd_assertions"
-ASSERTION_VALUES = ("present", "absent", "possible")
 # Key of `Doc.user_data` holding the gold context status of `doc.ents`.
 CONTEXTS = "clinkd_contexts"
 CONTEXT_VALUES = ("historical", "hypothetical", "family")

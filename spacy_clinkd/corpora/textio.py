@@ -175,7 +175,6 @@ class LineReader:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.ends: dict[str, int] = {}
-        self.had_bom = False
 
     def __iter__(self) -> Iterator[tuple[int, str]]:
         try:
@@ -190,7 +189,6 @@ class LineReader:
                 for line_no, (line, end) in enumerate(_split_lines(text), start=1):
                     if line_no == 1 and line.startswith(BOM):
                         line = line[1:]
-                        self.had_bom = True
                     if end:
                         ends[end] = ends.get(end, 0) + 1
                     yield line_no, line

@@ -38,10 +38,3 @@ def document_folds(ids: Sequence[str], k: int = 5, seed: int = 0) -> list[int]:
     random.Random(seed).shuffle(order)
     fold_of = {doc: i % k for i, doc in enumerate(order)}
     return [fold_of[i] for i in ids]
-
-
-def split_by_fold(docs: Sequence[Doc], folds: Sequence[int], fold: int) -> tuple[list[Doc], list[Doc]]:
-    """(train, held-out) docs of one fold."""
-    train = [d for d, f in zip(docs, folds) if f != fold]
-    held = [d for d, f in zip(docs, folds) if f == fold]
-    return train, held

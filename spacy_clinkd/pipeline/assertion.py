@@ -299,10 +299,6 @@ class ClinkdAssertion:
         assertion = POSSIBLE if "possible" in kinds else ABSENT if "negation" in kinds else PRESENT
         return EntityStatus(assertion, frozenset(kinds.intersection(CONTEXTS)))
 
-    def assert_entities(self, doc: Doc, ents: Iterable[Span], scope: list[int] | None = None) -> list[str]:
-        """The rules' assertion of each of `ents` (spans of `doc`), without setting it."""
-        return [status.assertion for status in self.statuses(doc, ents, scope)]
-
     @staticmethod
     def scope_bounds(scope: list[int], ent: Span) -> tuple[int, int]:
         """Token offsets (start, end) of the scope holding `ent`'s first token."""
