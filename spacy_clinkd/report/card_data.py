@@ -21,7 +21,7 @@ NON_COMMERCIAL = re.compile(r"(?<![a-z])nc(?![a-z])", re.IGNORECASE)
 META_KEYS = ("name", "version", "description", "license", "sources")
 FACTS_KEYS = ("test_name", "label_meanings", "assertion", "domain", "external")
 # the keys the card reads inside those sections
-FACTS_SECTION_KEYS = {"assertion": ("learned", "linear", "hybrid", "learned_caveat"), "domain": ("text", "shift"), "external": ("sets",)}
+FACTS_SECTION_KEYS = {"assertion": ("learned", "linear", "hybrid", "learned_caveat", "learned_dev"), "domain": ("text", "shift"), "external": ("sets",)}
 # The corpus facts, relative to the project directory (`model-card` run from it).
 DEFAULT_FACTS = Path("configs") / "model_card.yml"
 

@@ -88,6 +88,9 @@ DEFAULT_REASONS = {
 }
 
 
+# `card_data.assertion_kind` values whose assertion a trained classifier decides
+LEARNED_ASSERTION = ("learned", "linear", "hybrid")
+
 def not_measured(what: str, reason: str) -> str:
     """RETURNS (str): the line of a section (or part of one) with no input."""
     return f"{what}: not measured ({reason})."
@@ -204,8 +207,8 @@ def _external(name: str, metrics: Mapping[str, Any], facts: Mapping[str, Any]) -
     }
 
 
-def _assertion(metrics: Mapping[str, Any] | None, split: str, missing: str) -> dict[str, Any]:
-    """The assertion block of one split, or why it is missing."""
+def _assertion(metrics: Mapping[str, Any] | None, split: str, missing: str, note: str | None = None) -> dict[str, Any]:
+    """The assertion block of one split (with `note` under its heading), or why it is missing."""
     if metrics is None or not metrics.get("assertion"):
         return {"split": split, "missing": missing}
     on_gold = metrics["assertion"]["on_gold_entities"]
@@ -233,6 +236,7 @@ def _assertion(metrics: Mapping[str, Any] | None, split: str, missing: str) -> d
     return {
         "split": split,
         "missing": None,
+        "note": note,
         "n": on_gold["n"],
         "accuracy": on_gold["accuracy"],
         "table": score_table(label_rows({"per_label": per_class}, {"per_label": intervals}), first="class"),
@@ -418,7 +422,7 @@ def _provenance(provenance: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 def _limits(test: Mapping[str, Any], *, facts: Mapping[str, Any], assertion_backend: str) -> dict[str, Any]:
     """The measured numbers the known limits rest on."""
-    learned = assertion_backend in ("learned", "linear", "hybrid")
+    learned = assertion_backend in LEARNED_ASSERTION
     per_class = ((test.get("assertion") or {}).get("on_gold_entities") or {}).get("per_class") or {}
     n_docs = test.get("n_docs")
     return {
@@ -601,6 +605,8 @@ def model_card_markdown(
             _assertion(
                 dev, "Dev", (reasons or {}).get("dev", DEFAULT_REASONS["dev"]) if dev is None
                 else "the dev metrics hold no assertion scores",
+                # a learned classifier is fitted on train and dev: its dev scores are in-sample
+                note=facts["assertion"]["learned_dev"] if assertion_backend in LEARNED_ASSERTION else None,
             ),
         ],
         "speed": _speed(

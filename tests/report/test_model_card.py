@@ -443,6 +443,13 @@ def test_a_linear_assertion_classifier_is_named_as_such(tmp_path):
     assert "small encoder" not in card and "rule-based" not in card
 
 
+def test_dev_assertion_scores_of_a_learned_classifier_are_called_in_sample():
+    fitted_on_dev = "so these dev scores are on its own training data"
+    learned = card_of(META, metrics(), dev=metrics(), assertion_backend="hybrid")
+    assert fitted_on_dev in learned.split("### Dev")[1] and fitted_on_dev not in learned.split("### Dev")[0]
+    assert fitted_on_dev not in card_of(META, metrics(), dev=metrics(), assertion_backend="rules")
+
+
 def test_a_linear_classifier_that_keeps_the_rules_hedges_says_so(tmp_path):
     card = card_of_a_saved_pipeline(
         tmp_path, "clinkd_assertion", 'backend = "learned"', classifier={"kind": "linear", "keep_rules": ["possible"]}
