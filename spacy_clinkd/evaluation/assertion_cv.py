@@ -132,7 +132,7 @@ def run_assertion_cv(
         "candidates": {"rules": cv_summary, name: cv_summary, "linear": cv_summary,
         "hybrid": cv_summary}, "settings", "linear_settings", "hybrid_settings"}`.
     """
-    from dataclasses import asdict
+    from dataclasses import asdict, replace
 
     from ..pipeline.assertion_training import TrainSettings, classify, train_classifier, train_linear
     from .folds import document_folds
@@ -145,7 +145,7 @@ def run_assertion_cv(
         predicted: list[Pairs] = [[] for _ in examples_by_doc]
         for fold in range(k):
             train = [e for doc, f in zip(examples_by_doc, folds) if f != fold for e in doc]
-            model = fit(train)
+            model = fit(fold, train)
             for i, (doc, f) in enumerate(zip(examples_by_doc, folds)):
                 if f == fold:
                     predicted[i] = list(zip([e.gold for e in doc], classify(model, doc)))
@@ -155,12 +155,24 @@ def run_assertion_cv(
                 log(f"{label} fold {fold + 1}/{k}: {len(train)} training entities, held-out absent F1 {score:.3f}")
         return cv_summary(predicted, folds)
 
+    # the linear and the hybrid candidate differ only in how they decide: one fit per fold and settings
+    linear_fits: dict[tuple[int, Any], Any] = {}
+
+    def fit_linear(chosen: Any) -> Any:
+        def fit(fold: int, train: list[Any]) -> Any:
+            key = (fold, replace(chosen, keep_rules=()))
+            if key not in linear_fits:
+                linear_fits[key] = train_linear(train, key[1])
+            return linear_fits[key].with_keep_rules(chosen.keep_rules)
+
+        return fit
+
     if linear is not None:
-        candidates["linear"] = held_out(lambda train: train_linear(train, linear), "linear")
+        candidates["linear"] = held_out(fit_linear(linear), "linear")
     if hybrid is not None:
-        candidates["hybrid"] = held_out(lambda train: train_linear(train, hybrid), "hybrid")
+        candidates["hybrid"] = held_out(fit_linear(hybrid), "hybrid")
     if encoder is not None:
-        candidates[name] = held_out(lambda train: train_classifier(encoder, train, settings), name)
+        candidates[name] = held_out(lambda fold, train: train_classifier(encoder, train, settings), name)
     return {
         "k": k,
         "seed": seed,

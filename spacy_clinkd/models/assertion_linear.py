@@ -87,12 +87,11 @@ def decide(probabilities: Array, rules: Sequence[str], keep_rules: Sequence[str]
     RETURNS (List[str]): one class per entity.
     """
     keep_rules = check_keep_rules(keep_rules, "decide")
-    probabilities = numpy.asarray(probabilities, dtype="float32")
+    probabilities = numpy.asarray(probabilities, dtype="float32").reshape(-1, len(CLASSES))
     if len(rules) != len(probabilities):
         raise ValueError(f"{len(rules)} rule verdicts for {len(probabilities)} rows of probabilities")
     allowed = numpy.asarray([c not in keep_rules for c in CLASSES])
-    masked = numpy.where(allowed, probabilities, -numpy.inf) if len(probabilities) else probabilities
-    best = masked.argmax(-1).tolist() if len(probabilities) else []
+    best = numpy.where(allowed, probabilities, -numpy.inf).argmax(-1).tolist()
     return [rule if rule in keep_rules else CLASSES[k] for rule, k in zip(rules, best)]
 
 
@@ -165,6 +164,12 @@ class LinearAssertion:
         self.window = int(window)
         self.l2 = float(l2)
         self.keep_rules = check_keep_rules(keep_rules, source)
+
+    def with_keep_rules(self, keep_rules: Sequence[str]) -> LinearAssertion:
+        """The same weights, deciding with other `keep_rules` (the fit does not depend on them)."""
+        return LinearAssertion(
+            self.features, self.weights, self.bias, window=self.window, l2=self.l2, keep_rules=keep_rules
+        )
 
     def logits(self, inputs: Sequence[Sequence[str]]) -> Array:
         """(n, 3) z of each entity's features (unknown features are ignored)."""

@@ -89,13 +89,13 @@ def assertion_kind(pipeline_dir: Path) -> str:
     classifier that leaves "possible" to the rules: `keep_rules` ["possible"];
     other `keep_rules` have no wording of their own and read as "linear")."""
     from ..models.assertion_linear import KIND as LINEAR
-    from ..models.assertion_linear import SETTINGS_FILE, classifier_kind
+    from ..models.assertion_linear import SETTINGS_FILE
     from ..pipeline.assertion import CLASSIFIER_DIR
 
     backend = saved_setting(pipeline_dir, "clinkd_assertion", "backend") or "rules"
-    folder = Path(pipeline_dir) / "clinkd_assertion" / CLASSIFIER_DIR
-    if backend == "learned" and classifier_kind(folder) == LINEAR:
-        settings = srsly.read_json(folder / SETTINGS_FILE)
+    settings_file = Path(pipeline_dir) / "clinkd_assertion" / CLASSIFIER_DIR / SETTINGS_FILE
+    settings = srsly.read_json(settings_file) if backend == "learned" and settings_file.is_file() else {}
+    if settings.get("kind") == LINEAR:
         return "hybrid" if settings.get("keep_rules") == ["possible"] else LINEAR
     return backend
 
