@@ -69,11 +69,11 @@ def main(data: Path, base: Path, extended: Path, models: list[tuple[str, str]], 
     from spacy_clinkd.pipeline.loading import load_pipeline
     from spacy_clinkd.wordpiece.counting import WordSplitter
     from spacy_clinkd.wordpiece.extend import load_tokenizer
-    from spacy_clinkd.wordpiece.vocab_report import _pieces_of
+    from spacy_clinkd.wordpiece.vocab_report import piece_cache
 
     base_tokenizer = load_tokenizer(base)
     is_changed = changed_by(
-        WordSplitter(base_tokenizer), _pieces_of(base_tokenizer), _pieces_of(load_tokenizer(extended))
+        WordSplitter(base_tokenizer), piece_cache(base_tokenizer), piece_cache(load_tokenizer(extended))
     )
     result: dict[str, Any] = {"data": str(data), "base": str(base), "extended": str(extended), "models": {}}
     for name, path in models:

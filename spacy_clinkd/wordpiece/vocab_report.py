@@ -75,7 +75,9 @@ def piece_stats(counts: Counter, pieces_of: PieceCache) -> dict[str, float]:
     }
 
 
-def _pieces_of(tokenizer: Any) -> PieceCache:
+def piece_cache(tokenizer: Any) -> PieceCache:
+    """RETURNS (PieceCache): the WordPiece tokenization of a fast tokenizer's
+    vocabulary, with its unknown token and word length limit."""
     model = tokenizer_json(tokenizer)["model"]
     vocab = {token: i for i, token in enumerate(wordpiece_vocab(tokenizer))}
     return PieceCache(vocab, unk_token=model["unk_token"], max_chars=model["max_input_chars_per_word"])
@@ -102,7 +104,7 @@ def fragmentation_report(
         change}}, "documents": {...}, "vocab_size": {...}}.
     """
     splitter = WordSplitter(old_tokenizer)
-    old, new = _pieces_of(old_tokenizer), _pieces_of(new_tokenizer)
+    old, new = piece_cache(old_tokenizer), piece_cache(new_tokenizer)
     entities: dict[str, Any] = {}
     for label, counts in entity_words(docs, labels, splitter).items():
         before, after = piece_stats(counts, old), piece_stats(counts, new)
