@@ -75,11 +75,12 @@ def main(data: Path, base: Path, extended: Path, models: list[tuple[str, str]], 
     is_changed = changed_by(
         WordSplitter(base_tokenizer), piece_cache(base_tokenizer), piece_cache(load_tokenizer(extended))
     )
+    from spacy.vocab import Vocab
+
+    gold_docs = read_docbin(data, Vocab())  # only texts and character offsets are compared: read once
     result: dict[str, Any] = {"data": str(data), "base": str(base), "extended": str(extended), "models": {}}
     for name, path in models:
-        nlp = load_pipeline(path)
-        gold_docs = read_docbin(data, nlp.vocab)
-        pred_docs = list(nlp.pipe(doc.text for doc in gold_docs))
+        pred_docs = list(load_pipeline(path).pipe(doc.text for doc in gold_docs))
         result["models"][name] = {"path": path, **group_scores(gold_docs, pred_docs, is_changed, labels)}
     lines = ["| model | changed: gold / recall / precision | same: gold / recall / precision |", "|---|---|---|"]
     for name, scores in result["models"].items():
