@@ -416,6 +416,10 @@ class Errors:
         "The assertion classifier's keep_rules {found} (in '{path}') must be some, not all, of {expected}: the "
         "classes where the rules' verdict stands."
     )
+    E461 = (
+        "The assertion classifier's overrides {found} (in '{path}') must be classes outside keep_rules "
+        "{keep_rules}, and need keep_rules: the classes the classifier may decide where the rules' verdict is kept."
+    )
     # -- serve (E470-E499): the local service; E471-E485 are sent to API clients as JSON --
     E470 = (
         "`serve` needs FastAPI and uvicorn, which are not installed ({missing}): "

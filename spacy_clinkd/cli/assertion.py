@@ -28,6 +28,17 @@ def _keep_rules(value: str) -> tuple[str, ...]:
         msg.fail(str(err), exits=1)
 
 
+def _overrides(value: str, keep_rules: tuple[str, ...]) -> tuple[str, ...]:
+    """The classes of an --overrides value, checked against --keep-rules (exits with a message if wrong)."""
+    from ..errors import ClinkdError
+    from ..models.assertion_linear import check_overrides
+
+    try:
+        return check_overrides([c.strip() for c in value.split(",") if c.strip()], keep_rules, "--overrides")
+    except ClinkdError as err:
+        msg.fail(str(err), exits=1)
+
+
 def _examples(data: list[Path], window: int, rule_input: bool, feature_window: int = 5):
     from ..corpora.docbins import read_docbin
     from ..corpora.spans import require_gold_assertions
@@ -64,6 +75,9 @@ def train_assertion_cli(
     keep_rules: str = typer.Option(
         "", "--keep-rules", help="Linear model: comma-separated classes where the rules' verdict stands (e.g. 'possible')"
     ),
+    overrides: str = typer.Option(
+        "", "--overrides", help="Linear model: comma-separated classes it may decide where --keep-rules keeps the rules' verdict (e.g. 'absent')"
+    ),
 ) -> None:
     """Train the learned assertion classifier on gold entities (assemble --assertion FOLDER ships it)."""
     from collections import Counter
@@ -74,15 +88,17 @@ def train_assertion_cli(
     if model not in ("encoder", "linear"):
         msg.fail(f"--model must be 'encoder' or 'linear', not {model!r}", exits=1)
     keep = _keep_rules(keep_rules)
-    if keep and model != "linear":
-        msg.fail("--keep-rules is a setting of the linear model (--model linear)", exits=1)
+    over = _overrides(overrides, keep)
+    if (keep or over) and model != "linear":
+        msg.fail("--keep-rules and --overrides are settings of the linear model (--model linear)", exits=1)
     check_output_dir(output, inputs={f"data {i}": p for i, p in enumerate(data)})
     _, by_doc = _examples(data, window, rule_input, linear_window)
     examples = [e for doc in by_doc for e in doc]
     counts = Counter(e.gold for e in examples)
     msg.info(f"{len(examples)} gold entities from {len(by_doc)} docs: {dict(counts)}")
     if model == "linear":
-        classifier = train_linear(examples, LinearSettings(window=linear_window, l2=linear_l2, keep_rules=keep))
+        settings = LinearSettings(window=linear_window, l2=linear_l2, keep_rules=keep, overrides=over)
+        classifier = train_linear(examples, settings)
         msg.text(f"{len(classifier.features)} features")
     else:
         classifier = train_classifier(
@@ -120,6 +136,9 @@ def assertion_cv_cli(
         True, "--hybrid/--no-hybrid", help="Score the linear classifier that leaves --keep-rules to the rules (candidate 'hybrid')"
     ),
     keep_rules: str = typer.Option("possible", "--keep-rules", help="The hybrid candidate's classes where the rules' verdict stands"),
+    overrides: str = typer.Option(
+        "absent", "--overrides", help="The hybrid candidate's classes it may decide where the rules' verdict is kept ('' for none)"
+    ),
     baselines: Path = typer.Option(
         None, "--baselines", help="Also tabulate the candidates of this JSON (scripts/assertion_baselines.py), if its folds are these"
     ),
@@ -136,6 +155,7 @@ def assertion_cv_cli(
     keep = _keep_rules(keep_rules) if hybrid and not rules_only else ()
     if hybrid and not rules_only and not keep:
         msg.fail("--keep-rules is empty: the hybrid candidate would be the linear one (--no-hybrid to skip it)", exits=1)
+    over = _overrides(overrides, keep) if hybrid and not rules_only else ()
     if baselines is not None and not baselines.is_file():
         msg.fail(f"--baselines: no such file: {baselines}", exits=1)
     from dataclasses import replace
@@ -149,7 +169,7 @@ def assertion_cv_cli(
         encoder=None if rules_only or not encoder_candidate else encoder, settings=settings, name=name, log=msg.text,
         linear=LinearSettings(window=linear_window, l2=linear_l2) if linear and not rules_only else None,
         hybrid=(
-            LinearSettings(window=linear_window, l2=linear_l2, keep_rules=keep)
+            LinearSettings(window=linear_window, l2=linear_l2, keep_rules=keep, overrides=over)
             if hybrid and not rules_only else None
         ),
     )

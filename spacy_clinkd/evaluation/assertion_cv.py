@@ -160,10 +160,10 @@ def run_assertion_cv(
 
     def fit_linear(chosen: Any) -> Any:
         def fit(fold: int, train: list[Any]) -> Any:
-            key = (fold, replace(chosen, keep_rules=()))
+            key = (fold, replace(chosen, keep_rules=(), overrides=()))
             if key not in linear_fits:
                 linear_fits[key] = train_linear(train, key[1])
-            return linear_fits[key].with_keep_rules(chosen.keep_rules)
+            return linear_fits[key].with_keep_rules(chosen.keep_rules, chosen.overrides)
 
         return fit
 

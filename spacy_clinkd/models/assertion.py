@@ -58,6 +58,7 @@ class AssertionClassifier(torch.nn.Module):
     kind = "encoder"
     # the encoder classifier decides every class (`assertion_linear.decide`)
     keep_rules: tuple[str, ...] = ()
+    overrides: tuple[str, ...] = ()
 
     def __init__(
         self, encoder, tokenizer, *, window: int = 24, max_length: int = 96, rule_input: bool = True

@@ -16,10 +16,12 @@ anyway (a few microseconds per token, docs/RESULTS.md run 20).
 The rules may keep the last word on some classes (`keep_rules`, `decide`):
 with `keep_rules = ("possible",)` a hedge the rules find stands, and the model
 decides present against absent everywhere else; 5-fold CV over five fold seeds
-prefers that to either alone (docs/RESULTS.md run 21).
+prefers that to either alone (docs/RESULTS.md run 21). With `overrides =
+("absent",)` the model may still call a hedged entity absent ("no signs
+suggested arthritis"), which CV prefers again (run 23).
 
-Saved as `classifier.json` (kind, window, l2, keep_rules, classes, the feature
-names) and `weights.safetensors` (W, b): no pickles.
+Saved as `classifier.json` (kind, window, l2, keep_rules, overrides, classes,
+the feature names) and `weights.safetensors` (W, b): no pickles.
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ KIND = "linear"
 SETTINGS_FILE = "classifier.json"
 WEIGHTS_FILE = "weights.safetensors"
 Array = numpy.ndarray
+MAX_BETWEEN = 8  # the most words between a cue and its entity that are features of their own
 
 
 def classifier_kind(path: str | Path) -> str | None:
@@ -73,26 +76,50 @@ def check_keep_rules(keep_rules: Sequence[str], source: str | Path = "settings")
     return tuple(c for c in CLASSES if c in keep_rules)
 
 
-def decide(probabilities: Array, rules: Sequence[str], keep_rules: Sequence[str] = ()) -> list[str]:
-    """Each entity's assertion from a classifier's probabilities and the rules'
-    verdicts, K = `keep_rules`:
+def check_overrides(
+    overrides: Sequence[str], keep_rules: Sequence[str], source: str | Path = "settings"
+) -> tuple[str, ...]:
+    """RETURNS (Tuple[str, ...]): `overrides` in `CLASSES` order.
+    RAISES ClinkdError: a name that is not a class, a class of `keep_rules`,
+        or overrides without `keep_rules` (nothing to override) (E461, naming
+        `source`)."""
+    bad = isinstance(overrides, str) or set(overrides) - set(CLASSES) or set(overrides) & set(keep_rules)
+    if bad or (overrides and not keep_rules):
+        raise ClinkdError(Errors.E461.format(found=overrides, path=source, keep_rules=list(keep_rules)))
+    return tuple(c for c in CLASSES if c in overrides)
 
-        y_i = r_i                              if r_i ∈ K
+
+def decide(
+    probabilities: Array, rules: Sequence[str], keep_rules: Sequence[str] = (), overrides: Sequence[str] = ()
+) -> list[str]:
+    """Each entity's assertion from a classifier's probabilities and the rules'
+    verdicts, K = `keep_rules`, O = `overrides`:
+
+        y_i = argmax_c p_i[c]                  if r_i ∈ K and argmax_c p_i[c] ∈ O
+        y_i = r_i                              if r_i ∈ K otherwise
         y_i = argmax_{c ∉ K} p_i[c]            otherwise
 
     (K empty: the classifier's most probable class.)
 
     probabilities (Array): (n, 3) p, columns in `CLASSES` order.
     rules (Sequence[str]): the rules' verdict of each entity.
+    keep_rules (Sequence[str]): K.
+    overrides (Sequence[str]): O, the classes the classifier may decide where
+        the rules' verdict is kept (none of K).
     RETURNS (List[str]): one class per entity.
     """
     keep_rules = check_keep_rules(keep_rules, "decide")
+    overrides = check_overrides(overrides, keep_rules, "decide")
     probabilities = numpy.asarray(probabilities, dtype="float32").reshape(-1, len(CLASSES))
     if len(rules) != len(probabilities):
         raise ValueError(f"{len(rules)} rule verdicts for {len(probabilities)} rows of probabilities")
     allowed = numpy.asarray([c not in keep_rules for c in CLASSES])
     best = numpy.where(allowed, probabilities, -numpy.inf).argmax(-1).tolist()
-    return [rule if rule in keep_rules else CLASSES[k] for rule, k in zip(rules, best)]
+    top = [CLASSES[k] for k in probabilities.argmax(-1).tolist()]
+    return [
+        (t if t in overrides else rule) if rule in keep_rules else CLASSES[k]
+        for rule, k, t in zip(rules, best, top)
+    ]
 
 
 def _gap_bucket(gap: int) -> str:
@@ -119,9 +146,10 @@ def entity_features(
     scope (Tuple[int, int]): token offsets of the entity's scope.
     window (int): context words kept on each side of the entity, in scope.
     RETURNS (List[str]): `rule=`, `label=`; per cue its category with its
-        words, and with its distance bucket and whether a termination cue
-        blocks it; the context words left (`L:`) and right (`R:`) and the
-        entity's own words (`E:`).
+        words, with its distance bucket and whether a termination cue blocks
+        it, and with each word between it and the entity (`B:`; one `far`
+        feature beyond `MAX_BETWEEN` words); the context words left (`L:`)
+        and right (`R:`) and the entity's own words (`E:`).
     """
     start, end = ent
     feats = {f"rule={rule}", f"label={label}"}
@@ -130,6 +158,11 @@ def entity_features(
         feats.add(f"cue={rel.category}|{cue}")
         feats.add(f"kind={rel.category}|blocked={rel.blocked}")
         feats.add(f"kind={rel.category}|gap={_gap_bucket(rel.gap)}|blocked={rel.blocked}")
+        lo, hi = (rel.end, start) if rel.end <= start else (end, rel.start)
+        if hi - lo > MAX_BETWEEN:
+            feats.add(f"B:{rel.category}|far")
+        else:
+            feats.update(f"B:{rel.category}|{w}" for w in words[lo:hi])
     feats.update(f"L:{w}" for w in words[max(scope[0], start - window) : start])
     feats.update(f"R:{w}" for w in words[end : min(scope[1], end + window)])
     feats.update(f"E:{w}" for w in words[start:end])
@@ -145,6 +178,7 @@ class LinearAssertion:
     window (int): the context window of `entity_features`.
     l2 (float): the λ it was fitted with (kept for the record).
     keep_rules (Sequence[str]): the classes where the rules' verdict stands (`decide`).
+    overrides (Sequence[str]): the classes it may decide there all the same (`decide`).
     source (Union[str, Path]): where the settings came from, for errors.
     """
 
@@ -152,7 +186,7 @@ class LinearAssertion:
 
     def __init__(
         self, features: Sequence[str], weights: Array, bias: Array, *, window: int, l2: float,
-        keep_rules: Sequence[str] = (), source: str | Path = "settings",
+        keep_rules: Sequence[str] = (), overrides: Sequence[str] = (), source: str | Path = "settings",
     ) -> None:
         weights = numpy.asarray(weights, dtype="float32")
         if weights.shape != (len(features), len(CLASSES)):
@@ -164,11 +198,14 @@ class LinearAssertion:
         self.window = int(window)
         self.l2 = float(l2)
         self.keep_rules = check_keep_rules(keep_rules, source)
+        self.overrides = check_overrides(overrides, self.keep_rules, source)
 
-    def with_keep_rules(self, keep_rules: Sequence[str]) -> LinearAssertion:
-        """The same weights, deciding with other `keep_rules` (the fit does not depend on them)."""
+    def with_keep_rules(self, keep_rules: Sequence[str], overrides: Sequence[str] = ()) -> LinearAssertion:
+        """The same weights, deciding with other `keep_rules` and `overrides`
+        (the fit does not depend on them)."""
         return LinearAssertion(
-            self.features, self.weights, self.bias, window=self.window, l2=self.l2, keep_rules=keep_rules
+            self.features, self.weights, self.bias, window=self.window, l2=self.l2, keep_rules=keep_rules,
+            overrides=overrides,
         )
 
     def logits(self, inputs: Sequence[Sequence[str]]) -> Array:
@@ -194,6 +231,7 @@ class LinearAssertion:
         save_file({"weights": self.weights, "bias": self.bias}, str(path / WEIGHTS_FILE))
         settings = {
             "kind": KIND, "window": self.window, "l2": self.l2, "keep_rules": list(self.keep_rules),
+            "overrides": list(self.overrides),
             "classes": list(CLASSES), "features": self.features,
         }
         (path / SETTINGS_FILE).write_text(json.dumps(settings, indent=1), encoding="utf8")
@@ -207,7 +245,8 @@ class LinearAssertion:
         tensors = load_file(str(path / WEIGHTS_FILE))
         return cls(
             settings["features"], tensors["weights"], tensors["bias"], window=settings["window"], l2=settings["l2"],
-            keep_rules=settings.get("keep_rules") or (), source=path / SETTINGS_FILE,
+            keep_rules=settings.get("keep_rules") or (), overrides=settings.get("overrides") or (),
+            source=path / SETTINGS_FILE,
         )
 
 
@@ -220,6 +259,7 @@ def fit_linear(
     steps: int = 400,
     learn_rate: float = 0.1,
     keep_rules: Sequence[str] = (),
+    overrides: Sequence[str] = (),
 ) -> LinearAssertion:
     """Fit W and b by full-batch Adam (β = 0.9, 0.999) from zeros on
 
@@ -233,8 +273,8 @@ def fit_linear(
     gold (Sequence[str]): each entity's gold class (`CLASSES`).
     window (int): the window the features were made with (saved).
     l2 (float): λ.
-    keep_rules (Sequence[str]): saved with the model for `decide`; the fit is
-        the same with or without it.
+    keep_rules, overrides (Sequence[str]): saved with the model for `decide`;
+        the fit is the same with or without them.
     RETURNS (LinearAssertion): the fitted model.
     """
     features = sorted({name for names in inputs for name in names})
@@ -261,4 +301,4 @@ def fit_linear(
             v *= 0.999
             v += 0.001 * g * g
             p -= learn_rate * (m / (1 - 0.9**t)) / (numpy.sqrt(v / (1 - 0.999**t)) + 1e-8)
-    return LinearAssertion(features, params[0], params[1], window=window, l2=l2, keep_rules=keep_rules)
+    return LinearAssertion(features, params[0], params[1], window=window, l2=l2, keep_rules=keep_rules, overrides=overrides)

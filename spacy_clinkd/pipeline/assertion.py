@@ -348,7 +348,8 @@ class ClinkdAssertion:
         verdict, or (backend "learned") the trained classifier's most probable
         class (an encoder over marked contexts, or a linear model over cue and
         context features; where the rules' verdict is one of the classifier's
-        `keep_rules`, that verdict: `assertion_linear.decide`), the entities of
+        `keep_rules`, that verdict unless the classifier's most probable class
+        is one of its `overrides`: `assertion_linear.decide`), the entities of
         all `docs` in one batch; the ConText categories are the rules' with
         either backend."""
         docs = list(docs)
@@ -364,7 +365,11 @@ class ClinkdAssertion:
             rules.append(doc_rules)
             inputs.extend(doc_inputs)
         verdicts = [status.assertion for doc_rules in rules for status in doc_rules]
-        found = iter(decide(self.classifier.probabilities(inputs), verdicts, self.classifier.keep_rules) if inputs else [])
+        classifier = self.classifier
+        found = iter(
+            decide(classifier.probabilities(inputs), verdicts, classifier.keep_rules, classifier.overrides)
+            if inputs else []
+        )
         return [[status._replace(assertion=next(found)) for status in doc_rules] for doc_rules in rules]
 
     def set_annotations(self, docs: Iterable[Doc], statuses: list[list[EntityStatus]]) -> None:

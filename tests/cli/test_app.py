@@ -57,7 +57,7 @@ COMMANDS = {
         ["data"],
         [
             "--batch-size", "--encoder", "--epochs", "--keep-rules", "--learn-rate", "--linear-l2", "--linear-window",
-            "--model", "--output", "--rule-input", "--seed", "--window",
+            "--model", "--output", "--overrides", "--rule-input", "--seed", "--window",
         ],
     ),
     "assertion-cv": (
@@ -65,7 +65,7 @@ COMMANDS = {
         [
             "--baselines", "--batch-size", "--encoder", "--encoder-candidate", "--epochs", "--fold-seed", "--hybrid",
             "--k", "--keep-rules", "--learn-rate", "--linear", "--linear-l2", "--linear-window", "--markdown",
-            "--max-length", "--name", "--output", "--rule-input", "--rules-only", "--seed", "--window",
+            "--max-length", "--name", "--output", "--overrides", "--rule-input", "--rules-only", "--seed", "--window",
         ],
     ),
     "serve": (["model"], ["--api-key", "--batch-size", "--host", "--inference", "--max-chars", "--port"]),

@@ -55,8 +55,13 @@ def test_assertion_cv_scores_rules_and_learned_on_the_same_folds(gold, tiny_bert
     assert run(["assertion-cv", gold, "--output", tmp_path / "cv3.json", "--k", "2", "--no-encoder-candidate"]) == 0
     cv3 = json.loads((tmp_path / "cv3.json").read_text())
     assert set(cv3["candidates"]) == {"rules", "linear", "hybrid"} and cv3["hybrid_settings"]["keep_rules"] == ["possible"]
-    # the hybrid's "possible" is the rules' on every held-out entity
-    assert cv3["candidates"]["hybrid"]["pooled"]["per_class"]["possible"] == cv3["candidates"]["rules"]["pooled"]["per_class"]["possible"]
+    assert cv3["hybrid_settings"]["overrides"] == ["absent"]
+    # without overrides, the hybrid's "possible" is the rules' on every held-out entity
+    assert run(["assertion-cv", gold, "--output", tmp_path / "cv6.json", "--k", "2", "--no-encoder-candidate",
+                "--overrides", ""]) == 0
+    cv6 = json.loads((tmp_path / "cv6.json").read_text())
+    assert cv6["hybrid_settings"]["overrides"] == []
+    assert cv6["candidates"]["hybrid"]["pooled"]["per_class"]["possible"] == cv6["candidates"]["rules"]["pooled"]["per_class"]["possible"]
     assert run(["assertion-cv", gold, "--output", tmp_path / "cv4.json", "--k", "2", "--no-encoder-candidate",
                 "--keep-rules", "maybe"]) == 1
     assert "keep_rules ['maybe'] (in '--keep-rules')" in capsys.readouterr().out
@@ -128,9 +133,28 @@ def test_the_rules_hedges_stand_in_a_linear_classifier_that_keeps_them(gold, tin
     for name in ("sentencizer", "clinkd_assertion"):
         doc = nlp.get_pipe(name)(doc)
     assert [e._.assertion for e in doc.ents] == ["present", "possible"]
-    # an encoder classifier has no such setting
+    # --overrides absent: where the weights say absent most, the hedge falls too
+    overriding = tmp_path / "overriding"
+    assert run(["train-assertion", gold, "--output", overriding, "--model", "linear", "--keep-rules", "possible",
+                "--overrides", "absent"]) == 0
+    assert json.loads((overriding / "classifier.json").read_text())["overrides"] == ["absent"]
+    bias[CLASSES.index("absent")] = 80.0
+    for folder, overrides, expected in ((classifier, (), ["absent", "possible"]), (overriding, ("absent",), ["absent", "absent"])):
+        LinearAssertion(model.features, model.weights * 0, bias, window=model.window, l2=model.l2,
+                        keep_rules=model.keep_rules, overrides=overrides).save(folder)
+        assert run(["assemble", tiny_pipeline, tmp_path / f"shipped_{folder.name}", "--assertion", folder]) == 0
+        nlp = spacy.load(tmp_path / f"shipped_{folder.name}")
+        doc = nlp.make_doc("She denies chest pain. Possible pneumonia.")
+        doc.ents = [doc.char_span(11, 21, label="SYMPTOM"), doc.char_span(32, 41, label="DISEASE")]
+        for name in ("sentencizer", "clinkd_assertion"):
+            doc = nlp.get_pipe(name)(doc)
+        assert [e._.assertion for e in doc.ents] == expected
+    # an encoder classifier has no such setting; overrides need kept verdicts
     assert run(["train-assertion", gold, "--output", tmp_path / "y", "--keep-rules", "possible"]) == 1
-    assert "--keep-rules is a setting of the linear model" in capsys.readouterr().out
+    assert "--keep-rules and --overrides are settings of the linear model" in capsys.readouterr().out
+    assert run(["train-assertion", gold, "--output", tmp_path / "z", "--model", "linear", "--overrides", "absent"]) == 1
+    assert "overrides ['absent'] (in '--overrides') must be classes outside keep_rules" in " ".join(capsys.readouterr().out.split())
+    assert not (tmp_path / "z").exists()
 
 
 def test_gold_without_assertions_is_refused_naming_the_file(gold, tmp_path, capsys):
