@@ -137,7 +137,7 @@ def assertion_cv_cli(
     ),
     keep_rules: str = typer.Option("possible", "--keep-rules", help="The hybrid candidate's classes where the rules' verdict stands"),
     overrides: str = typer.Option(
-        "absent", "--overrides", help="The hybrid candidate's classes it may decide where the rules' verdict is kept ('' for none)"
+        "", "--overrides", help="The hybrid candidate's classes it may decide where the rules' verdict is kept (e.g. 'absent', as shipped)"
     ),
     baselines: Path = typer.Option(
         None, "--baselines", help="Also tabulate the candidates of this JSON (scripts/assertion_baselines.py), if its folds are these"

@@ -71,6 +71,7 @@ def check_keep_rules(keep_rules: Sequence[str], source: str | Path = "settings")
     """RETURNS (Tuple[str, ...]): `keep_rules` in `CLASSES` order.
     RAISES ClinkdError: a name that is not a class, or every class (nothing
         left for the model to decide) (E460, naming `source`)."""
+    keep_rules = keep_rules if isinstance(keep_rules, str) else list(keep_rules)
     if isinstance(keep_rules, str) or set(keep_rules) - set(CLASSES) or len(set(keep_rules)) == len(CLASSES):
         raise ClinkdError(Errors.E460.format(found=keep_rules, path=source, expected=list(CLASSES)))
     return tuple(c for c in CLASSES if c in keep_rules)
@@ -83,6 +84,7 @@ def check_overrides(
     RAISES ClinkdError: a name that is not a class, a class of `keep_rules`,
         or overrides without `keep_rules` (nothing to override) (E461, naming
         `source`)."""
+    overrides = overrides if isinstance(overrides, str) else list(overrides)
     bad = isinstance(overrides, str) or set(overrides) - set(CLASSES) or set(overrides) & set(keep_rules)
     if bad or (overrides and not keep_rules):
         raise ClinkdError(Errors.E461.format(found=overrides, path=source, keep_rules=list(keep_rules)))
@@ -147,7 +149,7 @@ def entity_features(
     window (int): context words kept on each side of the entity, in scope.
     RETURNS (List[str]): `rule=`, `label=`; per cue its category with its
         words, with its distance bucket and whether a termination cue blocks
-        it, and with each word between it and the entity (`B:`; one `far`
+        it, and with each word between it and the entity (`B:`; one `<far>`
         feature beyond `MAX_BETWEEN` words); the context words left (`L:`)
         and right (`R:`) and the entity's own words (`E:`).
     """
@@ -160,7 +162,7 @@ def entity_features(
         feats.add(f"kind={rel.category}|gap={_gap_bucket(rel.gap)}|blocked={rel.blocked}")
         lo, hi = (rel.end, start) if rel.end <= start else (end, rel.start)
         if hi - lo > MAX_BETWEEN:
-            feats.add(f"B:{rel.category}|far")
+            feats.add(f"B:{rel.category}|<far>")
         else:
             feats.update(f"B:{rel.category}|{w}" for w in words[lo:hi])
     feats.update(f"L:{w}" for w in words[max(scope[0], start - window) : start])

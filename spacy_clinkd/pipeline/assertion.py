@@ -126,7 +126,8 @@ def make_clinkd_assertion(
     context_window (int): the same for historical, hypothetical and family cues.
     backend (str): "rules" (the cue rules decide) or "learned" (the trained
         classifier decides, reading the rules' verdict as an input; where the
-        rules' verdict is one of its `keep_rules`, that verdict stands).
+        rules' verdict is one of its `keep_rules`, that verdict stands unless
+        the classifier's most probable class is one of its `overrides`).
     """
     return ClinkdAssertion(
         nlp, name, terms=terms, extra_terms=extra_terms, window=window, possible_window=possible_window,

@@ -21,7 +21,7 @@ NON_COMMERCIAL = re.compile(r"(?<![a-z])nc(?![a-z])", re.IGNORECASE)
 META_KEYS = ("name", "version", "description", "license", "sources")
 FACTS_KEYS = ("test_name", "label_meanings", "assertion", "domain", "external")
 # the keys the card reads inside those sections
-FACTS_SECTION_KEYS = {"assertion": ("learned", "linear", "hybrid", "learned_caveat", "learned_dev"), "domain": ("text", "shift"), "external": ("sets",)}
+FACTS_SECTION_KEYS = {"assertion": ("learned", "linear", "hybrid", "hybrid_kept", "learned_caveat", "learned_dev"), "domain": ("text", "shift"), "external": ("sets",)}
 # The corpus facts, relative to the project directory (`model-card` run from it).
 DEFAULT_FACTS = Path("configs") / "model_card.yml"
 
@@ -85,9 +85,12 @@ def read_facts(path: str | Path) -> dict[str, Any]:
 def assertion_kind(pipeline_dir: Path) -> str:
     """RETURNS (str): how the saved pipeline's `clinkd_assertion` decides:
     "rules", "learned" (the encoder classifier), "linear" (the linear
-    classifier, as its saved `classifier.json` says) or "hybrid" (the linear
-    classifier that leaves "possible" to the rules: `keep_rules` ["possible"];
-    other `keep_rules` have no wording of their own and read as "linear")."""
+    classifier, as its saved `classifier.json` says), "hybrid" (the linear
+    classifier that keeps the rules' "possible" unless it finds the entity
+    absent: `keep_rules` ["possible"], `overrides` ["absent"]) or "hybrid_kept"
+    (the rules' "possible" always kept: `keep_rules` ["possible"], no
+    `overrides`); other settings have no wording of their own and read as
+    "linear")."""
     from ..models.assertion_linear import KIND as LINEAR
     from ..models.assertion_linear import SETTINGS_FILE
     from ..pipeline.assertion import CLASSIFIER_DIR
@@ -96,7 +99,10 @@ def assertion_kind(pipeline_dir: Path) -> str:
     settings_file = Path(pipeline_dir) / "clinkd_assertion" / CLASSIFIER_DIR / SETTINGS_FILE
     settings = srsly.read_json(settings_file) if backend == "learned" and settings_file.is_file() else {}
     if settings.get("kind") == LINEAR:
-        return "hybrid" if settings.get("keep_rules") == ["possible"] else LINEAR
+        if settings.get("keep_rules") != ["possible"]:
+            return LINEAR
+        overrides = settings.get("overrides") or []
+        return "hybrid" if overrides == ["absent"] else "hybrid_kept" if not overrides else LINEAR
     return backend
 
 

@@ -89,7 +89,7 @@ DEFAULT_REASONS = {
 
 
 # `card_data.assertion_kind` values whose assertion a trained classifier decides
-LEARNED_ASSERTION = ("learned", "linear", "hybrid")
+LEARNED_ASSERTION = ("learned", "linear", "hybrid", "hybrid_kept")
 
 def not_measured(what: str, reason: str) -> str:
     """RETURNS (str): the line of a section (or part of one) with no input."""
@@ -574,7 +574,7 @@ def model_card_markdown(
     speed_teacher, speed_baseline (str): the benchmark names of teacher and CNN baseline.
     default_inference (Optional[str]): the package's default precision, if known.
     assertion_backend (Optional[str]): how clinkd_assertion decides (`card_data.assertion_kind`:
-        "rules", "learned", "linear" or "hybrid"; "rules" if unknown).
+        "rules", "learned", "linear", "hybrid" or "hybrid_kept"; "rules" if unknown).
     vocab_size (Optional[int]): this model's vocabulary size (`encoder_vocab_size`), if known.
     provenance (Optional[Mapping[str, Any]]): `provenance.read_provenance` output; None: not recorded.
     reasons (Optional[Mapping[str, str]]): input key → why it is missing, for

@@ -55,13 +55,16 @@ def test_assertion_cv_scores_rules_and_learned_on_the_same_folds(gold, tiny_bert
     assert run(["assertion-cv", gold, "--output", tmp_path / "cv3.json", "--k", "2", "--no-encoder-candidate"]) == 0
     cv3 = json.loads((tmp_path / "cv3.json").read_text())
     assert set(cv3["candidates"]) == {"rules", "linear", "hybrid"} and cv3["hybrid_settings"]["keep_rules"] == ["possible"]
-    assert cv3["hybrid_settings"]["overrides"] == ["absent"]
+    assert cv3["hybrid_settings"]["overrides"] == []
     # without overrides, the hybrid's "possible" is the rules' on every held-out entity
+    assert cv3["candidates"]["hybrid"]["pooled"]["per_class"]["possible"] == cv3["candidates"]["rules"]["pooled"]["per_class"]["possible"]
+    # the shipped kind's overrides reach the hybrid candidate; they must stay outside --keep-rules
     assert run(["assertion-cv", gold, "--output", tmp_path / "cv6.json", "--k", "2", "--no-encoder-candidate",
-                "--overrides", ""]) == 0
-    cv6 = json.loads((tmp_path / "cv6.json").read_text())
-    assert cv6["hybrid_settings"]["overrides"] == []
-    assert cv6["candidates"]["hybrid"]["pooled"]["per_class"]["possible"] == cv6["candidates"]["rules"]["pooled"]["per_class"]["possible"]
+                "--overrides", "absent"]) == 0
+    assert json.loads((tmp_path / "cv6.json").read_text())["hybrid_settings"]["overrides"] == ["absent"]
+    assert run(["assertion-cv", gold, "--output", tmp_path / "cv7.json", "--k", "2", "--no-encoder-candidate",
+                "--keep-rules", "absent,possible", "--overrides", "absent"]) == 1
+    assert "must be classes outside keep_rules" in " ".join(capsys.readouterr().out.split())
     assert run(["assertion-cv", gold, "--output", tmp_path / "cv4.json", "--k", "2", "--no-encoder-candidate",
                 "--keep-rules", "maybe"]) == 1
     assert "keep_rules ['maybe'] (in '--keep-rules')" in capsys.readouterr().out

@@ -45,7 +45,7 @@ def test_features_name_the_words_between_a_cue_and_its_entity():
     long = ["no"] + ["x"] * (MAX_BETWEEN + 1) + ["rash"]
     far = CueRelation("negation_preceding", 0, 1, gap=MAX_BETWEEN + 1, blocked=False)
     assert [f for f in entity_features(long, (len(long) - 1, len(long)), "S", "absent", [far], (0, len(long)), 1)
-            if f.startswith("B:")] == ["B:negation_preceding|far"]
+            if f.startswith("B:")] == ["B:negation_preceding|<far>"]
 
 
 # "nix" is no cue of the rules; "maybe" is a hedge: the fit must learn both from gold
@@ -119,6 +119,8 @@ def test_overrides_let_the_model_decide_a_kept_verdict():
     assert decide(probs, rules, ("possible",)) == ["possible"] * 4
     # "absent" overrides: the hedge falls only where absent is the model's most probable class
     assert decide(probs, rules, ("possible",), ("absent",)) == ["absent", "possible", "possible", "possible"]
+    # any iterable of classes will do, a generator too
+    assert decide(probs, rules, ("possible",), (c for c in ["absent"])) == ["absent", "possible", "possible", "possible"]
     # entities the rules do not hedge are decided as before, overrides or not
     assert decide(probs, ["present"] * 4, ("possible",), ("absent",)) == decide(probs, ["present"] * 4, ("possible",))
 

@@ -454,7 +454,15 @@ def test_a_linear_classifier_that_keeps_the_rules_hedges_says_so(tmp_path):
     card = card_of_a_saved_pipeline(
         tmp_path, "clinkd_assertion", 'backend = "learned"', classifier={"kind": "linear", "keep_rules": ["possible"]}
     )
-    assert "- **Assertion** is learned where the rules find no hedge" in card and "their 'possible' stands" in card
+    assert "- **Assertion** is learned where the rules find no hedge" in card and "their 'possible' stands;" in card
+    assert "unless the model finds the entity absent" not in card
+    # the shipped kind: the hedge stands unless the classifier finds the entity absent
+    (tmp_path / "shipped").mkdir()
+    shipped = card_of_a_saved_pipeline(
+        tmp_path / "shipped", "clinkd_assertion", 'backend = "learned"',
+        classifier={"kind": "linear", "keep_rules": ["possible"], "overrides": ["absent"]},
+    )
+    assert "their 'possible' stands unless the model finds the entity absent" in shipped
 
 
 def test_cli_writes_the_readme(tmp_path):
