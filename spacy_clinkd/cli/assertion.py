@@ -19,22 +19,24 @@ def _settings(epochs: int, learn_rate: float, batch_size: int, seed: int, window
 
 def _keep_rules(value: str) -> tuple[str, ...]:
     """The classes of a --keep-rules value, checked (exits with a message if one is not a class)."""
-    from ..errors import ClinkdError
     from ..models.assertion_linear import check_keep_rules
 
-    try:
-        return check_keep_rules([c.strip() for c in value.split(",") if c.strip()], "--keep-rules")
-    except ClinkdError as err:
-        msg.fail(str(err), exits=1)
+    return _checked_classes(value, lambda classes: check_keep_rules(classes, "--keep-rules"))
 
 
 def _overrides(value: str, keep_rules: tuple[str, ...]) -> tuple[str, ...]:
     """The classes of an --overrides value, checked against --keep-rules (exits with a message if wrong)."""
-    from ..errors import ClinkdError
     from ..models.assertion_linear import check_overrides
 
+    return _checked_classes(value, lambda classes: check_overrides(classes, keep_rules, "--overrides"))
+
+
+def _checked_classes(value: str, check) -> tuple[str, ...]:
+    """A comma-separated list of classes through `check`; exits with its message if it raises."""
+    from ..errors import ClinkdError
+
     try:
-        return check_overrides([c.strip() for c in value.split(",") if c.strip()], keep_rules, "--overrides")
+        return check([c.strip() for c in value.split(",") if c.strip()])
     except ClinkdError as err:
         msg.fail(str(err), exits=1)
 

@@ -160,11 +160,10 @@ def entity_features(
         feats.add(f"cue={rel.category}|{cue}")
         feats.add(f"kind={rel.category}|blocked={rel.blocked}")
         feats.add(f"kind={rel.category}|gap={_gap_bucket(rel.gap)}|blocked={rel.blocked}")
-        lo, hi = (rel.end, start) if rel.end <= start else (end, rel.start)
-        if hi - lo > MAX_BETWEEN:
+        if rel.gap > MAX_BETWEEN:
             feats.add(f"B:{rel.category}|<far>")
-        else:
-            feats.update(f"B:{rel.category}|{w}" for w in words[lo:hi])
+        else:  # the rel.gap words between a cue and the entity, on whichever side it stands
+            feats.update(f"B:{rel.category}|{w}" for w in words[rel.end : start] or words[end : rel.start])
     feats.update(f"L:{w}" for w in words[max(scope[0], start - window) : start])
     feats.update(f"R:{w}" for w in words[end : min(scope[1], end + window)])
     feats.update(f"E:{w}" for w in words[start:end])
